@@ -1,0 +1,462 @@
+"""CounterfactualTrainingClassifier: a scikit-learn classifier trained with CT."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback, PrintLog
+from torch import nn
+
+from ._net import CounterfactualPoolCallback, CTNet, EpochSummary
+from .constraints import (
+    make_constraints,
+    resolve_domain,
+    resolve_groups,
+    resolve_mutability,
+)
+from .explainer import CounterfactualExplainer
+from .generators import Generator, resolve_generator
+from .modules import build_module
+from .objective import OBJECTIVES
+from .preprocessing import model_space
+
+#: Columns of ``history_``: (name in skorch's history, name in ``history_``).
+HISTORY_COLUMNS = (
+    ("epoch", "epoch"), ("train_loss", "loss"), ("clf_loss", "clf_loss"),
+    ("div_loss", "div_loss"), ("reg_loss", "reg_loss"), ("adv_loss", "adv_loss"),
+    ("accuracy", "accuracy"), ("cf_converged", "cf_converged"),
+    ("cf_n_iter", "cf_n_iter"), ("cf_seconds", "cf_seconds"),
+    ("n_skipped", "n_skipped"), ("dur", "seconds"),
+)
+
+
+class _EpochProgressBar(Callback):
+    """A tqdm bar over epochs with the latest loss and accuracy (``verbose=1``)."""
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=net.max_epochs, desc="counterfactual training",
+                         unit="epoch", leave=False)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.bar_.set_postfix(loss=f"{row.get('train_loss', np.nan):.3f}",
+                              acc=f"{row.get('accuracy', np.nan):.3f}")
+        self.bar_.update()
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+
+
+def _check(condition, name, expected, value):
+    if not condition:
+        raise ValueError(f"{name} must be {expected}; got {value!r}.")
+
+
+def _is_real(value, low=None, high=None, low_open=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    if low is not None and (value <= low if low_open else value < low):
+        return False
+    return high is None or value <= high
+
+
+class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
+    """Neural classifier trained with counterfactual training (CT).
+
+    Each epoch after burn-in, counterfactuals are searched for a random draw of
+    training samples with the current model; the loss of every mini-batch then
+    adds, to the cross-entropy, a contrastive divergence between real
+    target-class samples and the counterfactuals, a ridge penalty on their
+    energies, and an adversarial loss on the counterfactuals that are still
+    within ``epsilon`` of their factual (method.md sections 3-4). Immutable
+    features are protected, so the model learns to offer recourse through the
+    features people can change.
+
+    Parameters
+    ----------
+    module : {"mlp", "logistic"}, nn.Module subclass or instance, default="mlp"
+        The network. A class is instantiated with ``module_params``, its input
+        and output sizes filled in from the data when it takes them
+        (``n_features``/``in_features`` and ``n_classes``/``out_features``);
+        it must return one logit per class.
+    hidden_layer_sizes : tuple of int, default=(32,)
+        Hidden layers of ``"mlp"`` (ReLU).
+    objective : {"full", "energy", "adversarial", "vanilla"}, default="full"
+        ``"vanilla"`` is plain cross-entropy training of the same network (the
+        baseline); ``"energy"`` adds divergence and ridge; ``"adversarial"``
+        adds the adversarial loss; ``"full"`` adds all three.
+    lambda_div : float, default=0.5
+        Weight of the contrastive divergence.
+    lambda_adv : float, default=0.25
+        Weight of the adversarial loss.
+    lambda_reg : float, default=0.1
+        Weight of the ridge penalty on the energies.
+    epsilon : float, default=0.3
+        L-inf radius within which a counterfactual on its way counts as an
+        adversarial example.
+    generator : str or Generator, default="ecco"
+        Training-time generator: ``"ecco"``, ``"generic"``, ``"revise"`` (its
+        VAE is fitted once at the start of ``fit``) or an instance.
+    n_counterfactuals : int, default=1000
+        Counterfactuals generated per epoch (capped at the number of samples).
+    decision_threshold : float, default=0.75
+        A counterfactual is mature once ``p(target)`` reaches it.
+    max_iter_cf : int, default=30
+        Search steps per counterfactual.
+    burnin : float, default=0.0
+        Fraction of epochs trained conventionally before CT starts.
+    mutability : None, list or dict, default=None
+        Per feature ``"both"``, ``"increase"``, ``"decrease"`` or ``"none"``,
+        by position or as a dict by feature name.
+    domain : "infer", None, (low, high), list of pairs or dict, default="infer"
+        Box counterfactuals stay in; ``"infer"`` uses mean +- ``domain_n_std``
+        std of the training data, widened to its min and max.
+    max_epochs : int, default=100
+        Training epochs (no early stopping).
+    batch_size : int, default=32
+        Mini-batch size (the paper uses 30 for its 3,000-sample synthetic sets
+        and 1,000 for tabular data).
+    lr : float, default=1e-3
+        Learning rate of ``optimizer``.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    device : str, default="cpu"
+        Torch device for training, search and prediction.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, batch order and counterfactual draws; the global torch
+        and numpy RNG states are left as they were.
+    verbose : int, default=0
+        0 silent, 1 a progress bar over epochs, 2 a table row per epoch.
+    module_params : dict or None, default=None
+        Constructor arguments for a module class (or ``activation`` for
+        ``"mlp"``).
+    lr_cf : float, default=0.1
+        Gradient-descent step size of the training-time search.
+    domain_n_std : float, default=3.0
+        Width of the inferred domain in standard deviations.
+    categorical_groups : list of lists or None, default=None
+        Feature positions (or names) that one-hot encode one categorical
+        feature; counterfactuals keep exactly one level active.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Feature names, when ``X`` was a DataFrame with string columns.
+    mutability_ : ndarray of str
+        Resolved mutability per feature.
+    domain_ : tuple of ndarray
+        ``(low, high)`` per feature.
+    categorical_groups_ : list of ndarray
+        Resolved one-hot groups.
+    generator_ : Generator
+        The fitted training-time generator.
+    net_ : skorch.NeuralNet
+        The trained skorch net (``net_.module_`` is the torch module).
+    history_ : DataFrame
+        One row per epoch: ``loss`` and each term (``clf_loss``, ``div_loss``,
+        ``reg_loss``, ``adv_loss``), training ``accuracy`` (over the epoch's
+        batches), ``cf_converged`` (share of mature counterfactuals),
+        ``cf_n_iter`` (mean search steps), ``cf_seconds`` (search time),
+        ``n_skipped`` (updates skipped for a non-finite loss), ``seconds``.
+    n_iter_ : int
+        Epochs trained.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> X, y = make_blobs(300, centers=2, random_state=0)
+    >>> clf = CounterfactualTrainingClassifier(max_epochs=5, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.9
+    True
+    >>> result = clf.explain(X[:3])
+    >>> result.counterfactuals.shape
+    (3, 2)
+    """
+
+    def __init__(
+        self,
+        module="mlp",
+        hidden_layer_sizes=(32,),
+        objective="full",
+        lambda_div=0.5,
+        lambda_adv=0.25,
+        lambda_reg=0.1,
+        epsilon=0.3,
+        generator="ecco",
+        n_counterfactuals=1000,
+        decision_threshold=0.75,
+        max_iter_cf=30,
+        burnin=0.0,
+        mutability=None,
+        domain="infer",
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        module_params=None,
+        lr_cf=0.1,
+        domain_n_std=3.0,
+        categorical_groups=None,
+    ):
+        self.module = module
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.objective = objective
+        self.lambda_div = lambda_div
+        self.lambda_adv = lambda_adv
+        self.lambda_reg = lambda_reg
+        self.epsilon = epsilon
+        self.generator = generator
+        self.n_counterfactuals = n_counterfactuals
+        self.decision_threshold = decision_threshold
+        self.max_iter_cf = max_iter_cf
+        self.burnin = burnin
+        self.mutability = mutability
+        self.domain = domain
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.module_params = module_params
+        self.lr_cf = lr_cf
+        self.domain_n_std = domain_n_std
+        self.categorical_groups = categorical_groups
+
+    # ------------------------------------------------------------ validation
+    def _validate_params(self):
+        _check(self.objective in OBJECTIVES, "objective", f"one of {list(OBJECTIVES)}",
+               self.objective)
+        for name in ("lambda_div", "lambda_adv", "lambda_reg", "epsilon"):
+            value = getattr(self, name)
+            _check(_is_real(value, 0), name, "a float >= 0", value)
+        for name in ("lr", "lr_cf", "domain_n_std"):
+            value = getattr(self, name)
+            _check(_is_real(value, 0, low_open=True), name, "a float > 0", value)
+        for name in ("n_counterfactuals", "max_iter_cf", "max_epochs", "batch_size"):
+            value = getattr(self, name)
+            _check(isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                   and value >= 1, name, "an integer >= 1", value)
+        _check(_is_real(self.decision_threshold, 0, 1, low_open=True)
+               and self.decision_threshold < 1, "decision_threshold",
+               "a float in (0, 1)", self.decision_threshold)
+        _check(_is_real(self.burnin, 0, 1), "burnin", "a float in [0, 1]", self.burnin)
+        _check(self.verbose in (0, 1, 2), "verbose", "0, 1 or 2", self.verbose)
+        _check(all(isinstance(h, numbers.Integral) and h >= 1
+                   for h in self.hidden_layer_sizes), "hidden_layer_sizes",
+               "a tuple of positive integers", self.hidden_layer_sizes)
+        _check(isinstance(self.optimizer, type)
+               and issubclass(self.optimizer, torch.optim.Optimizer),
+               "optimizer", "a torch.optim.Optimizer class", self.optimizer)
+        _check(isinstance(self.generator, (str, Generator)), "generator",
+               "a generator name or a Generator instance", self.generator)
+
+    # ------------------------------------------------------------------- fit
+    def _callbacks(self, pool_params, seeds):
+        burnin_epochs = round(self.burnin * self.max_epochs)
+        callbacks = [
+            ("ct_pool", CounterfactualPoolCallback(pool_params, burnin_epochs,
+                                                   int(seeds[1]))),
+            ("ct_summary", EpochSummary()),
+        ]
+        if self.verbose == 1:
+            callbacks.append(("ct_progress", _EpochProgressBar()))
+        elif self.verbose == 2:
+            callbacks.append(("ct_print_log", PrintLog(
+                keys_ignored=["train_batch_count", "cf_seconds"])))
+        return callbacks
+
+    def fit(self, X, y):
+        """Train the network with counterfactual training.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training data (numeric; encode categorical columns first, for
+            example with a ColumnTransformer in a Pipeline).
+        y : array-like of shape (n_samples,)
+            Class labels (any type; binary or multiclass).
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float32, copy=True)
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "CounterfactualTrainingClassifier needs samples of at least two "
+                f"classes in y; got only class {self.classes_[0]!r}."
+            )
+        names = getattr(self, "feature_names_in_", None)
+        n_features = X.shape[1]
+        self.mutability_ = resolve_mutability(self.mutability, n_features, names)
+        self.domain_ = resolve_domain(self.domain, X, names, self.domain_n_std)
+        self.categorical_groups_ = resolve_groups(self.categorical_groups,
+                                                  n_features, names)
+        seeds = check_random_state(self.random_state).randint(
+            np.iinfo(np.int32).max, size=3)
+        self.generator_ = resolve_generator(self.generator).fit(
+            X, y_index, random_state=int(seeds[2]))
+        device = torch.device(self.device)
+        pool_params = {
+            "n_classes": len(self.classes_),
+            "n_counterfactuals": self.n_counterfactuals,
+            "generator": self.generator_,
+            "constraints": make_constraints(self.mutability_, *self.domain_,
+                                            self.categorical_groups_,
+                                            device=device),
+            "decision_threshold": self.decision_threshold,
+            "max_iter": self.max_iter_cf,
+            "step_size": self.lr_cf,
+            "epsilon": self.epsilon,
+        }
+        fork_devices = [] if device.type == "cpu" else None
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(int(seeds[0]))  # weights and batch order
+            module = self._build_module(n_features, len(self.classes_), X)
+            self.net_ = CTNet(
+                module,
+                criterion=nn.CrossEntropyLoss,
+                optimizer=self.optimizer,
+                lr=self.lr,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                iterator_train__shuffle=True,
+                train_split=None,
+                callbacks=self._callbacks(pool_params, seeds),
+                callbacks__print_log=None,
+                device=device,
+                verbose=int(self.verbose == 2),
+                objective=self.objective,
+                lambda_div=self.lambda_div,
+                lambda_reg=self.lambda_reg,
+                lambda_adv=self.lambda_adv,
+            )
+            self.net_.fit(X, y_index.astype(np.int64))
+        self.net_.chunks_ = None
+        self.history_ = self._history_frame()
+        self.n_iter_ = len(self.history_)
+        return self
+
+    def _build_module(self, n_features, n_classes, X):
+        spec = self.module
+        if isinstance(spec, nn.Module):
+            spec = copy.deepcopy(spec)  # never train the user's own instance
+        module = build_module(spec, n_features, n_classes, self.hidden_layer_sizes,
+                              self.module_params)
+        with torch.no_grad():
+            out = module.to(self.device)(torch.as_tensor(X[:2], device=self.device))
+        if out.ndim != 2 or out.shape[1] != n_classes:
+            raise ValueError(
+                f"module returns outputs of shape {tuple(out.shape)} for 2 samples;"
+                f" expected (2, {n_classes}): one logit per class."
+            )
+        return module
+
+    def _history_frame(self) -> pd.DataFrame:
+        rows = [{new: row.get(old, np.nan) for old, new in HISTORY_COLUMNS}
+                for row in self.net_.history]
+        return pd.DataFrame(rows, columns=[new for _, new in HISTORY_COLUMNS])
+
+    # ------------------------------------------------------------ prediction
+    def _logits(self, X) -> torch.Tensor:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float32)
+        module = self.net_.module_.eval()
+        with torch.no_grad():
+            return module(torch.as_tensor(X, device=self.net_.device))
+
+    def predict_proba(self, X):
+        """Class probabilities (softmax of the logits).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return self._logits(X).double().softmax(dim=1).cpu().numpy()
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        return self.classes_[self._logits(X).argmax(dim=1).cpu().numpy()]
+
+    # ----------------------------------------------------------- explanation
+    def explain(self, X, target=None, **explainer_params):
+        """Counterfactual explanations under the classifier's own constraints.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Factuals.
+        target : None, label or array-like of labels, default=None
+            See :meth:`CounterfactualExplainer.explain`.
+        **explainer_params
+            Parameters of :class:`CounterfactualExplainer` (``max_iter``,
+            ``decision_threshold``, ``lambda_energy``, ``generator``, ...).
+            Mutability, domain and one-hot groups are the classifier's own;
+            the generator defaults to the (fitted) training generator.
+
+        Returns
+        -------
+        CounterfactualResult
+        """
+        check_is_fitted(self)
+        for name in ("mutability", "domain", "categorical_groups", "estimator"):
+            if name in explainer_params:
+                raise ValueError(
+                    f"explain() uses the classifier's own {name}; to change it, use"
+                    " CounterfactualExplainer(clf, ...).fit(X_train) instead."
+                )
+        generator = self._explain_generator(explainer_params.pop("generator", None))
+        explainer = CounterfactualExplainer._from_fitted_parts(
+            self, model_space(self, X), self.mutability_, *self.domain_,
+            groups=self.categorical_groups_, generator=generator, **explainer_params,
+        )
+        return explainer.explain(X, target=target)
+
+    def _explain_generator(self, generator):
+        if generator is None:
+            return self.generator_
+        requested = resolve_generator(generator)
+        if type(requested) is type(self.generator_):
+            return copy.copy(self.generator_).set_params(
+                **requested.get_params(deep=False))
+        if type(requested).fit is not Generator.fit:
+            raise ValueError(
+                f"generator={generator!r} must learn from training data, but this "
+                f"classifier was trained with {type(self.generator_).__name__}; use "
+                "CounterfactualExplainer(clf, generator=...).fit(X_train) instead."
+            )
+        return requested

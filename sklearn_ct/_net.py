@@ -1,0 +1,234 @@
+"""The private skorch net behind CounterfactualTrainingClassifier.
+
+* :func:`build_pool` makes one epoch's counterfactual pool (method.md
+  section 4): factuals without replacement, random other-class targets, one
+  batched search, nascent adversarial examples, one target-class sample ``x+``
+  per counterfactual, non-converged counterfactuals replaced by ``x+``, and
+  immutable features protected.
+* :class:`CounterfactualPoolCallback` builds it at the start of each epoch
+  after burn-in, with the current model, and splits it into one chunk per
+  mini-batch.
+* :class:`CTNet` adds the chunk's terms to each mini-batch's loss and skips
+  (and counts) updates whose loss is not finite.
+* :class:`EpochSummary` turns per-batch records into per-epoch history.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+from skorch.utils import TeeGenerator
+
+from .objective import OBJECTIVES, counterfactual_terms, protect_immutable, total_loss
+from .search import counterfactual_search
+
+# Per-batch records averaged (weighted by batch size) into the epoch's history.
+BATCH_MEANS = ("clf_loss", "div_loss", "reg_loss", "adv_loss", "accuracy")
+
+
+@dataclass(frozen=True)
+class CounterfactualPool:
+    """One epoch's counterfactual tuples ``(x', x_AE, t, x+, y)`` and diagnostics."""
+
+    counterfactuals: torch.Tensor
+    adversarial: torch.Tensor
+    target: torch.Tensor
+    neighbours: torch.Tensor
+    labels: torch.Tensor
+    share_converged: float
+    mean_n_iter: float
+
+    def chunks(self, n_chunks: int) -> list[dict]:
+        """Split into ``n_chunks`` contiguous chunks of (almost) equal size."""
+        index = torch.arange(self.target.shape[0], device=self.target.device)
+        return [
+            {"counterfactuals": self.counterfactuals[i],
+             "adversarial": self.adversarial[i],
+             "target": self.target[i], "neighbours": self.neighbours[i],
+             "labels": self.labels[i]}
+            for i in torch.tensor_split(index, n_chunks)
+        ]
+
+
+def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
+               constraints, decision_threshold, max_iter, step_size, epsilon,
+               rng: torch.Generator) -> CounterfactualPool:
+    """Generate one epoch's counterfactual pool with the current model.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The network being trained (switched to eval mode for the search, then
+        back to train mode).
+    X : Tensor of shape (n_samples, n_features)
+        Training inputs.
+    y : LongTensor of shape (n_samples,)
+        Training labels (class indices).
+    n_classes : int
+    n_counterfactuals : int
+        Factuals drawn without replacement (at most ``n_samples``).
+    generator : Generator
+        Fitted training-time generator.
+    constraints : Constraints
+    decision_threshold, max_iter, step_size, epsilon
+        Search settings (see :func:`~sklearn_ct.search.counterfactual_search`).
+    rng : torch.Generator
+        Source of all randomness of the pool (on the CPU).
+
+    Returns
+    -------
+    CounterfactualPool
+    """
+    device = X.device
+    n = min(int(n_counterfactuals), X.shape[0])
+    factual_index = torch.randperm(X.shape[0], generator=rng)[:n].to(device)
+    x = X[factual_index]
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        predicted = module(x).argmax(dim=1)
+    # Target: uniform over the classes other than the predicted one.
+    shift = torch.randint(1, n_classes, (n,), generator=rng).to(device)
+    target = (predicted + shift) % n_classes
+    found = counterfactual_search(
+        module, x, target, generator, constraints,
+        decision_threshold=decision_threshold, max_iter=max_iter,
+        step_size=step_size, epsilon=epsilon,
+    )
+    module.train(was_training)
+    # x+: one random training sample whose true label is the target.
+    order = torch.argsort(y, stable=True)
+    counts = torch.bincount(y, minlength=n_classes)
+    offsets = torch.cumsum(counts, 0) - counts
+    u = torch.rand(n, generator=rng).to(device)
+    pick = offsets[target] + (u * counts[target]).long().clamp_max(counts[target] - 1)
+    neighbours = X[order[pick]]
+    # Not converged: x' := x+, so the pair's divergence term vanishes.
+    counterfactuals = torch.where(found.converged.unsqueeze(1),
+                                  found.counterfactuals, neighbours)
+    neighbours = protect_immutable(neighbours, counterfactuals, constraints)
+    return CounterfactualPool(
+        counterfactuals=counterfactuals.detach(),
+        adversarial=found.adversarial.detach(),
+        target=target,
+        neighbours=neighbours.detach(),
+        labels=y[factual_index],
+        share_converged=float(found.converged.float().mean()) if n else float("nan"),
+        mean_n_iter=float(found.n_iter.float().mean()) if n else float("nan"),
+    )
+
+
+class CounterfactualPoolCallback(Callback):
+    """Builds the counterfactual pool at the start of each epoch after burn-in.
+
+    Parameters
+    ----------
+    pool_params : dict
+        Keyword arguments of :func:`build_pool` other than the module and data.
+    burnin_epochs : int
+        Epochs trained conventionally first.
+    seed : int
+        Seed of the pool's own random number generator.
+    """
+
+    def __init__(self, pool_params, burnin_epochs, seed):
+        self.pool_params = pool_params
+        self.burnin_epochs = burnin_epochs
+        self.seed = seed
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Keep the training data as tensors and seed the pool's generator."""
+        self.X_ = torch.as_tensor(X, device=net.device)
+        self.y_ = torch.as_tensor(y, dtype=torch.long, device=net.device)
+        self.rng_ = torch.Generator().manual_seed(self.seed)
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        """Generate this epoch's pool and hand one chunk to each mini-batch."""
+        net.chunks_ = None
+        epoch = len(net.history)
+        if epoch <= self.burnin_epochs or not OBJECTIVES[net.objective]:
+            return
+        start = time.perf_counter()
+        pool = build_pool(net.module_, self.X_, self.y_, rng=self.rng_,
+                          **self.pool_params)
+        n_batches = len(net.get_iterator(dataset_train, training=True))
+        net.chunks_ = iter(pool.chunks(n_batches))
+        net.history.record("cf_converged", pool.share_converged)
+        net.history.record("cf_n_iter", pool.mean_n_iter)
+        net.history.record("cf_seconds", time.perf_counter() - start)
+
+
+class EpochSummary(Callback):
+    """Averages per-batch loss terms and accuracy into the epoch's history."""
+
+    def on_epoch_end(self, net, **kwargs):
+        """Record batch-size weighted means of the batch records, and skips."""
+        batches = [b for b in net.history[-1, "batches"] if "clf_loss" in b]
+        if not batches:
+            return
+        sizes = np.array([b["train_batch_size"] for b in batches], dtype=float)
+        for key in BATCH_MEANS:
+            values = np.array([b.get(key, np.nan) for b in batches], dtype=float)
+            net.history.record(key, float(np.average(values, weights=sizes)))
+        net.history.record("n_skipped", int(sum(b["skipped"] for b in batches)))
+
+
+class CTNet(NeuralNet):
+    """skorch net whose training step adds the counterfactual-training terms.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    objective : {"vanilla", "energy", "adversarial", "full"}
+    lambda_div, lambda_reg, lambda_adv : float
+        Weights of the divergence, ridge and adversarial terms.
+    """
+
+    def __init__(self, *args, objective="full", lambda_div=0.5, lambda_reg=0.1,
+                 lambda_adv=0.25, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.objective = objective
+        self.lambda_div = lambda_div
+        self.lambda_reg = lambda_reg
+        self.lambda_adv = lambda_adv
+
+    def train_step(self, batch, **fit_params):
+        """One update: cross-entropy plus this batch's chunk of counterfactual terms.
+
+        A non-finite loss skips the update and is counted in ``n_skipped``.
+        """
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        yi = torch.as_tensor(yi, device=self.device)
+        chunk = next(self.chunks_, None) if getattr(self, "chunks_", None) else None
+        self._zero_grad_optimizer()
+        logits = self.infer(Xi, **fit_params)
+        clf_loss = F.cross_entropy(logits, yi)
+        terms = {}
+        if chunk is not None:
+            terms = counterfactual_terms(self.module_, **chunk)
+        lambdas = {"div": self.lambda_div, "reg": self.lambda_reg,
+                   "adv": self.lambda_adv}
+        loss = total_loss(clf_loss, terms, self.objective, lambdas)
+        finite = bool(torch.isfinite(loss))
+        if finite:
+            loss.backward()
+            self.notify("on_grad_computed",
+                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+            self._step_optimizer(lambda: loss)
+        record = self.history.record_batch
+        record("clf_loss", clf_loss.item())
+        for name in ("div", "reg", "adv"):
+            record(f"{name}_loss", terms[name].item() if name in terms else np.nan)
+        record("accuracy", (logits.argmax(1) == yi).float().mean().item())
+        record("skipped", int(not finite))
+        return {"loss": loss.detach(), "y_pred": logits.detach()}

@@ -1,0 +1,535 @@
+"""Data sets of the Counterfactual Training paper.
+
+Four synthetic two-dimensional sets are generated with NumPy, four real tabular
+sets are read from CSV files that are never downloaded, and scikit-learn's
+bundled 8x8 handwritten digits stand in for MNIST. Every loader returns a
+:class:`~sklearn.utils.Bunch` with the data, the labels, the feature
+constraints (mutability, domain) and the paper's train/validation/test split.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.datasets import load_digits as _sklearn_load_digits
+from sklearn.utils import Bunch
+
+__all__ = ["DATASETS", "load_dataset"]
+
+DATASETS = (
+    "linearly_separable",
+    "overlapping",
+    "circles",
+    "moons",
+    "adult",
+    "california_housing",
+    "credit_default",
+    "gmsc",
+    "digits",
+)
+
+_ALIASES = MappingProxyType(
+    {
+        "ls": "linearly_separable",
+        "ol": "overlapping",
+        "circ": "circles",
+        "moon": "moons",
+        "ch": "california_housing",
+        "cred": "credit_default",
+        "mnist": "digits",
+    }
+)
+
+_DATA_ENV = "SKLEARN_CT_DATA"
+_DEFAULT_DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# Seeds of the reference implementation, used when random_state is None.
+_DATA_SEED = 42  # data generation (synthetic sets, MNIST resampling)
+_SPLIT_SEED = 2025  # train/test and validation splits of the real data sets
+
+# Synthetic sets: 3,000 train + 600 validation + 900 test (method.md, section 6).
+_SYNTHETIC_SIZES = (3000, 600, 900)
+_MAX_VALIDATION = 1000
+
+_NOTE = (
+    "Features are raw (not standardised, not one-hot encoded): fit any scaler or\n"
+    "encoder on the training part only, e.g. in a ColumnTransformer."
+)
+
+
+# ---------------------------------------------------------------------------
+# Random numbers and splits
+# ---------------------------------------------------------------------------
+
+
+def _make_rng(random_state: Any, default_seed: int) -> np.random.Generator:
+    """Return a Generator; ``None`` means the reference's fixed seed."""
+    if random_state is None:
+        return np.random.default_rng(default_seed)
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if isinstance(random_state, np.random.Generator | int | np.integer):
+        return np.random.default_rng(random_state)
+    raise TypeError(
+        "random_state must be None, an int, a numpy RandomState or a numpy "
+        f"Generator; got {random_state!r}."
+    )
+
+
+def _stratified_choice(
+    y: np.ndarray, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw ``size`` positions of ``y`` keeping class proportions (sorted)."""
+    classes, counts = np.unique(y, return_counts=True)
+    quota = size * counts / counts.sum()
+    alloc = np.floor(quota).astype(np.int64)
+    # Largest remainders get the rows left over after flooring.
+    remainder_order = np.argsort(alloc - quota, kind="stable")
+    alloc[remainder_order[: size - alloc.sum()]] += 1
+    chosen = [
+        rng.choice(np.flatnonzero(y == label), size=k, replace=False)
+        for label, k in zip(classes, alloc, strict=True)
+    ]
+    return np.sort(np.concatenate(chosen)).astype(np.int64)
+
+
+def _split_pool(
+    y: np.ndarray, pool: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Take a stratified validation set of min(1000, 10%) rows from ``pool``."""
+    n_validation = min(_MAX_VALIDATION, round(0.1 * len(pool)))
+    chosen = pool[_stratified_choice(y[pool], n_validation, rng)]
+    return np.setdiff1d(pool, chosen), chosen
+
+
+def _check_n_samples(n_samples: Any, n_available: int | None, minimum: int) -> None:
+    if n_samples is None:
+        return
+    if not isinstance(n_samples, int | np.integer) or isinstance(n_samples, bool):
+        raise TypeError(f"n_samples must be None or an int; got {n_samples!r}.")
+    if n_samples < minimum:
+        raise ValueError(f"n_samples must be at least {minimum}; got {n_samples}.")
+    if n_available is not None and n_samples > n_available:
+        raise ValueError(
+            f"n_samples={n_samples} exceeds the {n_available} rows of the data set."
+        )
+
+
+# ---------------------------------------------------------------------------
+# Synthetic generators: (n, rng) -> (X, y), classes in two contiguous halves
+# ---------------------------------------------------------------------------
+
+
+def _half_labels(n: int) -> np.ndarray:
+    return np.repeat(np.array([0, 1], dtype=np.int64), [n // 2, n - n // 2])
+
+
+def _blobs(n: int, rng: np.random.Generator, std: float) -> tuple:
+    # Centres first, so LS and OL share them for the same seed.
+    centres = rng.uniform(-10.0, 10.0, size=(2, 2))
+    y = _half_labels(n)
+    return centres[y] + std * rng.standard_normal((n, 2)), y
+
+
+def _linearly_separable(n: int, rng: np.random.Generator) -> tuple:
+    return _blobs(n, rng, std=0.5)
+
+
+def _overlapping(n: int, rng: np.random.Generator) -> tuple:
+    return _blobs(n, rng, std=2.0)
+
+
+def _moons(n: int, rng: np.random.Generator) -> tuple:
+    # MLJBase make_moons: random angles, xshift 1.0, yshift 0.3, noise 0.1.
+    y = _half_labels(n)
+    angle = rng.uniform(0.0, np.pi, size=n)
+    upper = np.column_stack([np.cos(angle), np.sin(angle)])
+    lower = np.column_stack([1.0 + np.cos(angle), 0.3 - np.sin(angle)])
+    X = np.where(y[:, None] == 0, upper, lower)
+    return X + 0.1 * rng.standard_normal((n, 2)), y
+
+
+def _circles(n: int, rng: np.random.Generator) -> tuple:
+    # MLJBase make_circles(factor=0.01, noise=0.15): inner class is a blob.
+    y = _half_labels(n)
+    angle = rng.uniform(0.0, 2.0 * np.pi, size=n)
+    radius = np.where(y == 0, 0.01, 1.0)
+    X = radius[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    return X + 0.15 * rng.standard_normal((n, 2)), y
+
+
+_SYNTHETIC_GENERATORS = MappingProxyType(
+    {
+        "linearly_separable": (_linearly_separable, "two Gaussian blobs, std 0.5"),
+        "overlapping": (_overlapping, "the same two blobs with std 2.0"),
+        "circles": (_circles, "a blob at the origin inside a noisy unit circle"),
+        "moons": (_moons, "two interleaving half circles (MLJBase variant)"),
+    }
+)
+
+
+def _synthetic_sizes(n_total: int) -> tuple[int, int, int]:
+    """Split ``n_total`` rows as 2/3 train, 2/15 validation, 1/5 test."""
+    n_train = round(n_total * 2 / 3)
+    n_validation = round(n_total * 2 / 15)
+    return n_train, n_validation, n_total - n_train - n_validation
+
+
+def _load_synthetic(
+    name: str, *, data_home: Any, n_samples: int | None, random_state: Any
+) -> Bunch:
+    _check_n_samples(n_samples, None, minimum=4)
+    generate, summary = _SYNTHETIC_GENERATORS[name]
+    n_total = sum(_SYNTHETIC_SIZES) if n_samples is None else int(n_samples)
+    rng = _make_rng(random_state, _DATA_SEED)
+    X, y = generate(n_total, rng)
+    order = rng.permutation(n_total)
+    X, y = X[order], y[order]
+    n_train, n_validation, n_test = _synthetic_sizes(n_total)
+    split = rng.permutation(n_total).astype(np.int64)
+    return Bunch(
+        data=np.ascontiguousarray(X, dtype=np.float64),
+        target=y.astype(np.int64),
+        feature_names=["x1", "x2"],
+        target_names=["0", "1"],
+        protected_features=["x1"],
+        categorical_features=[],
+        domain=None,
+        train_index=np.sort(split[:n_train]),
+        validation_index=np.sort(split[n_train : n_train + n_validation]),
+        test_index=np.sort(split[n_train + n_validation :]),
+        DESCR=(
+            f"{name}: synthetic, {summary}; {n_total} rows, 2 features (x1, x2),\n"
+            "2 balanced classes, not standardised. Protected feature: x1.\n"
+            f"Split: random {n_train} train / {n_validation} validation / "
+            f"{n_test} test."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Real tabular data sets, read from CSV files
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TabularSpec:
+    filename: str
+    target: str
+    protected: tuple[str, ...]
+    categorical: tuple[str, ...]
+    target_names: tuple[str, str]
+    source: str
+
+
+_TABULAR_SPECS = MappingProxyType(
+    {
+        "adult": _TabularSpec(
+            "adult.csv",
+            "income",
+            ("age",),
+            (
+                "workclass",
+                "marital-status",
+                "occupation",
+                "relationship",
+                "race",
+                "sex",
+                "native-country",
+            ),
+            ("<=50K", ">50K"),
+            "UCI Adult / Census Income (CARLA preparation), not balanced",
+        ),
+        "california_housing": _TabularSpec(
+            "cal_housing.csv",
+            "target",
+            ("HouseAge",),
+            (),
+            ("below median", "median or above"),
+            "California Housing, house value >= median, balanced",
+        ),
+        "credit_default": _TabularSpec(
+            "credit_default.csv",
+            "target",
+            ("AGE",),
+            ("SEX", "EDUCATION", "MARRIAGE"),
+            ("default", "no default"),
+            "Default of Credit Card Clients (Taiwan), 1 = no default, balanced",
+        ),
+        "gmsc": _TabularSpec(
+            "gmsc.csv",
+            "target",
+            ("age",),
+            (),
+            ("delinquency", "no delinquency"),
+            "Give Me Some Credit (Kaggle), 1 = no delinquency, balanced",
+        ),
+    }
+)
+
+
+def _resolve_data_home(data_home: str | os.PathLike | None) -> Path:
+    if data_home is not None:
+        return Path(data_home).expanduser()
+    from_env = os.environ.get(_DATA_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    return _DEFAULT_DATA_HOME
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Data file not found: {path}\n"
+            "sklearn_ct never downloads data. Point it at the folder holding the "
+            "CSV files in one of three ways:\n"
+            "  1. pass load_dataset(..., data_home='/path/to/data');\n"
+            f"  2. set the environment variable {_DATA_ENV}=/path/to/data;\n"
+            f"  3. place the files in the default folder {_DEFAULT_DATA_HOME}."
+        )
+    return pd.read_csv(path)
+
+
+def _encode_target(values: pd.Series, path: Path) -> np.ndarray:
+    y = values.to_numpy()
+    y_int = y.astype(np.int64)
+    if not (np.array_equal(y_int, y) and np.isin(y_int, (0, 1)).all()):
+        raise ValueError(f"The target column of {path} must hold the labels 0 and 1.")
+    return y_int
+
+
+def _tabular_split(
+    y: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Reference protocol: file order, first round(0.8 N) rows are the pool.
+    n_pool = round(0.8 * len(y))
+    train, validation = _split_pool(y, np.arange(n_pool, dtype=np.int64), rng)
+    return train, validation, np.arange(n_pool, len(y), dtype=np.int64)
+
+
+def _load_tabular(
+    name: str, *, data_home: Any, n_samples: int | None, random_state: Any
+) -> Bunch:
+    spec = _TABULAR_SPECS[name]
+    path = _resolve_data_home(data_home) / spec.filename
+    df = _read_csv(path)
+    _check_n_samples(n_samples, len(df), minimum=10)
+    rng = _make_rng(random_state, _SPLIT_SEED)
+    y = _encode_target(df[spec.target], path)
+    if n_samples is not None:
+        keep = _stratified_choice(y, int(n_samples), rng)  # sorted: file order
+        df, y = df.iloc[keep].reset_index(drop=True), y[keep]
+    features = df.drop(columns=spec.target)
+    train, validation, test = _tabular_split(y, rng)
+    return Bunch(
+        frame_features=features,
+        target=y,
+        feature_names=[str(column) for column in features.columns],
+        target_names=list(spec.target_names),
+        protected_features=list(spec.protected),
+        categorical_features=list(spec.categorical),
+        domain=None,
+        train_index=train,
+        validation_index=validation,
+        test_index=test,
+        DESCR=(
+            f"{name}: {spec.source}.\n"
+            f"Source file: {path}; {len(y)} rows, {features.shape[1]} features, "
+            "2 classes.\n"
+            f"Protected feature: {', '.join(spec.protected)}. Categorical: "
+            f"{', '.join(spec.categorical) or 'none'} (integer codes when "
+            "as_frame=False).\n"
+            f"Split: first {len(train) + len(validation)} rows (80%) train pool, "
+            f"last {len(test)} test; {len(validation)} stratified validation rows "
+            "drawn from the pool.\n" + _NOTE
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Digits (stand-in for MNIST)
+# ---------------------------------------------------------------------------
+
+
+def _load_digits(
+    name: str, *, data_home: Any, n_samples: int | None, random_state: Any
+) -> Bunch:
+    digits = _sklearn_load_digits()
+    _check_n_samples(n_samples, len(digits.target), minimum=20)
+    rng = _make_rng(random_state, _DATA_SEED)
+    X = digits.data / 8.0 - 1.0  # [0, 16] -> [-1, 1], as MNIST's x * 2 - 1
+    y = digits.target.astype(np.int64)
+    if n_samples is not None:
+        keep = _stratified_choice(y, int(n_samples), rng)
+        X, y = X[keep], y[keep]
+    everything = np.arange(len(y), dtype=np.int64)
+    test = _stratified_choice(y, round(0.2 * len(y)), rng)
+    pool = np.setdiff1d(everything, test)
+    chosen = pool[_stratified_choice(y[pool], round(0.1 * len(pool)), rng)]
+    feature_names = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)]
+    # The 8x8 analogue of the paper's protected top and bottom five MNIST rows.
+    protected = [f"pixel_{r}_{c}" for r in (0, 7) for c in range(8)]
+    return Bunch(
+        data=np.ascontiguousarray(X, dtype=np.float64),
+        target=y,
+        feature_names=feature_names,
+        target_names=[str(k) for k in range(10)],
+        protected_features=protected,
+        categorical_features=[],
+        domain=[(-1.0, 1.0)] * len(feature_names),
+        train_index=np.setdiff1d(pool, chosen),
+        validation_index=chosen,
+        test_index=test,
+        DESCR=(
+            f"{name}: scikit-learn's 8x8 handwritten digits (stand-in for MNIST); "
+            f"{len(y)} images, 64 pixels scaled to [-1, 1], 10 classes.\n"
+            "Protected features: pixel rows 0 and 7 (top and bottom rows).\n"
+            f"Split: stratified 80/20 train pool/test ({len(test)} test), "
+            f"{len(chosen)} stratified validation rows (10% of the pool)."
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Public entry point
+# ---------------------------------------------------------------------------
+
+_LOADERS: MappingProxyType[str, Callable[..., Bunch]] = MappingProxyType(
+    {
+        **dict.fromkeys(_SYNTHETIC_GENERATORS, _load_synthetic),
+        **dict.fromkeys(_TABULAR_SPECS, _load_tabular),
+        "digits": _load_digits,
+    }
+)
+
+
+def _canonical_name(name: Any) -> str:
+    if isinstance(name, str):
+        key = name.strip().lower()
+        key = _ALIASES.get(key, key)
+        if key in _LOADERS:
+            return key
+    aliases = ", ".join(f"{a!r}" for a in _ALIASES)
+    raise ValueError(
+        f"Unknown data set {name!r}. Valid names: {', '.join(map(repr, DATASETS))} "
+        f"(aliases: {aliases})."
+    )
+
+
+def _ordinal_encode(features: pd.DataFrame, categorical: list[str]) -> np.ndarray:
+    """Float matrix; string categoricals become codes of their sorted levels."""
+    columns = {}
+    for column in features.columns:
+        values = features[column]
+        if column in categorical and not pd.api.types.is_numeric_dtype(values):
+            values = pd.factorize(values, sort=True)[0]
+        columns[column] = np.asarray(values, dtype=np.float64)
+    return np.column_stack(list(columns.values()))
+
+
+def _finish(bunch: Bunch, name: str, as_frame: bool) -> Bunch:
+    """Add the mutability, name and frame fields; convert ``data``."""
+    features = bunch.pop("frame_features", None)
+    if features is None:
+        features = pd.DataFrame(bunch.data, columns=bunch.feature_names)
+    else:
+        bunch.data = _ordinal_encode(features, bunch.categorical_features)
+    protected = set(bunch.protected_features)
+    bunch.mutability = [
+        "none" if feature in protected else "both" for feature in bunch.feature_names
+    ]
+    bunch.name = name
+    bunch.frame = None
+    if as_frame:
+        target = pd.Series(bunch.target, name="target")
+        bunch.data = features
+        bunch.target = target
+        bunch.frame = pd.concat([features, target], axis=1)
+    return bunch
+
+
+def load_dataset(
+    name: str,
+    *,
+    data_home: str | os.PathLike | None = None,
+    n_samples: int | None = None,
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,
+    as_frame: bool = False,
+) -> Bunch:
+    """Load one of the paper's data sets with its constraints and split.
+
+    Features are returned raw: nothing is standardised or one-hot encoded
+    here. Fit any scaler or encoder on the training part only (for example a
+    :class:`~sklearn.compose.ColumnTransformer` fitted on
+    ``data[train_index]``).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`DATASETS` (``"linearly_separable"``, ``"overlapping"``,
+        ``"circles"``, ``"moons"``, ``"adult"``, ``"california_housing"``,
+        ``"credit_default"``, ``"gmsc"``, ``"digits"``) or a short alias
+        (``"ls"``, ``"ol"``, ``"circ"``, ``"moon"``, ``"ch"``, ``"cred"``,
+        ``"mnist"``); case-insensitive.
+    data_home : str or path-like, default=None
+        Folder holding the real data sets' CSV files. ``None`` uses the
+        environment variable ``SKLEARN_CT_DATA``, else ``../shared/data``
+        beside the checkout. Files are never downloaded. Ignored by the
+        synthetic sets and digits.
+    n_samples : int, default=None
+        Synthetic sets: the total number of rows (default 4,500, split
+        3,000/600/900; the parts scale as 2/3, 2/15 and 1/5). Real sets and
+        digits: keep a seeded stratified random subsample of this many rows,
+        in their original order. ``None`` keeps every row.
+    random_state : int, RandomState or Generator, default=None
+        Seed of the generation, the subsampling and the split. ``None`` uses
+        the reference's fixed seeds (42 for generated data and digits, 2025
+        for the real sets' splits), so the default data set is always the
+        same.
+    as_frame : bool, default=False
+        If True, ``data`` is a DataFrame of the features (string columns
+        stay strings), ``target`` a Series named ``"target"`` and ``frame``
+        holds both.
+
+    Returns
+    -------
+    bunch : sklearn.utils.Bunch
+        Fields ``data`` (float64 array of shape (n, d), or a DataFrame),
+        ``target`` (int64 labels 0..K-1), ``feature_names``,
+        ``target_names``, ``mutability`` (``"none"`` for each protected
+        feature, ``"both"`` otherwise), ``protected_features``,
+        ``categorical_features`` (columns holding category codes),
+        ``domain`` (None or one ``(low, high)`` per feature),
+        ``train_index``, ``validation_index``, ``test_index`` (disjoint
+        int64 row indices covering every row), ``frame``, ``name`` and
+        ``DESCR``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known data set or ``n_samples`` is out of range.
+    FileNotFoundError
+        If a real data set's CSV file is not where it was looked for.
+
+    Examples
+    --------
+    >>> from sklearn_ct.datasets import load_dataset
+    >>> ds = load_dataset("moons")
+    >>> ds.data.shape, ds.feature_names, ds.mutability
+    ((4500, 2), ['x1', 'x2'], ['none', 'both'])
+    >>> len(ds.train_index), len(ds.validation_index), len(ds.test_index)
+    (3000, 600, 900)
+    >>> X_train, y_train = ds.data[ds.train_index], ds.target[ds.train_index]
+    """
+    canonical = _canonical_name(name)
+    bunch = _LOADERS[canonical](
+        canonical, data_home=data_home, n_samples=n_samples, random_state=random_state
+    )
+    return _finish(bunch, canonical, bool(as_frame))

@@ -1,0 +1,369 @@
+"""Counterfactual generators: a target loss plus weighted penalties.
+
+Following CounterfactualExplanations.jl, a generator is data, not an
+algorithm: it says *what* to minimise over a counterfactual ``x'``,
+
+    CE(M(x'), t) + sum_k lambda_k * penalty_k(x', x, t),
+
+and where the search variable lives (feature space, or the latent space of a
+VAE for REVISE). *How* to minimise it, and every constraint, belongs to the one
+search loop in :mod:`sklearn_ct.search`. The penalties are small pure torch
+functions; the named generators are presets of a few lines.
+
+Generators are scikit-learn estimators only for their parameter handling
+(``get_params``/``set_params``/``clone``), so ``generator__lambda_energy`` is a
+valid grid-search key on every estimator that takes a generator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, clone
+
+# --------------------------------------------------------------------------
+# Penalties: pure functions returning one value per sample
+# --------------------------------------------------------------------------
+
+
+def l1_cost(x_cf: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """L1 distance between counterfactuals and factuals, per sample."""
+    return (x_cf - x).abs().sum(dim=1)
+
+
+def target_logit(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Raw logit of each sample's target class: ``M(x)[t]``."""
+    return logits.gather(1, target.view(-1, 1)).squeeze(1)
+
+
+def energy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Energy ``E(x, t) = -M(x)[t]`` (method.md section 1)."""
+    return -target_logit(logits, target)
+
+
+def energy_decay(step: int, max_iter: int) -> float:
+    """Decaying weight ``phi_t = a (b + t)^(-0.9)`` of the ECCCo energy penalty.
+
+    ``b = round(max_iter / 25)`` (at least 1), ``a = b / 10``, ``t`` the 1-based
+    step (method.md section 2). Python's ``round`` rounds half to even, like
+    Julia's, so the reference's values are reproduced exactly.
+
+    Examples
+    --------
+    >>> round(energy_decay(1, 30), 4), round(energy_decay(30, 30), 4)
+    (0.0536, 0.0046)
+    """
+    b = max(1, round(max_iter / 25))
+    return (b / 10) * (b + step) ** -0.9
+
+
+def energy_penalty(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    step: int,
+    max_iter: int,
+    reg: float = 1e-3,
+) -> torch.Tensor:
+    """ECCCo's energy penalty ``phi_t * (E + reg * E^2)``, per sample."""
+    e = energy(logits, target)
+    return energy_decay(step, max_iter) * (e + reg * e**2)
+
+
+# --------------------------------------------------------------------------
+# Generators
+# --------------------------------------------------------------------------
+
+
+class Generator(BaseEstimator):
+    """Base class: cross-entropy towards the target plus the subclass' penalties.
+
+    Subclasses implement :meth:`penalty`. Generators that search in a latent
+    space set ``latent = True`` and implement :meth:`encode` / :meth:`decode`;
+    those that need data (REVISE's VAE) learn it in :meth:`fit`.
+    """
+
+    latent = False
+
+    def fit(self, X, y=None, random_state=None):
+        """Learn what the generator needs from training data (nothing by default).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Training data, in the model's input space.
+        y : ignored
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        self
+        """
+        return self
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Search state for factuals ``x`` (the identity in feature space)."""
+        return x
+
+    def decode(self, state: torch.Tensor) -> torch.Tensor:
+        """Feature-space point of a search state (the identity in feature space)."""
+        return state
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter) -> torch.Tensor:
+        """Weighted sum of penalties per sample; zero for the base class."""
+        return torch.zeros(x_cf.shape[0], dtype=x_cf.dtype, device=x_cf.device)
+
+    def loss(self, x_cf, x, logits, target, step, max_iter) -> torch.Tensor:
+        """Search objective per sample: ``CE(M(x'), t) + penalty``.
+
+        Parameters
+        ----------
+        x_cf : Tensor of shape (n, n_features)
+            Current counterfactuals (feature space).
+        x : Tensor of shape (n, n_features)
+            Factuals.
+        logits : Tensor of shape (n, n_classes)
+            Model output at ``x_cf``.
+        target : LongTensor of shape (n,)
+            Target class indices.
+        step : int
+            1-based search step.
+        max_iter : int
+            Maximum number of steps ``T``.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+        """
+        ce = F.cross_entropy(logits, target, reduction="none")
+        return ce + self.penalty(x_cf, x, logits, target, step, max_iter)
+
+
+class GenericGenerator(Generator):
+    """Wachter-style generator: cross-entropy plus an L1 cost.
+
+    Parameters
+    ----------
+    lambda_cost : float, default=0.001
+        Weight of ``||x' - x||_1``.
+
+    Examples
+    --------
+    >>> GenericGenerator(lambda_cost=0.1)
+    GenericGenerator(lambda_cost=0.1)
+    """
+
+    def __init__(self, lambda_cost=0.001):
+        self.lambda_cost = lambda_cost
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter):
+        """``lambda_cost * ||x' - x||_1`` per sample."""
+        return self.lambda_cost * l1_cost(x_cf, x)
+
+
+class ECCCoGenerator(Generator):
+    """ECCCo (without the conformal set-size term): L1 cost plus a decaying energy.
+
+    Penalty ``lambda_cost * ||x' - x||_1 + lambda_energy * phi_t * (E + reg E^2)``
+    with ``E = -M(x')[t]`` (method.md section 2). The defaults are the training
+    settings of the paper; its evaluation uses ``lambda_cost=0`` and
+    ``lambda_energy`` in {0.1, 0.5, 1, 5, 10}.
+
+    Parameters
+    ----------
+    lambda_cost : float, default=0.001
+        Weight of the L1 cost.
+    lambda_energy : float, default=5.0
+        Weight of the energy penalty.
+    energy_reg : float, default=1e-3
+        Weight of the quadratic part of the energy penalty.
+
+    Examples
+    --------
+    >>> ECCCoGenerator(lambda_energy=1.0).get_params()["lambda_energy"]
+    1.0
+    """
+
+    def __init__(self, lambda_cost=0.001, lambda_energy=5.0, energy_reg=1e-3):
+        self.lambda_cost = lambda_cost
+        self.lambda_energy = lambda_energy
+        self.energy_reg = energy_reg
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter):
+        """L1 cost plus the decaying energy penalty, per sample."""
+        return self.lambda_cost * l1_cost(x_cf, x) + self.lambda_energy * (
+            energy_penalty(logits, target, step, max_iter, self.energy_reg)
+        )
+
+
+class REVISEGenerator(Generator):
+    """REVISE: search in the latent space of a VAE fitted on the training data.
+
+    ``x' = decode(z)`` with penalty ``lambda_cost * ||x' - x||_1``. Mutability
+    cannot be enforced by masking a latent step; the search projects every
+    decoded point back onto the mutability and domain constraints instead, so
+    the returned counterfactuals obey them like every other generator's.
+
+    Parameters
+    ----------
+    lambda_cost : float, default=0.001
+        Weight of the L1 cost.
+    latent_dim : int or None, default=None
+        Size of the latent space; ``None`` uses the reference's sizes
+        (2 for two-feature data, else 4).
+    hidden_size : int or None, default=None
+        Width of the VAE's hidden layers; ``None``: 16 for two-feature data,
+        else 32.
+    max_epochs : int, default=100
+        VAE training epochs (Adam, learning rate 1e-3, batch size 50).
+
+    Attributes
+    ----------
+    vae_ : VAE
+        The fitted autoencoder.
+    """
+
+    latent = True
+
+    def __init__(self, lambda_cost=0.001, latent_dim=None, hidden_size=None,
+                 max_epochs=100):
+        self.lambda_cost = lambda_cost
+        self.latent_dim = latent_dim
+        self.hidden_size = hidden_size
+        self.max_epochs = max_epochs
+
+    def fit(self, X, y=None, random_state=None):
+        """Fit the VAE on ``X`` (the model's input space)."""
+        from .vae import fit_vae
+
+        X = np.asarray(X, dtype=np.float32)
+        small = X.shape[1] <= 2
+        latent = self.latent_dim or (2 if small else 4)
+        hidden = self.hidden_size or (16 if small else 32)
+        self.vae_ = fit_vae(X, latent_dim=latent, hidden_size=hidden,
+                            max_epochs=self.max_epochs, random_state=random_state)
+        return self
+
+    def _vae(self):
+        if not hasattr(self, "vae_"):
+            raise RuntimeError(
+                "REVISEGenerator needs a fitted VAE: call fit(X) first (the "
+                "explainer and the classifier do this in their own fit)."
+            )
+        return self.vae_
+
+    def encode(self, x):
+        """Latent mean of ``x`` (deterministic, unlike the reference)."""
+        vae = self._vae().to(x.device)
+        with torch.no_grad():
+            return vae.encode(x.to(next(vae.parameters()).dtype))[0].to(x.dtype)
+
+    def decode(self, state):
+        """Decoded feature-space point of a latent state."""
+        vae = self._vae().to(state.device)
+        return vae.decode(state.to(next(vae.parameters()).dtype)).to(state.dtype)
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter):
+        """``lambda_cost * ||decode(z) - x||_1`` per sample."""
+        return self.lambda_cost * l1_cost(x_cf, x)
+
+
+class GravitationalGenerator(Generator):
+    """Generic plus a pull towards random target-class samples.
+
+    Penalty ``lambda_cost * ||x' - x||_1 + lambda_gravity * mean_j ||x' - s_j||_1``
+    over ``n_samples`` training samples ``s_j`` of the target class drawn at
+    ``fit`` (method.md section 2, optional generator).
+
+    Parameters
+    ----------
+    lambda_cost : float, default=0.001
+        Weight of the L1 cost.
+    lambda_gravity : float, default=0.1
+        Weight of the mean distance to target-class samples.
+    n_samples : int, default=50
+        Target-class samples per class kept for the penalty.
+
+    Attributes
+    ----------
+    anchors_ : Tensor of shape (n_classes, n_samples, n_features)
+        The target-class samples, by class index.
+    """
+
+    def __init__(self, lambda_cost=0.001, lambda_gravity=0.1, n_samples=50):
+        self.lambda_cost = lambda_cost
+        self.lambda_gravity = lambda_gravity
+        self.n_samples = n_samples
+
+    def fit(self, X, y=None, random_state=None):
+        """Draw ``n_samples`` samples per class (with replacement) from ``(X, y)``."""
+        from sklearn.utils import check_random_state
+
+        if y is None:
+            raise ValueError("GravitationalGenerator.fit needs class labels y.")
+        rng = check_random_state(random_state)
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y)
+        anchors = [X[rng.choice(np.flatnonzero(y == k), self.n_samples)]
+                   for k in range(int(y.max()) + 1)]
+        self.anchors_ = torch.as_tensor(np.stack(anchors))
+        return self
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter):
+        """L1 cost plus mean L1 distance to the target class' anchors."""
+        anchors = self.anchors_.to(x_cf.device, x_cf.dtype)[target]  # (n, m, d)
+        gravity = (x_cf.unsqueeze(1) - anchors).abs().sum(-1).mean(-1)
+        return self.lambda_cost * l1_cost(x_cf, x) + self.lambda_gravity * gravity
+
+
+GENERATORS = {
+    "generic": GenericGenerator,
+    "wachter": GenericGenerator,
+    "ecco": ECCCoGenerator,
+    "eccco": ECCCoGenerator,
+    "revise": REVISEGenerator,
+    "gravitational": GravitationalGenerator,
+}
+
+
+def resolve_generator(generator, **overrides) -> Generator:
+    """The one place that turns a ``generator`` parameter into a fresh generator.
+
+    Parameters
+    ----------
+    generator : str or Generator
+        A name (``"generic"``, ``"ecco"``, ``"revise"``, ``"gravitational"``) or
+        an instance, which is cloned (never modified).
+    **overrides
+        Parameters to set on the generator; ``None`` values are ignored, and so
+        are parameters the generator does not have (``lambda_energy`` for
+        Generic, say).
+
+    Returns
+    -------
+    Generator
+        An unfitted generator.
+
+    Examples
+    --------
+    >>> resolve_generator("ecco", lambda_cost=0.0)
+    ECCCoGenerator(lambda_cost=0.0)
+    """
+    if isinstance(generator, str):
+        key = generator.lower()
+        if key not in GENERATORS:
+            raise ValueError(
+                f"generator={generator!r} is not understood; expected one of "
+                f"{sorted(set(GENERATORS))} or a Generator instance."
+            )
+        generator = GENERATORS[key]()
+    elif isinstance(generator, Generator):
+        generator = clone(generator)
+    else:
+        raise ValueError(
+            "generator must be a name or a sklearn_ct.generators.Generator "
+            f"instance; got {type(generator).__name__}."
+        )
+    params = generator.get_params(deep=False)
+    updates = {k: v for k, v in overrides.items() if v is not None and k in params}
+    return generator.set_params(**updates)

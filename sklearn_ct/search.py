@@ -1,0 +1,159 @@
+"""The one batched gradient search for counterfactuals (method.md section 2).
+
+All factuals of a batch are searched at once in torch. Each sample carries its
+own target and stops at its own convergence: an ``active`` mask shrinks as
+samples reach ``p(target) >= tau``, and only active samples are evaluated, so
+the cost of a step falls as the batch converges. Per step and sample:
+
+1. the gradient of the generator's objective with respect to the search state
+   (never with respect to the model);
+2. NaN components of the step set to 0;
+3. the step masked for mutability (feature-space generators);
+4. the step taken, then the point projected onto the domain box, mutability
+   relative to the factual, and one-hot groups;
+5. convergence checked, and the point kept as the nascent adversarial example
+   while it stays within the L-inf ``epsilon`` ball around the factual.
+
+Training uses the same loop as explaining; nothing here knows which one calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .constraints import Constraints, clamp_to_domain, mask_step, project
+from .generators import Generator
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Per-sample outcome of :func:`counterfactual_search` (all tensors, length n).
+
+    Attributes
+    ----------
+    counterfactuals : Tensor of shape (n, n_features)
+        Final point of each search.
+    converged : BoolTensor of shape (n,)
+        ``p(target) >= decision_threshold`` was reached (with no threshold: the
+        target is the predicted class of the final point).
+    n_iter : LongTensor of shape (n,)
+        Steps taken.
+    adversarial : Tensor of shape (n, n_features)
+        Nascent adversarial example: the last point of the path, the factual
+        included, within the L-inf ``epsilon`` ball around the factual.
+    p_target : Tensor of shape (n,)
+        Target probability at the final point.
+    """
+
+    counterfactuals: torch.Tensor
+    converged: torch.Tensor
+    n_iter: torch.Tensor
+    adversarial: torch.Tensor
+    p_target: torch.Tensor
+
+
+def counterfactual_search(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    target: torch.Tensor,
+    generator: Generator,
+    constraints: Constraints,
+    *,
+    decision_threshold: float | None = 0.5,
+    max_iter: int = 100,
+    step_size: float = 0.1,
+    epsilon: float = 0.3,
+) -> SearchResult:
+    """Search counterfactuals for a batch of factuals at once.
+
+    Parameters
+    ----------
+    model : callable
+        Maps a float tensor of shape (m, n_features) to logits (m, n_classes);
+        differentiable with respect to its input. Put it in eval mode first.
+    x : Tensor of shape (n, n_features)
+        Factuals.
+    target : LongTensor of shape (n,)
+        Target class index per factual.
+    generator : Generator
+        Objective of the search (fitted, for generators that learn from data).
+    constraints : Constraints
+        Mutability, domain and one-hot groups, on the device and dtype of ``x``.
+    decision_threshold : float or None, default=0.5
+        A sample stops once its target probability reaches this value;
+        ``None`` runs all ``max_iter`` steps.
+    max_iter : int, default=100
+        Maximum number of steps ``T``.
+    step_size : float, default=0.1
+        Plain gradient-descent step size (the reference's value).
+    epsilon : float, default=0.3
+        L-inf radius that makes a path point a nascent adversarial example.
+
+    Returns
+    -------
+    SearchResult
+    """
+    x = x.detach()
+    target = target.to(device=x.device, dtype=torch.long)
+    n = x.shape[0]
+    state = generator.encode(x).detach().clone()
+    x_cf = x.clone()
+    adversarial = x.clone()  # the start of the path is always within the ball
+    converged = torch.zeros(n, dtype=torch.bool, device=x.device)
+    active = torch.ones(n, dtype=torch.bool, device=x.device)
+    n_iter = torch.zeros(n, dtype=torch.long, device=x.device)
+    p_target = torch.zeros(n, dtype=x.dtype, device=x.device)
+
+    # Iteration t evaluates the point reached after t - 1 steps: it checks
+    # convergence and, while t <= max_iter, takes step t from the same forward pass.
+    for step in range(1, max_iter + 2):
+        idx = active.nonzero().squeeze(1)
+        if idx.numel() == 0:
+            break
+        take_step = step <= max_iter
+        s = state[idx].requires_grad_(take_step)
+        with torch.set_grad_enabled(take_step):
+            point = project(generator.decode(s), x[idx], constraints)
+            logits = model(point)
+            proba = logits.detach().softmax(dim=1)
+        p = proba.gather(1, target[idx].view(-1, 1)).squeeze(1)
+        p_target[idx] = p
+        x_cf[idx] = point.detach()
+        if decision_threshold is None:
+            done = torch.zeros_like(p, dtype=torch.bool)
+        else:
+            done = p >= decision_threshold
+        converged[idx[done]] = True
+        if step > 1:  # the start point is the factual, already in ``adversarial``
+            inside = (point.detach() - x[idx]).abs().amax(dim=1) <= epsilon
+            adversarial[idx[inside]] = point.detach()[inside]
+        if not take_step:
+            break
+        keep = ~done
+        active[idx[done]] = False
+        if not keep.any():
+            break
+        loss = generator.loss(point, x[idx], logits, target[idx], step, max_iter)
+        (grad,) = torch.autograd.grad((loss * keep).sum(), s)
+        delta = torch.nan_to_num(-step_size * grad, nan=0.0)
+        if not generator.latent:  # a latent step cannot be masked per feature
+            delta = mask_step(delta, constraints)
+        new_state = s.detach() + delta
+        if not generator.latent:
+            new_state = clamp_to_domain(new_state, constraints)
+        state[idx[keep]] = new_state[keep]
+        n_iter[idx[keep]] += 1
+
+    if decision_threshold is None:
+        with torch.no_grad():
+            converged = model(x_cf).argmax(dim=1) == target
+    return SearchResult(
+        counterfactuals=x_cf,
+        converged=converged,
+        n_iter=n_iter,
+        adversarial=adversarial,
+        p_target=p_target,
+    )
