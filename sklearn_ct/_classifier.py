@@ -365,7 +365,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         module = build_module(spec, n_features, n_classes, self.hidden_layer_sizes,
                               self.module_params)
         with torch.no_grad():
-            out = module.to(self.device)(torch.as_tensor(X[:2], device=self.device))
+            out = module.to(self.device)(torch.tensor(X[:2], device=self.device))
         if out.ndim != 2 or out.shape[1] != n_classes:
             raise ValueError(
                 f"module returns outputs of shape {tuple(out.shape)} for 2 samples;"
@@ -384,7 +384,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float32)
         module = self.net_.module_.eval()
         with torch.no_grad():
-            return module(torch.as_tensor(X, device=self.net_.device))
+            return module(torch.tensor(X, device=self.net_.device))
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the logits).

@@ -42,6 +42,7 @@ class CounterfactualPool:
     target: torch.Tensor
     neighbours: torch.Tensor
     labels: torch.Tensor
+    factual_index: torch.Tensor
     share_converged: float
     mean_n_iter: float
 
@@ -120,6 +121,7 @@ def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
         target=target,
         neighbours=neighbours.detach(),
         labels=y[factual_index],
+        factual_index=factual_index,
         share_converged=float(found.converged.float().mean()) if n else float("nan"),
         mean_n_iter=float(found.n_iter.float().mean()) if n else float("nan"),
     )

@@ -77,9 +77,9 @@ def as_logits_module(estimator) -> tuple[nn.Module, np.ndarray]:
     NotFittedError
         If it is not fitted.
     """
-    from skorch import NeuralNet
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
+    from skorch import NeuralNet
 
     from ._classifier import CounterfactualTrainingClassifier
 
@@ -99,6 +99,25 @@ def as_logits_module(estimator) -> tuple[nn.Module, np.ndarray]:
         f"Cannot explain a {type(estimator).__name__}: counterfactual search needs "
         f"gradients, available for {SUPPORTED}."
     )
+
+
+def as_model_input(estimator, Z: np.ndarray):
+    """Numeric model input as a fitted estimator's ``predict`` expects it.
+
+    skorch nets get their module's float dtype; estimators fitted on named
+    columns get a DataFrame with those names (no feature-name warning).
+    """
+    from skorch import NeuralNet
+
+    if isinstance(estimator, NeuralNet):
+        dtype = module_dtype(estimator.module_)
+        return Z.astype(torch.empty((), dtype=dtype).numpy().dtype)
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        import pandas as pd
+
+        return pd.DataFrame(Z, columns=names)
+    return Z
 
 
 def split_pipeline(estimator):

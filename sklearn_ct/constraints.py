@@ -385,7 +385,7 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
 def project(
     x: torch.Tensor, x_factual: torch.Tensor, constraints: Constraints
 ) -> torch.Tensor:
-    """Project a candidate onto the feasible set: mutability, domain, one-hot groups.
+    """Project a candidate onto the feasible set: domain, mutability, one-hot groups.
 
     Parameters
     ----------
@@ -399,8 +399,10 @@ def project(
     -------
     Tensor of shape (n, n_features)
     """
-    x = enforce_mutability(x, x_factual, constraints)
-    return project_onehot(clamp_to_domain(x, constraints), constraints)
+    # Clamp first, then mutability: a factual outside the box keeps the values
+    # it may not change (the person cannot change their age to fit the box).
+    x = enforce_mutability(clamp_to_domain(x, constraints), x_factual, constraints)
+    return project_onehot(x, constraints)
 
 
 def violations(
@@ -422,16 +424,18 @@ def violations(
     Returns
     -------
     ndarray of int, shape (n,)
-        Number of features per row that break a constraint.
+        Number of features per row that break a constraint. A feature that
+        keeps the factual's own value never breaks the domain (a factual may
+        lie outside the box, and immutable features must stay as they are).
     """
     X_cf = np.asarray(X_cf, dtype=float)
     delta = X_cf - np.asarray(X_factual, dtype=float)
     mutability = np.asarray(mutability, dtype=object)
-    bad = np.zeros_like(delta, dtype=bool)
-    bad |= (delta > atol) & ~np.isin(mutability, ("both", "increase"))
+    bad = (delta > atol) & ~np.isin(mutability, ("both", "increase"))
     bad |= (delta < -atol) & ~np.isin(mutability, ("both", "decrease"))
+    moved = np.abs(delta) > atol  # keeping one's own value never breaks the box
     if low is not None:
-        bad |= X_cf < np.asarray(low, dtype=float) - atol
+        bad |= moved & (X_cf < np.asarray(low, dtype=float) - atol)
     if high is not None:
-        bad |= X_cf > np.asarray(high, dtype=float) + atol
+        bad |= moved & (X_cf > np.asarray(high, dtype=float) + atol)
     return bad.sum(axis=1)

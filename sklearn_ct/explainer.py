@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .backends import as_logits_module, module_device, module_dtype, split_pipeline
+from .backends import as_logits_module, module_device, module_dtype
 from .constraints import (
     make_constraints,
     resolve_domain,
@@ -146,7 +146,10 @@ class CounterfactualExplainer(BaseEstimator):
     max_iter : int, default=100
         Maximum search steps.
     lr : float, default=0.1
-        Gradient-descent step size of the search.
+        Gradient-descent step size of the search (plain gradient descent, as
+        in the reference). Where logits are shallow, for example a network
+        fitted on unscaled inputs, steps are small: standardise the inputs
+        (a Pipeline works) or raise ``max_iter`` or ``lr``.
     lambda_cost, lambda_energy : float or None, default=None
         Override the generator's penalty weights when given.
     epsilon : float, default=0.3
@@ -347,7 +350,7 @@ class CounterfactualExplainer(BaseEstimator):
             )
         module, classes = as_logits_module(space.final)
         dtype, device = module_dtype(module), module_device(module)
-        x = torch.as_tensor(X_model, dtype=dtype, device=device)
+        x = torch.tensor(X_model, dtype=dtype, device=device)
         with torch.no_grad():
             predicted = module(x).argmax(dim=1).cpu().numpy()
         rng = check_random_state(self.random_state)
@@ -387,7 +390,7 @@ class CounterfactualExplainer(BaseEstimator):
         untouched, the user's own value comes back bit for bit.
         """
         cf = cf.detach().cpu()
-        unchanged = cf == torch.as_tensor(X_model).to(cf.dtype)
+        unchanged = cf == torch.tensor(X_model).to(cf.dtype)
         out = np.where(unchanged.numpy(), X_model, cf.numpy().astype(np.float64))
         low, high = self.domain_
         moved = ~unchanged.numpy()

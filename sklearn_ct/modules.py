@@ -7,6 +7,7 @@ tasks (the energy ``-M(x)[t]`` must exist for every class).
 from __future__ import annotations
 
 import inspect
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -48,7 +49,7 @@ class MLP(nn.Module):
         super().__init__()
         sizes = [n_features, *hidden_layer_sizes, n_classes]
         layers = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
             linear = nn.Linear(fan_in, fan_out)
             nn.init.xavier_uniform_(linear.weight)
             nn.init.zeros_(linear.bias)

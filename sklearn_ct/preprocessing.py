@@ -33,7 +33,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 from sklearn.utils.validation import check_array
 
 from ._compat import column_transformer_input_indices, onehot_block_sizes
-from .backends import split_pipeline
+from .backends import as_model_input, split_pipeline
 
 
 @dataclass
@@ -85,7 +85,7 @@ def _layout_column_transformer(ct, n_in):
     for name, step, _ in ct.transformers_:
         idx = inputs.get(name, np.array([], dtype=int))
         out = ct.output_indices_.get(name, slice(0, 0))
-        if isinstance(step, str) and step == "drop" or len(idx) == 0:
+        if (isinstance(step, str) and step == "drop") or len(idx) == 0:
             continue
         inner = _identity(len(idx)) if step == "passthrough" else _layout(step,
                                                                          len(idx))
@@ -179,9 +179,8 @@ class ModelSpace:
         return _dense_float(self.head.transform(X))
 
     def final_input(self, Z):
-        """Model input as the final estimator expects it (with feature names)."""
-        names = getattr(self.final, "feature_names_in_", None)
-        return Z if names is None else pd.DataFrame(Z, columns=names)
+        """Model input as the final estimator's ``predict`` expects it."""
+        return as_model_input(self.final, Z)
 
     def expand(self, spec):
         """Rewrite a per-feature dict keyed by user column names to model columns.

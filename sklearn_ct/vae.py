@@ -91,7 +91,7 @@ def fit_vae(
     """
     seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     gen = torch.Generator().manual_seed(seed)
-    X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    X = torch.tensor(np.asarray(X, dtype=np.float32))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # parameter initialisation only
         model = VAE(X.shape[1], latent_dim, hidden_size)

@@ -1,0 +1,42 @@
+"""Shared fixtures: tiny seeded data and fitted models."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs, make_moons
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    """Seed global RNGs so that any accidental use of them is at least repeatable."""
+    np.random.seed(0)  # noqa: NPY002 (the legacy global state is what we guard)
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def moons():
+    """1,000 training and 1,000 held-out moons samples."""
+    X, y = make_moons(2000, noise=0.1, random_state=0)
+    return X[:1000], y[:1000], X[1000:], y[1000:]
+
+
+@pytest.fixture(scope="session")
+def moons_mlp(moons):
+    """An MLPClassifier fitted on the moons training half."""
+    X, y, _, _ = moons
+    return MLPClassifier((32, 32), max_iter=500, random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def blobs3():
+    """Three well separated blobs in 3-D."""
+    return make_blobs(300, n_features=3, centers=3, cluster_std=1.0, random_state=1)
+
+
+@pytest.fixture(scope="session")
+def blobs3_logreg(blobs3):
+    """A multinomial LogisticRegression on the three blobs."""
+    X, y = blobs3
+    return LogisticRegression().fit(X, y)
