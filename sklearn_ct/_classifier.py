@@ -305,7 +305,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(
                 "CounterfactualTrainingClassifier needs samples of at least two "
-                f"classes in y; got only class {self.classes_[0]!r}."
+                f"classes in y; got one class ({self.classes_[0]!r})."
             )
         names = getattr(self, "feature_names_in_", None)
         n_features = X.shape[1]
@@ -410,7 +410,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples,)
         """
-        return self.classes_[self._logits(X).argmax(dim=1).cpu().numpy()]
+        index = self._logits(X).argmax(dim=1).cpu().numpy()
+        return self.classes_[index]
 
     # ----------------------------------------------------------- explanation
     def explain(self, X, target=None, **explainer_params):

@@ -372,14 +372,14 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     """
     if not constraints.groups:
         return x
-    projected = x.clone()
+    projected = x.detach().clone()
     for group in constraints.groups:  # loop over groups (features), never samples
-        block = x[:, group]
         hard = torch.nn.functional.one_hot(
-            block.argmax(dim=1), num_classes=group.numel()
+            projected[:, group].argmax(dim=1), num_classes=group.numel()
         ).to(x.dtype)
         projected[:, group] = hard
-    return x + (projected - x).detach()
+    # Exact values forward (x - x.detach() is exactly 0), identity gradient back.
+    return projected + (x - x.detach())
 
 
 def project(

@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_array
 
 from ._compat import column_transformer_input_indices, onehot_block_sizes
 from .backends import as_model_input, split_pipeline
+from .constraints import resolve_mutability
 
 
 @dataclass
@@ -261,6 +262,10 @@ def model_space(estimator, X) -> ModelSpace:
     ModelSpace
     """
     head, final = split_pipeline(estimator)
+    return _space(head, final, X)
+
+
+def _space(head, final, X) -> ModelSpace:
     input_names = ([str(c) for c in X.columns] if isinstance(X, pd.DataFrame)
                    else None)
     n_in = np.shape(X)[1] if np.ndim(X) == 2 else None
@@ -276,3 +281,47 @@ def model_space(estimator, X) -> ModelSpace:
     layout = _layout(head, n_in) if n_in is not None else _Layout(0, -1, None)
     return ModelSpace(head, final, names, input_names, layout.columns,
                       layout.groups, layout.inverse)
+
+
+def pipeline_constraints(preprocessor, X, mutability=None) -> dict:
+    """Constraints on original columns, translated for a classifier after ``preprocessor``.
+
+    Inside a Pipeline the classifier sees only the transformed array, so it
+    cannot know that ``{"sex": "none"}`` means every one-hot column of
+    ``sex``. This function reads the fitted ``preprocessor`` and returns the
+    classifier's ``mutability`` (one value per model column) and
+    ``categorical_groups`` (the one-hot groups, kept valid by the search).
+
+    Parameters
+    ----------
+    preprocessor : fitted transformer
+        The Pipeline steps before the classifier (a ColumnTransformer, say).
+    X : DataFrame or array-like
+        Data in the preprocessor's input space (column names are read).
+    mutability : None, list or dict, default=None
+        By original column name (or by model column name or position).
+
+    Returns
+    -------
+    dict
+        ``{"mutability": [...], "categorical_groups": [...]}``, ready for
+        ``CounterfactualTrainingClassifier(**constraints)`` or ``set_params``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    >>> X = pd.DataFrame({"age": [20.0, 30.0, 40.0], "sex": ["f", "m", "f"]})
+    >>> pre = make_column_transformer((StandardScaler(), ["age"]),
+    ...                               (OneHotEncoder(), ["sex"])).fit(X)
+    >>> pipeline_constraints(pre, X, mutability={"sex": "none"})
+    {'mutability': ['both', 'none', 'none'], 'categorical_groups': [[1, 2]]}
+    """
+    space = _space(preprocessor, None, X)
+    n_model = space.transform(X.iloc[:1] if hasattr(X, "iloc") else
+                              np.asarray(X)[:1]).shape[1]
+    resolved = resolve_mutability(space.expand(mutability), n_model,
+                                  space.feature_names)
+    return {"mutability": resolved.tolist(),
+            "categorical_groups": [list(map(int, g)) for g in space.categorical_groups]}

@@ -235,7 +235,7 @@ def test_bad_parameters_name_the_argument(blobs2, params, message):
 
 def test_one_class_is_an_error(blobs2):
     X, _ = blobs2
-    with pytest.raises(ValueError, match="at least two classes"):
+    with pytest.raises(ValueError, match="at least two classes in y; got one class"):
         CounterfactualTrainingClassifier(**FAST).fit(X, np.zeros(len(X)))
 
 
