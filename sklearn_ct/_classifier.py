@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -178,7 +180,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
     --------
     >>> from sklearn.datasets import make_blobs
     >>> X, y = make_blobs(300, centers=2, random_state=0)
-    >>> clf = CounterfactualTrainingClassifier(max_epochs=5, random_state=0)
+    >>> clf = CounterfactualTrainingClassifier(max_epochs=10, lr=0.01, random_state=0)
     >>> clf.fit(X, y).score(X, y) > 0.9
     True
     >>> result = clf.explain(X[:3])
@@ -356,7 +358,24 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         self.net_.chunks_ = None
         self.history_ = self._history_frame()
         self.n_iter_ = len(self.history_)
+        self._warn_if_inactive()
         return self
+
+    def _warn_if_inactive(self):
+        """Say so when (almost) no counterfactual matured: the divergence was idle."""
+        matured = self.history_["cf_converged"].dropna()
+        if "div" not in OBJECTIVES[self.objective] or matured.empty:
+            return
+        if matured.mean() < 0.05:
+            warnings.warn(
+                f"Only {matured.mean():.1%} of the training counterfactuals reached "
+                f"decision_threshold={self.decision_threshold} within "
+                f"max_iter_cf={self.max_iter_cf} steps, so the contrastive-divergence"
+                " term was mostly inactive. The search takes plain gradient steps of "
+                "size lr_cf: on unscaled inputs they are tiny. Standardise the inputs"
+                " (a Pipeline with StandardScaler), or raise max_iter_cf or lr_cf.",
+                ConvergenceWarning, stacklevel=3,
+            )
 
     def _build_module(self, n_features, n_classes, X):
         spec = self.module

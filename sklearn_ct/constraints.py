@@ -128,7 +128,7 @@ def infer_domain(X, n_std: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
 
     Examples
     --------
-    >>> low, high = infer_domain([[0.0], [1.0], [2.0]], n_std=1.0)
+    >>> low, high = infer_domain([[0.0], [1.0], [2.0]], n_std=2.0)
     >>> float(low[0]), float(high[0])
     (-1.0, 3.0)
     """

@@ -52,7 +52,7 @@ def energy_decay(step: int, max_iter: int) -> float:
     Examples
     --------
     >>> round(energy_decay(1, 30), 4), round(energy_decay(30, 30), 4)
-    (0.0536, 0.0046)
+    (0.0536, 0.0045)
     """
     b = max(1, round(max_iter / 25))
     return (b / 10) * (b + step) ** -0.9

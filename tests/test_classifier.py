@@ -1,4 +1,5 @@
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -262,3 +263,18 @@ def test_pickle_roundtrip(blobs2):
     loaded = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     assert loaded.explain(X[:5]).counterfactuals.shape == (5, 2)
+
+
+def test_warns_when_no_counterfactual_matures():
+    # Raw units (years, thousands): plain gradient steps of 0.1 are tiny.
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sklearn_ct.demo import make_example_data
+
+    X, y = make_example_data(600)
+    with pytest.warns(ConvergenceWarning, match="Standardise the inputs"):
+        CounterfactualTrainingClassifier(**FAST).fit(X, y)
+    scaled = (X - X.mean()) / X.std()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        CounterfactualTrainingClassifier(**{**FAST, "max_epochs": 10}).fit(scaled, y)

@@ -1,0 +1,185 @@
+"""Figures: decision boundaries with counterfactual paths, robustness, digits.
+
+matplotlib is an optional dependency (``pip install 'sklearn-ct[plot]'``); it
+is imported only when a figure is drawn. Every function draws on a given
+``ax`` (or a new one) and returns it, so figures compose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt  # falls back to Agg without a display
+    except ImportError as error:
+        raise ImportError(
+            "Figures need matplotlib: pip install matplotlib (or "
+            "pip install 'sklearn-ct[plot]')."
+        ) from error
+    return plt
+
+
+def _axes(ax, figsize=(5, 4)):
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=figsize)
+    return ax
+
+
+def plot_decision_boundary(
+    model,
+    X,
+    y,
+    *,
+    ax=None,
+    factuals=None,
+    counterfactuals=None,
+    feature_names=None,
+    immutable=None,
+    resolution=150,
+    title=None,
+):
+    """Two-feature data, the model's probability surface and counterfactual moves.
+
+    Parameters
+    ----------
+    model : fitted binary classifier with ``predict_proba``
+        Trained on the two features of ``X``.
+    X : array-like of shape (n_samples, 2)
+    y : array-like of shape (n_samples,)
+    ax : matplotlib Axes, default=None
+    factuals, counterfactuals : array-like of shape (m, 2), default=None
+        Drawn as arrows from each factual to its counterfactual.
+    feature_names : sequence of two str, default=None
+        Axis labels.
+    immutable : int or None, default=None
+        Index of an immutable feature, noted in the axis label.
+    resolution : int, default=150
+        Grid points per axis for the probability surface.
+    title : str, default=None
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    points = [X] + [np.asarray(a, dtype=float) for a in (factuals, counterfactuals)
+                    if a is not None]
+    stacked = np.vstack(points)
+    low, high = stacked.min(0), stacked.max(0)
+    pad = 0.08 * (high - low)
+    g0, g1 = (np.linspace(low[j] - pad[j], high[j] + pad[j], resolution)
+              for j in (0, 1))
+    grid = np.column_stack([a.ravel() for a in np.meshgrid(g0, g1)])
+    names = getattr(model, "feature_names_in_", None)
+    query = grid
+    if names is not None:
+        import pandas as pd
+
+        query = pd.DataFrame(grid, columns=names)
+    proba = model.predict_proba(query)[:, 1].reshape(resolution, resolution)
+    ax.contourf(g0, g1, proba, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
+                alpha=0.35)
+    ax.contour(g0, g1, proba, levels=[0.5], colors="k", linewidths=1.0)
+    classes = np.unique(y)
+    colors = ["tab:blue", "tab:red", "tab:green", "tab:orange"]
+    for k, label in enumerate(classes):
+        mask = y == label
+        ax.scatter(X[mask, 0], X[mask, 1], s=6, alpha=0.35, color=colors[k % 4],
+                   label=f"class {label}", linewidths=0)
+    if factuals is not None and counterfactuals is not None:
+        f = np.asarray(factuals, dtype=float)
+        c = np.asarray(counterfactuals, dtype=float)
+        ax.scatter(f[:, 0], f[:, 1], s=18, color="k", marker="o", zorder=3,
+                   label="factual")
+        ax.scatter(c[:, 0], c[:, 1], s=30, color="gold", edgecolors="k",
+                   marker="*", zorder=4, label="counterfactual")
+        for a, b in zip(f, c, strict=True):
+            ax.annotate("", xy=b, xytext=a, zorder=3,
+                        arrowprops={"arrowstyle": "->", "color": "k", "lw": 0.8})
+    labels = list(feature_names or ["feature 0", "feature 1"])
+    if immutable is not None:
+        labels[immutable] = f"{labels[immutable]} (immutable)"
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.set_xlim(g0[0], g0[-1])
+    ax.set_ylim(g1[0], g1[-1])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_robustness(table, *, ax=None, attack=None, title=None):
+    """Accuracy against the perturbation size, one line per model.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Columns ``epsilon``, ``accuracy``, ``model`` and optionally ``attack``.
+    ax : matplotlib Axes, default=None
+    attack : str, default=None
+        Keep only rows of this attack.
+    title : str, default=None
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    ax = _axes(ax)
+    if attack is not None and "attack" in table:
+        table = table[table["attack"] == attack]
+    for model, rows in table.groupby("model", sort=False):
+        rows = rows.sort_values("epsilon")
+        ax.plot(rows["epsilon"], rows["accuracy"], marker="o", ms=3, label=model)
+    ax.set_xlabel("epsilon (L-inf)")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_digit_counterfactuals(factuals, counterfactuals, *, targets=None,
+                               image_shape=(8, 8), vmin=-1.0, vmax=1.0):
+    """Image counterfactuals: the factuals on top, one row per model below.
+
+    Parameters
+    ----------
+    factuals : array-like of shape (m, h * w)
+    counterfactuals : dict of str -> array-like of shape (m, h * w)
+        Counterfactuals per model name (for example baseline and CT).
+    targets : array-like of shape (m,), default=None
+        Target classes, written above the columns.
+    image_shape : tuple, default=(8, 8)
+    vmin, vmax : float, default=-1, 1
+        Pixel range.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    plt = _pyplot()
+    factuals = np.asarray(factuals, dtype=float)
+    rows = [("factual", factuals)] + [(k, np.asarray(v, dtype=float))
+                                      for k, v in counterfactuals.items()]
+    m = len(factuals)
+    fig, axes = plt.subplots(len(rows), m, figsize=(1.1 * m + 1, 1.2 * len(rows)),
+                             squeeze=False)
+    for r, (name, images) in enumerate(rows):
+        for c in range(m):
+            ax = axes[r, c]
+            ax.imshow(images[c].reshape(image_shape), cmap="gray", vmin=vmin,
+                      vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(name, fontsize=9)
+            if r == 0 and targets is not None:
+                ax.set_title(f"-> {targets[c]}", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,51 @@
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sklearn_ct.cli import build_parser, main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_parser_knows_the_commands():
+    parser = build_parser()
+    args = parser.parse_args(["reproduce", "--datasets", "ls,moons", "--quick",
+                              "--n-jobs", "2"])
+    assert (args.datasets, args.quick, args.n_jobs) == ("ls,moons", True, 2)
+    assert parser.parse_args(["demo"]).out == "."
+    with pytest.raises(SystemExit):
+        parser.parse_args([])
+
+
+def test_bench_quick_prints_figures(capsys):
+    assert main(["bench", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "batched is" in out and "x vanilla" in out
+
+
+def test_readme_names_the_two_commands():
+    text = README.read_text()
+    assert "sklearn-ct demo" in text
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "python -m pytest" in text and "python -m pytest" in ci
+
+
+@pytest.mark.slow
+def test_demo_in_an_empty_directory(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "sklearn_ct.cli", "demo", "--quiet"],
+                          cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "(d) CT, age protected" in done.stdout
+    assert (tmp_path / "demo.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_readme_quickstart_runs(tmp_path, monkeypatch):
+    code = re.search(r"## Quickstart\n\n```python\n(.*?)```", README.read_text(),
+                     re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, "README quickstart", "exec"), namespace)
+    assert namespace["result"].valid.all()
