@@ -3,30 +3,36 @@ import pytest
 import torch
 
 from sklearn_ct.constraints import make_constraints, violations
-from sklearn_ct.generators import ECCCoGenerator, GenericGenerator, REVISEGenerator
+from sklearn_ct.generators import (
+    ECCCoGenerator,
+    GenericGenerator,
+    GravitationalGenerator,
+    REVISEGenerator,
+)
 from sklearn_ct.modules import from_sklearn_mlp
 from sklearn_ct.search import counterfactual_search
 
 MUTABILITY_KINDS = ["both", "increase", "decrease", "none"]
 GENERATORS = {
-    "generic": lambda X: GenericGenerator(lambda_cost=0.01),
-    "ecco": lambda X: ECCCoGenerator(),
-    "revise": lambda X: REVISEGenerator(max_epochs=20).fit(X, random_state=0),
+    "generic": lambda X, y: GenericGenerator(lambda_cost=0.01),
+    "ecco": lambda X, y: ECCCoGenerator(),
+    "revise": lambda X, y: REVISEGenerator(max_epochs=20).fit(X, random_state=0),
+    "gravitational": lambda X, y: GravitationalGenerator().fit(X, y, random_state=0),
 }
 
 
 @pytest.fixture(scope="module")
 def problem(moons, moons_mlp):
-    X, _, X_test, _ = moons
+    X, y, X_test, _ = moons
     module = from_sklearn_mlp(moons_mlp)
     x = torch.as_tensor(X_test[:200])
     with torch.no_grad():
         target = 1 - module(x).argmax(1)
-    return X, module, x, target
+    return X, module, x, target, y
 
 
 def _run(problem, generator, mutability, low, high, **kwargs):
-    _X, module, x, target = problem
+    _X, module, x, target, _y = problem
     c = make_constraints(mutability, low, high, dtype=torch.float64)
     return counterfactual_search(module, x, target, generator, c, **kwargs)
 
@@ -35,13 +41,13 @@ def _run(problem, generator, mutability, low, high, **kwargs):
 @pytest.mark.parametrize("kind", MUTABILITY_KINDS)
 @pytest.mark.parametrize("box", ["inferred", "tight"])
 def test_no_returned_counterfactual_violates_a_constraint(problem, name, kind, box):
-    X, _, x, _ = problem
+    X, _, x, _, y = problem
     mutability = [kind, "both"]
     if box == "inferred":
         low, high = X.min(0) - 0.5, X.max(0) + 0.5
     else:  # a box that many factuals and paths run into
         low, high = np.array([-0.5, -0.2]), np.array([1.2, 0.7])
-    generator = GENERATORS[name](X)
+    generator = GENERATORS[name](X, y)
     found = _run(problem, generator, mutability, low, high, max_iter=60)
     bad = violations(found.counterfactuals.numpy(), x.numpy(), mutability, low, high)
     assert bad.sum() == 0
@@ -52,8 +58,8 @@ def test_no_returned_counterfactual_violates_a_constraint(problem, name, kind, b
 
 @pytest.mark.parametrize("name", GENERATORS)
 def test_batched_search_equals_one_sample_at_a_time(problem, name):
-    X, module, x, target = problem
-    generator = GENERATORS[name](X)
+    X, module, x, target, y = problem
+    generator = GENERATORS[name](X, y)
     c = make_constraints(["increase", "both"], X.min(0), X.max(0),
                          dtype=torch.float64)
     kwargs = {"decision_threshold": 0.9, "max_iter": 40}
@@ -70,7 +76,7 @@ def test_batched_search_equals_one_sample_at_a_time(problem, name):
 
 
 def test_each_sample_stops_at_its_own_convergence(problem):
-    X, _, _, _ = problem
+    X, _, _, _, _ = problem
     found = _run(problem, GenericGenerator(), ["both", "both"], X.min(0), X.max(0),
                  decision_threshold=0.75, max_iter=100)
     assert found.converged.all()
@@ -79,7 +85,7 @@ def test_each_sample_stops_at_its_own_convergence(problem):
 
 
 def test_no_threshold_runs_all_steps(problem):
-    X, module, _x, target = problem
+    X, module, _x, target, _ = problem
     found = _run(problem, GenericGenerator(), ["both", "both"], X.min(0), X.max(0),
                  decision_threshold=None, max_iter=7)
     assert (found.n_iter == 7).all()
@@ -88,7 +94,7 @@ def test_no_threshold_runs_all_steps(problem):
 
 
 def test_nascent_adversarial_example_is_the_last_point_in_the_ball(problem):
-    X, _, x, _ = problem
+    X, _, x, _, _y = problem
     low, high = X.min(0), X.max(0)
     found = _run(problem, GenericGenerator(), ["both", "both"], low, high,
                  decision_threshold=0.99, max_iter=50, step_size=0.02, epsilon=0.1)
@@ -101,7 +107,7 @@ def test_nascent_adversarial_example_is_the_last_point_in_the_ball(problem):
 
 
 def test_unreachable_target_is_reported_not_converged(problem):
-    X, _, x, _ = problem
+    X, _, x, _, _y = problem
     found = _run(problem, GenericGenerator(), ["none", "none"], X.min(0), X.max(0),
                  max_iter=10)
     assert not found.converged.any()
