@@ -379,8 +379,9 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 f"decision_threshold={self.decision_threshold} within "
                 f"max_iter_cf={self.max_iter_cf} steps, so the contrastive-divergence"
                 " term was mostly inactive. The search takes plain gradient steps of "
-                "size lr_cf: on unscaled inputs they are tiny. Standardise the inputs"
-                " (a Pipeline with StandardScaler), or raise max_iter_cf or lr_cf.",
+                "size lr_cf, which are tiny on unscaled inputs and while the model's "
+                "logits are still flat. Standardise the inputs (a Pipeline with "
+                "StandardScaler), or raise max_iter_cf, lr_cf or max_epochs.",
                 ConvergenceWarning, stacklevel=3,
             )
 

@@ -8,21 +8,16 @@ import numpy as np
 def column_transformer_input_indices(ct) -> dict[str, np.ndarray]:
     """Input column positions of each fitted transformer of a ColumnTransformer.
 
-    Uses the private ``_transformer_to_input_indices`` (scikit-learn >= 1.2)
-    and falls back to resolving ``transformers_`` columns by hand.
+    Reads the private ``_transformer_to_input_indices`` (scikit-learn >= 1.2;
+    we require >= 1.6), the only record of columns chosen by a selector.
     """
-    private = getattr(ct, "_transformer_to_input_indices", None)
-    if private is not None:
-        return {name: np.asarray(idx, dtype=int) for name, idx in private.items()}
-    names = list(getattr(ct, "feature_names_in_", []))
-    n_in = ct.n_features_in_
-    out = {}
-    for name, _, columns in ct.transformers_:
-        idx = np.arange(n_in)[columns] if not isinstance(columns, list) or not (
-            columns and isinstance(columns[0], str)) else [names.index(c)
-                                                          for c in columns]
-        out[name] = np.asarray(idx, dtype=int)
-    return out
+    indices = getattr(ct, "_transformer_to_input_indices", None)
+    if indices is None:
+        raise RuntimeError(
+            "This scikit-learn version does not record the input columns of a "
+            "fitted ColumnTransformer; sklearn-ct needs scikit-learn >= 1.6."
+        )
+    return {name: np.asarray(idx, dtype=int) for name, idx in indices.items()}
 
 
 def onehot_block_sizes(encoder) -> list[int] | None:
