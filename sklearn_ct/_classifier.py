@@ -127,9 +127,12 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
     mutability : None, list or dict, default=None
         Per feature ``"both"``, ``"increase"``, ``"decrease"`` or ``"none"``,
         by position or as a dict by feature name.
-    domain : "infer", None, (low, high), list of pairs or dict, default="infer"
+    domain : "infer", "observed", None, (low, high), list of pairs or dict, \
+            default="infer"
         Box counterfactuals stay in; ``"infer"`` uses mean +- ``domain_n_std``
-        std of the training data, widened to its min and max.
+        std of the training data, widened to its min and max; ``"observed"``
+        the training data's min and max; in a pair, ``None`` leaves that side
+        open (see :func:`~sklearn_ct.constraints.resolve_domain`).
     max_epochs : int, default=100
         Training epochs (no early stopping).
     batch_size : int, default=32

@@ -141,11 +141,15 @@ def infer_domain(X, n_std: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _as_bounds(pair, argname):
+    """A (low, high) pair of floats; ``None`` leaves that side unbounded."""
     try:
-        low, high = (float(v) for v in pair)
+        low, high = pair
+        low = -np.inf if low is None else float(low)
+        high = np.inf if high is None else float(high)
     except (TypeError, ValueError):
         raise ValueError(
-            f"{argname} entries must be (low, high) pairs of numbers; got {pair!r}."
+            f"{argname} entries must be (low, high) pairs of numbers or None; "
+            f"got {pair!r}."
         ) from None
     return low, high
 
@@ -157,12 +161,16 @@ def resolve_domain(
 
     Parameters
     ----------
-    domain : "infer", None, (low, high), sequence of (low, high) or dict
-        ``"infer"`` uses :func:`infer_domain` on ``X``; ``None`` leaves every
-        feature unbounded; a single ``(low, high)`` pair applies to every
-        feature (for example the pixel range of images); a sequence gives one
-        pair per feature (``None`` entries are unbounded); a dict maps feature
-        names (or positions) to pairs and infers the bounds of the others.
+    domain : "infer", "observed", None, (low, high), sequence of pairs or dict
+        ``"infer"`` uses :func:`infer_domain` on ``X`` (mean +- ``n_std`` std,
+        widened to the data's min and max); ``"observed"`` is the data's min
+        and max (no value beyond what was seen: no negative debt when none
+        was observed); ``None`` leaves every feature unbounded; a single
+        ``(low, high)`` pair applies to every feature (for example the pixel
+        range of images); a sequence gives one pair per feature (``None``
+        entries are unbounded); a dict maps feature names (or positions) to
+        pairs and infers the bounds of the others. In a pair, ``None`` leaves
+        that side open: ``(0, None)`` means non-negative.
     X : array-like of shape (n_samples, n_features)
         Training data (used by inference only).
     feature_names : sequence of str, default=None
@@ -177,12 +185,15 @@ def resolve_domain(
     X = np.asarray(X, dtype=float)
     n_features = X.shape[1]
     if isinstance(domain, str):
-        if domain != "infer":
+        if domain not in ("infer", "observed"):
             raise ValueError(
-                f"domain={domain!r} is not understood; expected 'infer', None, a "
-                "(low, high) pair, a list of pairs or a dict by feature name."
+                f"domain={domain!r} is not understood; expected 'infer', 'observed',"
+                " None, a (low, high) pair, a list of pairs or a dict by feature name."
             )
-        low, high = infer_domain(X, n_std)
+        if domain == "observed":
+            low, high = X.min(axis=0), X.max(axis=0)
+        else:
+            low, high = infer_domain(X, n_std)
     elif domain is None:
         low, high = np.full(n_features, -np.inf), np.full(n_features, np.inf)
     elif isinstance(domain, Mapping):
@@ -193,7 +204,7 @@ def resolve_domain(
     elif (
         isinstance(domain, (Sequence, np.ndarray))
         and len(domain) == 2
-        and all(np.isscalar(v) for v in domain)
+        and all(v is None or np.isscalar(v) for v in domain)
     ):
         low_value, high_value = _as_bounds(domain, "domain")
         low, high = np.full(n_features, low_value), np.full(n_features, high_value)

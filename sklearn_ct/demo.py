@@ -69,6 +69,7 @@ def make_example_data(n_samples=3600, random_state=0) -> tuple[pd.DataFrame, np.
 def _model(objective, age_immutable, random_state):
     clf = CounterfactualTrainingClassifier(
         objective=objective, mutability=["none", "both"] if age_immutable else None,
+        domain="observed",  # no negative debt: none was ever observed
         max_epochs=50, batch_size=30, n_counterfactuals=1000,
         decision_threshold=0.75, lambda_reg=0.01, lambda_adv=0.1,
         random_state=random_state,
@@ -139,14 +140,19 @@ def run_demo(out=".", *, random_state=0, verbose=1):
         panels.append((title, pipe, age_immutable, counterfactuals))
 
     plt = _pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(10, 8.5), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 8.5))
     shown = slice(0, 12)
+    # The same axes in every panel, covering every counterfactual drawn.
+    drawn = np.vstack([X_test.to_numpy(), *(p[-1][shown] for p in panels)])
+    pad = 0.05 * (drawn.max(0) - drawn.min(0))
+    xlim, ylim = zip(drawn.min(0) - pad, drawn.max(0) + pad, strict=True)
     for ax, (title, pipe, age_immutable, counterfactuals) in zip(axes.ravel(), panels,
                                                                  strict=True):
         plot_decision_boundary(
             pipe, X_test, y_test, ax=ax, factuals=factuals.to_numpy()[shown],
             counterfactuals=counterfactuals[shown], feature_names=FEATURES,
-            immutable=0 if age_immutable else None, title=title,
+            immutable=0 if age_immutable else None, title=title, xlim=xlim,
+            ylim=ylim,
         )
     axes[0, 0].legend(loc="lower left", fontsize=7)
     fig.suptitle("Counterfactuals for borrowers predicted to default "

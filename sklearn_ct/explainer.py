@@ -121,6 +121,16 @@ class CounterfactualResult:
         return long[changed] if show_only_changes else long
 
 
+def _own_constraints(classifier) -> dict:
+    """The fitted constraints of a CounterfactualTrainingClassifier, if any."""
+    if not (hasattr(classifier, "mutability_") and hasattr(classifier, "domain_")):
+        return {}
+    return {"mutability": list(classifier.mutability_),
+            "domain": classifier.domain_,
+            "categorical_groups": [list(g) for g in
+                                   getattr(classifier, "categorical_groups_", [])]}
+
+
 class CounterfactualExplainer(BaseEstimator):
     """Batched gradient-based counterfactual explanations with constraints.
 
@@ -135,12 +145,19 @@ class CounterfactualExplainer(BaseEstimator):
     generator : str or Generator, default="ecco"
         ``"generic"``, ``"ecco"``, ``"revise"``, ``"gravitational"`` or an
         instance from :mod:`sklearn_ct.generators`.
-    mutability : None, list or dict, default=None
+    mutability : None, str, list or dict, default=None
         Per feature ``"both"``, ``"increase"``, ``"decrease"`` or ``"none"``,
-        by position or as a dict by feature name; ``None`` leaves all free.
-    domain : "infer", None, (low, high), list of pairs or dict, default="infer"
-        Box the counterfactuals must stay in; ``"infer"`` learns it in ``fit``
-        as mean +- ``domain_n_std`` std widened to the data's min and max.
+        by position or as a dict by feature name (for a pipeline, also by the
+        pipeline's input column names). ``None``: a
+        :class:`~sklearn_ct.CounterfactualTrainingClassifier`'s own (alone or
+        last in a pipeline), else all free; ``"both"`` frees every feature.
+    domain : "infer", "observed", None, (low, high), list of pairs or dict, \
+            default="infer"
+        Box the counterfactuals must stay in (see
+        :func:`~sklearn_ct.constraints.resolve_domain`). ``"infer"``: a
+        CounterfactualTrainingClassifier's own box, learned from its training
+        data; for other models, mean +- ``domain_n_std`` std of the data given
+        to ``fit``, widened to its min and max.
     decision_threshold : float or None, default=0.5
         A search stops once ``p(target)`` reaches it; ``None`` runs all steps.
     max_iter : int, default=100
@@ -158,8 +175,9 @@ class CounterfactualExplainer(BaseEstimator):
         Width of the inferred domain box in standard deviations.
     categorical_groups : list of lists or None, default=None
         Columns (of the model's input) that one-hot encode one categorical
-        feature; the search keeps exactly one level active. Found
-        automatically for ``OneHotEncoder`` steps of an explained pipeline.
+        feature; the search keeps exactly one level active. ``None``: a
+        CounterfactualTrainingClassifier's own, else those of the
+        ``OneHotEncoder`` steps of an explained pipeline.
     random_state : int, RandomState instance or None, default=None
         Seeds the random targets (``target=None`` with more than two
         classes) and generators that learn from data.
@@ -255,14 +273,19 @@ class CounterfactualExplainer(BaseEstimator):
         space = model_space(self.estimator, X)
         X_model = space.transform(X)
         self._set_input_metadata(X, space)
-        low, high = resolve_domain(self.domain, X_model, space.feature_names,
-                                   self.domain_n_std)
+        own = _own_constraints(space.final)  # a CT classifier's, learned in its fit
+        if own and isinstance(self.domain, str) and self.domain == "infer":
+            low, high = own["domain"]
+        else:
+            low, high = resolve_domain(self.domain, X_model, space.feature_names,
+                                       self.domain_n_std)
+        mutability = (own.get("mutability") if self.mutability is None
+                      else space.expand(self.mutability))
         groups = self.categorical_groups
         if groups is None:
-            groups = space.categorical_groups
+            groups = own.get("categorical_groups") or space.categorical_groups
         self._set_constraints(
-            resolve_mutability(space.expand(self.mutability), X_model.shape[1],
-                               space.feature_names),
+            resolve_mutability(mutability, X_model.shape[1], space.feature_names),
             low, high,
             resolve_groups(groups, X_model.shape[1], space.feature_names),
         )
@@ -376,7 +399,7 @@ class CounterfactualExplainer(BaseEstimator):
             converged=found.converged.cpu().numpy(),
             n_iter=found.n_iter.cpu().numpy(),
             predicted=classes[predicted],
-            p_target=found.p_target.detach().cpu().numpy(),
+            p_target=found.p_target.detach().cpu().numpy().astype(np.float64),
             model_factuals=X_model,
             model_counterfactuals=cf_model,
             adversarial=found.adversarial.cpu().numpy().astype(X_model.dtype),

@@ -14,7 +14,6 @@ import warnings
 import numpy as np
 import torch
 
-from .backends import split_pipeline
 from .explainer import CounterfactualExplainer, CounterfactualResult
 from .robustness import robust_accuracy, sensitivity
 
@@ -282,17 +281,6 @@ def implausibility_by_target(result: CounterfactualResult, X, y, *,
 _SCORER_METRICS = ("validity", "cost", "implausibility", "mmd")
 
 
-def _own_constraints(estimator) -> dict:
-    """The fitted constraints of a CounterfactualTrainingClassifier, if any."""
-    clf = split_pipeline(estimator)[1]
-    if not (hasattr(clf, "mutability_") and hasattr(clf, "domain_")):
-        return {}
-    groups = [list(g) for g in getattr(clf, "categorical_groups_", [])]
-    return {"mutability": list(clf.mutability_),
-            "domain": list(zip(*clf.domain_, strict=True)),
-            "categorical_groups": groups or None}
-
-
 class _ExplainabilityScorer:
     """Picklable scorer built by :func:`make_explainability_scorer`."""
 
@@ -311,8 +299,6 @@ class _ExplainabilityScorer:
         rows = np.sort(_rng(self.random_state).permutation(len(X))[: self.n_factuals])
         factuals = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
         params = {"random_state": self.random_state, **self.explainer_params}
-        for key, value in _own_constraints(estimator).items():
-            params.setdefault(key, value)  # the user's explainer_params win
         explainer = CounterfactualExplainer(estimator, **params).fit(X, y)
         result = explainer.explain(factuals, target=None)
         if self.metric == "validity":

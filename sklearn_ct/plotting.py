@@ -38,6 +38,8 @@ def plot_decision_boundary(
     feature_names=None,
     immutable=None,
     resolution=150,
+    xlim=None,
+    ylim=None,
     title=None,
 ):
     """Two-feature data, the model's probability surface and counterfactual moves.
@@ -57,6 +59,9 @@ def plot_decision_boundary(
         Index of an immutable feature, noted in the axis label.
     resolution : int, default=150
         Grid points per axis for the probability surface.
+    xlim, ylim : (float, float), default=None
+        Axis limits; by default they cover the data and every counterfactual
+        (pass the same limits to panels that should be compared).
     title : str, default=None
 
     Returns
@@ -71,8 +76,9 @@ def plot_decision_boundary(
     stacked = np.vstack(points)
     low, high = stacked.min(0), stacked.max(0)
     pad = 0.08 * (high - low)
-    g0, g1 = (np.linspace(low[j] - pad[j], high[j] + pad[j], resolution)
-              for j in (0, 1))
+    limits = [xlim or (low[0] - pad[0], high[0] + pad[0]),
+              ylim or (low[1] - pad[1], high[1] + pad[1])]
+    g0, g1 = (np.linspace(*limits[j], resolution) for j in (0, 1))
     grid = np.column_stack([a.ravel() for a in np.meshgrid(g0, g1)])
     names = getattr(model, "feature_names_in_", None)
     query = grid
@@ -112,7 +118,7 @@ def plot_decision_boundary(
     return ax
 
 
-def plot_robustness(table, *, ax=None, attack=None, title=None):
+def plot_robustness(table, *, ax=None, attack=None, ylim=(-0.02, 1.02), title=None):
     """Accuracy against the perturbation size, one line per model.
 
     Parameters
@@ -122,6 +128,8 @@ def plot_robustness(table, *, ax=None, attack=None, title=None):
     ax : matplotlib Axes, default=None
     attack : str, default=None
         Keep only rows of this attack.
+    ylim : (float, float) or None, default=(-0.02, 1.02)
+        Accuracy axis limits; ``None`` fits them to the curves.
     title : str, default=None
 
     Returns
@@ -136,7 +144,8 @@ def plot_robustness(table, *, ax=None, attack=None, title=None):
         ax.plot(rows["epsilon"], rows["accuracy"], marker="o", ms=3, label=model)
     ax.set_xlabel("epsilon (L-inf)")
     ax.set_ylabel("accuracy")
-    ax.set_ylim(-0.02, 1.02)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     if title:
@@ -145,7 +154,8 @@ def plot_robustness(table, *, ax=None, attack=None, title=None):
 
 
 def plot_digit_counterfactuals(factuals, counterfactuals, *, targets=None,
-                               image_shape=(8, 8), vmin=-1.0, vmax=1.0):
+                               image_shape=(8, 8), vmin=-1.0, vmax=1.0,
+                               cmap="gray"):
     """Image counterfactuals: the factuals on top, one row per model below.
 
     Parameters
@@ -158,6 +168,8 @@ def plot_digit_counterfactuals(factuals, counterfactuals, *, targets=None,
     image_shape : tuple, default=(8, 8)
     vmin, vmax : float, default=-1, 1
         Pixel range.
+    cmap : str, default="gray"
+        Colour map (a diverging one such as "RdBu" suits difference images).
 
     Returns
     -------
@@ -173,7 +185,7 @@ def plot_digit_counterfactuals(factuals, counterfactuals, *, targets=None,
     for r, (name, images) in enumerate(rows):
         for c in range(m):
             ax = axes[r, c]
-            ax.imshow(images[c].reshape(image_shape), cmap="gray", vmin=vmin,
+            ax.imshow(images[c].reshape(image_shape), cmap=cmap, vmin=vmin,
                       vmax=vmax)
             ax.set_xticks([])
             ax.set_yticks([])

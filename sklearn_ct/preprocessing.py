@@ -146,8 +146,10 @@ def _layout(step, n_in) -> _Layout:
 def _dense_float(Z, argname="X"):
     if sp.issparse(Z):
         Z = Z.toarray()
-    return check_array(np.asarray(Z), dtype=np.float64, ensure_all_finite=True,
-                       input_name=argname)
+    Z = check_array(np.asarray(Z), dtype=np.float64, ensure_all_finite=True,
+                    input_name=argname)
+    # pandas 3 hands out read-only views (copy-on-write); torch needs writeable.
+    return np.require(Z, requirements="W")
 
 
 def _default_names(n):

@@ -66,6 +66,12 @@ def test_resolve_domain_forms():
     assert low.tolist() == [-1] * 3 and high.tolist() == [1] * 3
     low, high = resolve_domain([(0, 1), None, (2, 3)], X)
     assert low[0] == 0 and np.isinf(low[1]) and high[2] == 3
+    low, high = resolve_domain("observed", X)
+    assert low.tolist() == [0, 10, 5] and high.tolist() == [1, 20, 6]
+    low, high = resolve_domain([(0, None), (None, 3), None], X)
+    assert (low[0], high[0]) == (0, np.inf) and (low[1], high[1]) == (-np.inf, 3)
+    low, high = resolve_domain((0, None), X)
+    assert low.tolist() == [0] * 3 and np.isinf(high).all()
     low, high = resolve_domain({"debt": (0, 100)}, X, NAMES)
     inferred = infer_domain(X)
     assert (low[1], high[1]) == (0, 100)
@@ -79,6 +85,7 @@ def test_resolve_domain_forms():
         ([(0, 1)] * 2, "2 entries, but X has 3"),
         ("guess", "domain='guess' is not understood"),
         ([(0, "a"), (0, 1), (0, 1)], "pairs of numbers"),
+        ([(0, 1, 2), (0, 1), (0, 1)], "pairs of numbers"),
         ([(np.nan, 1), (0, 1), (0, 1)], "must not be NaN"),
         ({"height": (0, 1)}, "unknown feature 'height'"),
     ],

@@ -140,3 +140,18 @@ def test_fitted_model_pickles_between_processes(loans, tmp_path):
                          text=True, check=True).stdout
     theirs = np.array(out.split(","), dtype=float)
     np.testing.assert_allclose(theirs, pipe.predict_proba(X)[:, 1], atol=1e-6)
+
+
+def test_explainer_defaults_to_the_ct_classifiers_own_constraints(loans):
+    X, y = loans
+    clf = CounterfactualTrainingClassifier(mutability=["none", "both"],
+                                           domain="observed", **FAST)
+    pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
+    explainer = CounterfactualExplainer(pipe).fit(X)
+    assert explainer.mutability_.tolist() == ["none", "both"]
+    np.testing.assert_array_equal(explainer.domain_[0], clf.domain_[0])
+    result = explainer.explain(X.iloc[:20])
+    assert result.counterfactuals["age"].equals(X["age"].iloc[:20])
+    # Given explicitly, the user's constraints win.
+    free = CounterfactualExplainer(pipe, mutability="both").fit(X)
+    assert free.mutability_.tolist() == ["both", "both"]
