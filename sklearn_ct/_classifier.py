@@ -353,7 +353,6 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 lr=self.lr,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
-                iterator_train__shuffle=True,
                 train_split=None,
                 callbacks=self._callbacks(pool_params, seeds),
                 callbacks__print_log=None,

@@ -19,7 +19,8 @@ down), ``"none"`` (immutable).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -280,29 +281,46 @@ class Constraints:
         Domain box (``-inf``/``inf`` where unbounded).
     allow_increase, allow_decrease : BoolTensor of shape (n_features,)
         Which directions each feature may move in.
-    groups : tuple of LongTensor
-        Column positions of one-hot encoded categorical features.
+    group_index : LongTensor of shape (n_groups, max_group_size) or None
+        Column positions of each one-hot group, padded (see ``group_valid``).
+    group_valid : BoolTensor of shape (n_groups, max_group_size) or None
+        Which entries of ``group_index`` are real columns.
     """
 
     low: torch.Tensor
     high: torch.Tensor
     allow_increase: torch.Tensor
     allow_decrease: torch.Tensor
-    groups: tuple = field(default_factory=tuple)
+    group_index: torch.Tensor | None = None
+    group_valid: torch.Tensor | None = None
 
     @property
     def n_features(self) -> int:
         """Number of features constrained."""
         return self.low.shape[0]
 
+    @cached_property
+    def all_free(self) -> bool:
+        """Every feature may move both ways (mutability masks are no-ops)."""
+        return bool(self.allow_increase.all() and self.allow_decrease.all())
+
+    @cached_property
+    def _group_layout(self):
+        """Flat gather/scatter indices of the one-hot groups, computed once."""
+        valid = self.group_valid.reshape(-1)
+        return (self.group_index.reshape(-1), valid.nonzero().squeeze(1),
+                self.group_index.reshape(-1)[valid])
+
     def to(self, device=None, dtype=None) -> Constraints:
         """Copy of the constraints on another device / float dtype."""
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
         return Constraints(
             low=self.low.to(device=device, dtype=dtype),
             high=self.high.to(device=device, dtype=dtype),
             allow_increase=self.allow_increase.to(device),
             allow_decrease=self.allow_decrease.to(device),
-            groups=tuple(g.to(device) for g in self.groups),
+            group_index=move(self.group_index),
+            group_valid=move(self.group_valid),
         )
 
 
@@ -328,13 +346,22 @@ def make_constraints(
     """
     mutability = np.asarray(mutability, dtype=object)
     as_bool = lambda a: torch.as_tensor(np.asarray(a, dtype=bool), device=device)  # noqa: E731
+    group_index = group_valid = None
+    if len(groups):  # padded to one (n_groups, max_size) layout: no loop per step
+        width = max(len(g) for g in groups)
+        padded = np.zeros((len(groups), width), dtype=np.int64)
+        valid = np.zeros((len(groups), width), dtype=bool)
+        for k, group in enumerate(groups):
+            padded[k, :len(group)], valid[k, :len(group)] = group, True
+        group_index = torch.as_tensor(padded, device=device)
+        group_valid = as_bool(valid)
     return Constraints(
         low=torch.as_tensor(np.asarray(low, dtype=float), dtype=dtype, device=device),
         high=torch.as_tensor(np.asarray(high, dtype=float), dtype=dtype, device=device),
         allow_increase=as_bool(np.isin(mutability, ("both", "increase"))),
         allow_decrease=as_bool(np.isin(mutability, ("both", "decrease"))),
-        groups=tuple(torch.as_tensor(g, dtype=torch.long, device=device)
-                     for g in groups),
+        group_index=group_index,
+        group_valid=group_valid,
     )
 
 
@@ -350,6 +377,8 @@ def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     -------
     Tensor of shape (n, n_features)
     """
+    if constraints.all_free:
+        return step
     keep = ((step > 0) & constraints.allow_increase) | (
         (step < 0) & constraints.allow_decrease
     )
@@ -371,6 +400,8 @@ def enforce_mutability(
     factual value, one that may not decrease is floored at it, an immutable one
     is reset.
     """
+    if constraints.all_free:
+        return x
     x = torch.where(constraints.allow_increase, x, torch.minimum(x, x_factual))
     return torch.where(constraints.allow_decrease, x, torch.maximum(x, x_factual))
 
@@ -381,14 +412,15 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     The projection is applied with a straight-through gradient, so the search
     state behind the projected point can keep moving until another level wins.
     """
-    if not constraints.groups:
+    if constraints.group_index is None:
         return x
+    n_groups, size = constraints.group_index.shape
+    gather, positions, columns = constraints._group_layout
+    block = x.detach().index_select(1, gather).view(-1, n_groups, size)
+    block = block.masked_fill(~constraints.group_valid, -torch.inf)
+    hard = torch.nn.functional.one_hot(block.argmax(dim=2), size).to(x.dtype)
     projected = x.detach().clone()
-    for group in constraints.groups:  # loop over groups (features), never samples
-        hard = torch.nn.functional.one_hot(
-            projected[:, group].argmax(dim=1), num_classes=group.numel()
-        ).to(x.dtype)
-        projected[:, group] = hard
+    projected.index_copy_(1, columns, hard.view(-1, n_groups * size)[:, positions])
     # Exact values forward (x - x.detach() is exactly 0), identity gradient back.
     return projected + (x - x.detach())
 

@@ -55,6 +55,18 @@ class SearchResult:
     p_target: torch.Tensor
 
 
+def _rows(idx, mask):
+    """Where the rows of ``mask`` (over the active subset) sit in the full batch.
+
+    Returns ``(full, local)`` indices; plain slices when every row is meant,
+    so the common case copies without gathering.
+    """
+    if bool(mask.all()):
+        return (slice(None) if idx is None else idx), slice(None)
+    local = mask.nonzero().squeeze(1)
+    return (local if idx is None else idx[local]), local
+
+
 def counterfactual_search(
     model: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
@@ -110,42 +122,54 @@ def counterfactual_search(
     # Iteration t evaluates the point reached after t - 1 steps: it checks
     # convergence and, while t <= max_iter, takes step t from the same forward pass.
     for step in range(1, max_iter + 2):
-        idx = active.nonzero().squeeze(1)
-        if idx.numel() == 0:
-            break
+        if bool(active.all()):  # every row still searching: views, no gathers
+            idx, s, x_i, t_i = None, state, x, target
+        else:
+            idx = active.nonzero().squeeze(1)
+            if idx.numel() == 0:
+                break
+            s, x_i, t_i = state[idx], x[idx], target[idx]
         take_step = step <= max_iter
-        s = state[idx].requires_grad_(take_step)
+        if generator.latent:  # differentiate through the decoder
+            s = s.detach().requires_grad_(take_step)
+            with torch.set_grad_enabled(take_step):
+                point = project(generator.decode(s), x_i, constraints)
+            wrt = s
+        else:  # projection outside autograd: straight-through, like one-hot groups
+            point = project(s, x_i, constraints).requires_grad_(take_step)
+            wrt = point
         with torch.set_grad_enabled(take_step):
-            point = project(generator.decode(s), x[idx], constraints)
             logits = model(point)
-            proba = logits.detach().softmax(dim=1)
-        p = proba.gather(1, target[idx].view(-1, 1)).squeeze(1)
-        p_target[idx] = p
-        x_cf[idx] = point.detach()
+        p = logits.detach().softmax(dim=1).gather(1, t_i.view(-1, 1)).squeeze(1)
+        here = point.detach()
         if decision_threshold is None:
             done = torch.zeros_like(p, dtype=torch.bool)
         else:
             done = p >= decision_threshold
-        converged[idx[done]] = True
+        # Results are written once, when a row finishes (or at the last check).
+        full, local = _rows(idx, done | (not take_step))
+        x_cf[full], p_target[full] = here[local], p[local]
+        converged[_rows(idx, done)[0]] = True
         if step > 1:  # the start point is the factual, already in ``adversarial``
-            inside = (point.detach() - x[idx]).abs().amax(dim=1) <= epsilon
-            adversarial[idx[inside]] = point.detach()[inside]
+            full, local = _rows(idx, (here - x_i).abs().amax(dim=1) <= epsilon)
+            adversarial[full] = here[local]
         if not take_step:
             break
         keep = ~done
-        active[idx[done]] = False
+        active[_rows(idx, done)[0]] = False
         if not keep.any():
             break
-        loss = generator.loss(point, x[idx], logits, target[idx], step, max_iter)
-        (grad,) = torch.autograd.grad((loss * keep).sum(), s)
+        loss = generator.loss(point, x_i, logits, t_i, step, max_iter)
+        (grad,) = torch.autograd.grad((loss * keep).sum(), wrt)
         delta = torch.nan_to_num(-step_size * grad, nan=0.0)
         if not generator.latent:  # a latent step cannot be masked per feature
             delta = mask_step(delta, constraints)
         new_state = s.detach() + delta
         if not generator.latent:
             new_state = clamp_to_domain(new_state, constraints)
-        state[idx[keep]] = new_state[keep]
-        n_iter[idx[keep]] += 1
+        full, local = _rows(idx, keep)
+        state[full] = new_state[local]
+        n_iter[full] += 1
 
     if decision_threshold is None:
         with torch.no_grad():

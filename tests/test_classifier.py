@@ -8,8 +8,8 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.utils import check_random_state
-from skorch import NeuralNet
 from torch import nn
+from torch.utils.data import RandomSampler
 
 import sklearn_ct._net as net_module
 from sklearn_ct import CounterfactualTrainingClassifier, GenericGenerator
@@ -68,16 +68,21 @@ def test_explain_uses_the_classifiers_own_constraints(blobs2):
         clf.explain(X[:5], mutability=None)
 
 
-def _plain_ce_training(X, y, seed, **params):
+def _plain_ce_training(X, y, seed, max_epochs, batch_size):
+    """Textbook cross-entropy training: Adam, reshuffled mini-batches each epoch."""
     seeds = check_random_state(seed).randint(np.iinfo(np.int32).max, size=3)
+    X, y = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seeds[0]))
         module = MLP(X.shape[1], 2, (32,))
-        net = NeuralNet(module, criterion=nn.CrossEntropyLoss,
-                        optimizer=torch.optim.Adam, lr=1e-3, train_split=None,
-                        iterator_train__shuffle=True, verbose=0, **params)
-        net.fit(X.astype(np.float32), y.astype(np.int64))
-    return net.module_
+        optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+        for _ in range(max_epochs):
+            order = torch.as_tensor(list(RandomSampler(range(len(X)))))
+            for batch in order.split(batch_size):
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(module(X[batch]), y[batch]).backward()
+                optimizer.step()
+    return module
 
 
 def test_vanilla_equals_plain_cross_entropy_training(blobs2):
