@@ -4,7 +4,8 @@
 
     sklearn-ct demo        [--out DIR] [--seed N] [--quiet]
     sklearn-ct reproduce   [--datasets all|a,b] [--quick] [--n-jobs N] [--out DIR]
-                           [--data-home DIR] [--seed N] [--quiet]
+                           [--data-home DIR] [--seed N] [--reference-zero-ridge]
+                           [--quiet]
     sklearn-ct bench       [--quick] [--out FILE]
 """
 
@@ -31,7 +32,8 @@ def _reproduce(args) -> int:
     datasets = "all" if args.datasets == "all" else args.datasets.split(",")
     reproduce(datasets, quick=args.quick, n_jobs=args.n_jobs, out=args.out,
               data_home=args.data_home, random_state=args.seed,
-              verbose=0 if args.quiet else 1)
+              verbose=0 if args.quiet else 1,
+              reference_zero_ridge=args.reference_zero_ridge)
     return 0
 
 
@@ -78,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="folder with the real data sets (default: "
                                 "$SKLEARN_CT_DATA, else ../shared/data)")
     reproduce.add_argument("--seed", type=int, default=0, help="random seed")
+    reproduce.add_argument("--reference-zero-ridge", action="store_true",
+                           help="train the synthetic protected pairs with "
+                                "lambda_reg = lambda_adv = 0, as the reference did")
     reproduce.add_argument("--quiet", action="store_true", help="no progress output")
     reproduce.set_defaults(run=_reproduce)
 
