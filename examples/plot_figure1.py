@@ -32,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
 from sklearn_ct.demo import make_example_data
-from sklearn_ct.metrics import cost, implausibility_by_target, validity
+from sklearn_ct.metrics import explanation_summary
 from sklearn_ct.plotting import plot_decision_boundary
 
 X, y = make_example_data(n_samples=3600, random_state=0)
@@ -102,14 +102,8 @@ result.to_frame().head(6).round(2)
 def summarise(model, result):
     """Accuracy of ``model`` and the quality of its counterfactuals ``result``."""
     reference = model[0].transform(X_test)  # each model's own model space
-    return {
-        "accuracy": model.score(X_test, y_test),
-        "validity": validity(result),
-        "cost": cost(result),
-        "IP": implausibility_by_target(result, reference, y_test, random_state=0),
-        "IP*": implausibility_by_target(result, reference, y_test, metric="mmd",
-                                        random_state=0),
-    }
+    return {"accuracy": model.score(X_test, y_test),
+            **explanation_summary(result, reference, y_test, random_state=0)}
 
 
 pd.Series(summarise(baseline, result)).round(3)

@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 
 from ._classifier import CounterfactualTrainingClassifier
 from .generators import ECCCoGenerator
-from .metrics import cost, implausibility_by_target, validity
+from .metrics import explanation_summary
 
 FEATURES = ("age", "debt")
 #: The four models of Figure 1: (title, objective, age immutable).
@@ -84,15 +84,9 @@ def _evaluate(pipe, factuals, X_test, y_test):
     result = clf.explain(scaler.transform(factuals), target=0,
                          generator=ECCCoGenerator(lambda_cost=0.0, lambda_energy=1.0),
                          decision_threshold=0.95, max_iter=50)
-    reference = scaler.transform(X_test)
-    row = {
-        "accuracy": pipe.score(X_test, y_test),
-        "validity": validity(result),
-        "cost": cost(result),
-        "IP": implausibility_by_target(result, reference, y_test, random_state=0),
-        "IP*": implausibility_by_target(result, reference, y_test, metric="mmd",
-                                        random_state=0),
-    }
+    row = {"accuracy": pipe.score(X_test, y_test),
+           **explanation_summary(result, scaler.transform(X_test), y_test,
+                                 random_state=0)}
     return row, scaler.inverse_transform(result.model_counterfactuals)
 
 

@@ -18,13 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .generators import ECCCoGenerator
-from .metrics import (
-    cost,
-    implausibility_by_target,
-    robust_accuracy,
-    sensitivity,
-    validity,
-)
+from .metrics import explanation_summary, robust_accuracy, sensitivity
 
 __all__ = [
     "difference_interval", "digit_examples", "evaluate_counterfactuals",
@@ -285,15 +279,10 @@ def sample_individuals(predictions, classes, n: int, rng):
 
 
 def _round_metrics(part, X_ref, y_ref, seed, *, length_scale, n_ip, n_mmd):
-    return {
-        "n": len(part.valid), "n_valid": int(np.sum(part.valid)),
-        "validity": validity(part), "cost": cost(part),
-        "IP": implausibility_by_target(part, X_ref, y_ref, n_samples=n_ip,
-                                       random_state=seed),
-        "IP*": implausibility_by_target(part, X_ref, y_ref, metric="mmd",
-                                        length_scale=length_scale,
-                                        n_samples=n_mmd, random_state=seed),
-    }
+    return {"n": len(part.valid), "n_valid": int(np.sum(part.valid)),
+            **explanation_summary(part, X_ref, y_ref, length_scale=length_scale,
+                                  n_ip_samples=n_ip, n_mmd_samples=n_mmd,
+                                  random_state=seed)}
 
 
 def evaluate_counterfactuals(models, X, y, *, decision_threshold=0.95,

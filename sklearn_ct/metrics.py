@@ -18,7 +18,7 @@ from .explainer import CounterfactualExplainer, CounterfactualResult
 from .robustness import robust_accuracy, sensitivity
 
 __all__ = [
-    "cost", "cost_scorer", "implausibility", "implausibility_by_target",
+    "cost", "cost_scorer", "explanation_summary", "implausibility", "implausibility_by_target",
     "make_explainability_scorer", "mmd", "mmd_scorer", "plausibility_scorer",
     "redundancy", "robust_accuracy", "sensitivity", "validity", "validity_scorer",
 ]
@@ -276,6 +276,53 @@ def implausibility_by_target(result: CounterfactualResult, X, y, *,
             values.append(value)
             weights.append(np.sum(target == t))
     return float(np.average(values, weights=weights)) if values else _NAN
+
+
+def explanation_summary(result: CounterfactualResult, X, y, *,
+                        length_scale: float = 5.0, n_ip_samples: int | None = 1000,
+                        n_mmd_samples: int | None = 100, random_state=None) -> dict:
+    """The paper's four numbers for a set of counterfactuals.
+
+    Parameters
+    ----------
+    result : CounterfactualResult
+    X : array-like of shape (n_samples, n_model_features)
+        Reference data in the model's input space (target-class rows serve
+        IP and IP*).
+    y : array-like of shape (n_samples,)
+    length_scale : float, default=5.0
+        Of the MMD kernel.
+    n_ip_samples, n_mmd_samples : int or None, default=1000, 100
+        Subsample sizes of :func:`implausibility` and :func:`mmd`.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    dict
+        ``validity`` (all counterfactuals); ``cost``, ``IP`` and ``IP*`` over
+        the valid ones (nan without any).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(model_factuals=np.zeros((2, 1)),
+    ...                     model_counterfactuals=[[1.0], [3.0]], target=[1, 1],
+    ...                     valid=np.array([True, True]))
+    >>> summary = explanation_summary(r, [[1.0], [3.0], [0.0]], [1, 1, 0],
+    ...                               n_ip_samples=None)
+    >>> summary["validity"], summary["cost"], summary["IP"]
+    (1.0, 2.0, 1.0)
+    """
+    return {
+        "validity": validity(result),
+        "cost": cost(result),
+        "IP": implausibility_by_target(result, X, y, n_samples=n_ip_samples,
+                                       random_state=random_state),
+        "IP*": implausibility_by_target(result, X, y, metric="mmd",
+                                        length_scale=length_scale,
+                                        n_samples=n_mmd_samples,
+                                        random_state=random_state),
+    }
 
 
 _SCORER_METRICS = ("validity", "cost", "implausibility", "mmd")
