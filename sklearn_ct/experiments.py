@@ -260,24 +260,24 @@ def _run(function, *args, **kwargs):
 
 
 def _parallel(keys, tasks, n_jobs, bar=None, log=None) -> dict:
-    """Run ``(function, args, kwargs)`` tasks with joblib (loky), one thread each.
+    """Run ``(function, args, kwargs)`` tasks with joblib, one torch thread each.
 
-    Returns ``{key: output}``; the tasks' warnings go to ``log`` (a dict of
-    lists by "/"-joined key).
+    The active joblib backend is used (loky by default; a Dask cluster under
+    ``joblib.parallel_config(backend="dask")``). Returns ``{key: output}``;
+    the tasks' warnings go to ``log`` (a dict of lists by "/"-joined key).
     """
-    from joblib import Parallel, delayed, parallel_config
+    from joblib import Parallel, delayed
 
     outputs = {}
-    with parallel_config(backend="loky", inner_max_num_threads=1):
-        # max_nbytes=None: no read-only memmaps of the data in the workers.
-        jobs = Parallel(n_jobs=n_jobs, return_as="generator", max_nbytes=None)(
-            delayed(_run)(f, *args, **kwargs) for f, args, kwargs in tasks)
-        for key, (output, messages) in zip(keys, jobs, strict=True):
-            outputs[key] = output
-            if log is not None and messages:
-                log["/".join(key)] = messages
-            if bar is not None:
-                bar.update()
+    # max_nbytes=None: no read-only memmaps of the data in the workers.
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator", max_nbytes=None)(
+        delayed(_run)(f, *args, **kwargs) for f, args, kwargs in tasks)
+    for key, (output, messages) in zip(keys, jobs, strict=True):
+        outputs[key] = output
+        if log is not None and messages:
+            log["/".join(key)] = messages
+        if bar is not None:
+            bar.update()
     return outputs
 
 
@@ -451,7 +451,9 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
     quick : bool, default=False
         The smoke test of :func:`protocol` (minutes), marked in every output.
     n_jobs : int, default=1
-        Parallel fits and evaluations (joblib, loky; one torch thread each).
+        Parallel fits and evaluations through joblib, one torch thread each.
+        The active joblib backend is used: loky processes by default, or a
+        Dask cluster inside ``joblib.parallel_config(backend="dask")``.
     out : str or path-like, default="results"
         Output folder (created).
     data_home : str or path-like, default=None
