@@ -10,6 +10,7 @@ whose counterfactuals come back in the type and columns the user gave.
 from __future__ import annotations
 
 import copy
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,6 +120,19 @@ class CounterfactualResult:
                                   index=sample)
         long = long.join(per_sample, on="sample")
         return long[changed] if show_only_changes else long
+
+
+def _label_index(labels, classes, argname) -> np.ndarray:
+    """Positions of class labels among ``classes``; unknown labels are an error."""
+    index = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
+    labels = np.asarray(labels, dtype=object).tolist()
+    unknown = [label for label in labels if label not in index]
+    if unknown:
+        raise ValueError(
+            f"{argname} label {unknown[0]!r} is not a class of the estimator; "
+            f"expected one of {np.asarray(classes).tolist()}."
+        )
+    return np.array([index[label] for label in labels], dtype=np.int64)
 
 
 def _own_constraints(classifier) -> dict:
@@ -242,17 +256,17 @@ class CounterfactualExplainer(BaseEstimator):
     # ------------------------------------------------------------------ fit
     def _validate_params(self):
         t = self.decision_threshold
-        if t is not None and not (isinstance(t, (int, float)) and 0 < t < 1):
+        if t is not None and not (isinstance(t, numbers.Real) and 0 < t < 1):
             raise ValueError(
                 f"decision_threshold must be None or a float in (0, 1); got {t!r}."
             )
-        if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
+        if not (isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1):
             raise ValueError(
                 f"max_iter must be a positive integer; got {self.max_iter!r}."
             )
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
             raise ValueError(f"lr must be a positive float; got {self.lr!r}.")
-        if not (isinstance(self.epsilon, (int, float)) and self.epsilon >= 0):
+        if not (isinstance(self.epsilon, numbers.Real) and self.epsilon >= 0):
             raise ValueError(f"epsilon must be a float >= 0; got {self.epsilon!r}.")
 
     def fit(self, X, y=None):
@@ -291,8 +305,7 @@ class CounterfactualExplainer(BaseEstimator):
         )
         y_index = None
         if y is not None:
-            _, classes = as_logits_module(space.final)
-            y_index = np.searchsorted(classes, np.asarray(y))
+            y_index = _label_index(y, as_logits_module(space.final)[1], "y")
         self.generator_ = resolve_generator(
             self.generator, lambda_cost=self.lambda_cost,
             lambda_energy=self.lambda_energy,
@@ -338,14 +351,7 @@ class CounterfactualExplainer(BaseEstimator):
                 f"target has shape {labels.shape}, but X has {n} samples; give "
                 "one label, or one label per sample."
             )
-        index = {c: i for i, c in enumerate(classes.tolist())}
-        unknown = [t for t in labels if t not in index]
-        if unknown:
-            raise ValueError(
-                f"target label {unknown[0]!r} is not a class of the estimator; "
-                f"expected one of {classes.tolist()}."
-            )
-        return np.array([index[t] for t in labels], dtype=np.int64)
+        return _label_index(labels, classes, "target")
 
     def explain(self, X, target=None) -> CounterfactualResult:
         """Search one counterfactual per row of ``X``, all rows at once.

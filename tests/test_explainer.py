@@ -260,3 +260,14 @@ def test_shallow_logits_need_more_steps():
     model = MLPClassifier((16,), max_iter=300, random_state=0).fit(X, y)
     explainer = CounterfactualExplainer(model, max_iter=300).fit(X)
     assert explainer.explain(X).valid.mean() >= 0.99
+
+
+def test_fit_labels_map_by_value_and_unknown_labels_are_an_error(blobs3, blobs3_logreg):
+    X, y = blobs3
+    explainer = CounterfactualExplainer(blobs3_logreg, generator="gravitational")
+    explainer.fit(X, y)
+    assert explainer.generator_.anchors_.shape[0] == 3
+    with pytest.raises(ValueError, match="y label 7 is not a class"):
+        explainer.fit(X, np.where(y == 2, 7, y))
+    assert CounterfactualExplainer(blobs3_logreg,
+                                   decision_threshold=np.float32(0.9)).fit(X)
