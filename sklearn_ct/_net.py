@@ -25,7 +25,6 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
-from torch.utils.data import RandomSampler
 
 from .objective import OBJECTIVES, counterfactual_terms, protect_immutable, total_loss
 from .search import counterfactual_search
@@ -193,7 +192,11 @@ class _ShuffledBatches:
         return -(-len(self.X) // self.batch_size)
 
     def __iter__(self):
-        order = torch.as_tensor(list(RandomSampler(range(len(self.X)))))
+        # torch's RandomSampler, without its per-sample Python list: one seed
+        # from the global RNG (seeded in fit), then a permutation.
+        seed = int(torch.empty((), dtype=torch.int64).random_().item())
+        order = torch.randperm(len(self.X),
+                               generator=torch.Generator().manual_seed(seed))
         for batch in order.split(self.batch_size):
             yield self.X[batch], self.y[batch]
 
@@ -222,7 +225,7 @@ class CTNet(NeuralNet):
         """Shuffled training mini-batches sliced straight from in-memory arrays.
 
         skorch's default DataLoader indexes and collates sample by sample; the
-        same shuffle (torch's RandomSampler, same RNG use) with one slice per
+        same shuffle as torch's RandomSampler (same RNG use) with one slice per
         batch gives the same batches in a fraction of the time.
         """
         if not training or not hasattr(dataset, "X"):

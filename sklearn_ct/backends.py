@@ -101,6 +101,23 @@ def as_logits_module(estimator) -> tuple[nn.Module, np.ndarray]:
     )
 
 
+def label_index(labels, classes, argname) -> np.ndarray:
+    """Logit positions of class labels (``classes`` in logit order).
+
+    Labels are matched by value, so unsorted classes work; an unknown label
+    is an error naming ``argname``.
+    """
+    index = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
+    labels = np.asarray(labels, dtype=object).tolist()
+    unknown = [label for label in labels if label not in index]
+    if unknown:
+        raise ValueError(
+            f"{argname} label {unknown[0]!r} is not a class of the estimator; "
+            f"expected one of {np.asarray(classes).tolist()}."
+        )
+    return np.array([index[label] for label in labels], dtype=np.int64)
+
+
 def as_model_input(estimator, Z: np.ndarray):
     """Numeric model input as a fitted estimator's ``predict`` expects it.
 

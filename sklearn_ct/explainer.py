@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .backends import as_logits_module, module_device, module_dtype
+from .backends import as_logits_module, label_index, module_device, module_dtype
 from .constraints import (
     make_constraints,
     resolve_domain,
@@ -120,19 +120,6 @@ class CounterfactualResult:
                                   index=sample)
         long = long.join(per_sample, on="sample")
         return long[changed] if show_only_changes else long
-
-
-def _label_index(labels, classes, argname) -> np.ndarray:
-    """Positions of class labels among ``classes``; unknown labels are an error."""
-    index = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
-    labels = np.asarray(labels, dtype=object).tolist()
-    unknown = [label for label in labels if label not in index]
-    if unknown:
-        raise ValueError(
-            f"{argname} label {unknown[0]!r} is not a class of the estimator; "
-            f"expected one of {np.asarray(classes).tolist()}."
-        )
-    return np.array([index[label] for label in labels], dtype=np.int64)
 
 
 def _own_constraints(classifier) -> dict:
@@ -305,7 +292,7 @@ class CounterfactualExplainer(BaseEstimator):
         )
         y_index = None
         if y is not None:
-            y_index = _label_index(y, as_logits_module(space.final)[1], "y")
+            y_index = label_index(y, as_logits_module(space.final)[1], "y")
         self.generator_ = resolve_generator(
             self.generator, lambda_cost=self.lambda_cost,
             lambda_energy=self.lambda_energy,
@@ -351,7 +338,7 @@ class CounterfactualExplainer(BaseEstimator):
                 f"target has shape {labels.shape}, but X has {n} samples; give "
                 "one label, or one label per sample."
             )
-        return _label_index(labels, classes, "target")
+        return label_index(labels, classes, "target")
 
     def explain(self, X, target=None) -> CounterfactualResult:
         """Search one counterfactual per row of ``X``, all rows at once.

@@ -12,7 +12,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .backends import as_logits_module, module_device, module_dtype, split_pipeline
+from .backends import (
+    as_logits_module,
+    label_index,
+    module_device,
+    module_dtype,
+    split_pipeline,
+)
 from .constraints import _feature_position
 from .preprocessing import model_space
 
@@ -93,13 +99,7 @@ def robust_accuracy(estimator, X, y, *, epsilons=np.linspace(0, 0.1, 10),  # noq
     if attack not in ("fgsm", "pgd"):
         raise ValueError(f"attack must be 'fgsm' or 'pgd'; got {attack!r}.")
     x, module, classes, _ = _model_inputs(estimator, X)
-    y = np.asarray(y)
-    if not np.isin(y, classes).all():
-        raise ValueError("y holds labels that are not classes of the estimator; "
-                         f"expected {classes.tolist()}.")
-    order = np.argsort(classes)  # labels -> logit indices
-    target = torch.as_tensor(order[np.searchsorted(classes[order], y)],
-                             device=x.device)
+    target = torch.as_tensor(label_index(y, classes, "y"), device=x.device)
     bounds = _bounds(domain, estimator, x)
 
     def clip(z):
