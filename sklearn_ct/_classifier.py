@@ -18,17 +18,12 @@ from skorch.callbacks import Callback, PrintLog
 from torch import nn
 
 from ._net import CounterfactualPoolCallback, CTNet, EpochSummary
-from .constraints import (
-    make_constraints,
-    resolve_domain,
-    resolve_groups,
-    resolve_mutability,
-)
-from .explainer import CounterfactualExplainer
+from ._threads import check_n_threads, torch_threads
+from .explainer import CounterfactualExplainer, _warn_outside, check_explain_options
 from .generators import Generator, resolve_generator
 from .modules import build_module
 from .objective import OBJECTIVES
-from .preprocessing import model_space
+from .preprocessing import check_numeric_frame, model_space
 
 #: Columns of ``history_``: (name in skorch's history, name in ``history_``).
 HISTORY_COLUMNS = (
@@ -57,6 +52,7 @@ class _EpochProgressBar(Callback):
 
     def on_train_end(self, net, **kwargs):
         self.bar_.close()
+        del self.bar_  # a fitted model pickles without a terminal handle
 
 
 def _check(condition, name, expected, value):
@@ -126,13 +122,18 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         Fraction of epochs trained conventionally before CT starts.
     mutability : None, list or dict, default=None
         Per feature ``"both"``, ``"increase"``, ``"decrease"`` or ``"none"``,
-        by position or as a dict by feature name.
+        by position or as a dict by feature name. Inside
+        :func:`sklearn_ct.pipeline.make_pipeline`, names and positions are
+        the pipeline's input columns (``{"sex": "none"}`` freezes every
+        one-hot column of ``sex``), resolved at every fit.
     domain : "infer", "observed", None, (low, high), list of pairs or dict, \
             default="infer"
         Box counterfactuals stay in; ``"infer"`` uses mean +- ``domain_n_std``
         std of the training data, widened to its min and max; ``"observed"``
         the training data's min and max; in a pair, ``None`` leaves that side
-        open (see :func:`~sklearn_ct.constraints.resolve_domain`).
+        open (see :func:`~sklearn_ct.constraints.resolve_domain`). Inside
+        :func:`sklearn_ct.pipeline.make_pipeline`, bounds of input columns
+        are in their original units (``{"hours-per-week": (1, 99)}``).
     max_epochs : int, default=100
         Training epochs (no early stopping).
     batch_size : int, default=32
@@ -157,7 +158,21 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         Width of the inferred domain in standard deviations.
     categorical_groups : list of lists or None, default=None
         Feature positions (or names) that one-hot encode one categorical
-        feature; counterfactuals keep exactly one level active.
+        feature; counterfactuals keep exactly one level active. Inside
+        :func:`sklearn_ct.pipeline.make_pipeline`, the groups of its
+        ``OneHotEncoder`` steps are found automatically.
+    integer_features : "auto", None or list, default="auto"
+        Features whose counterfactual values must be integers (counts, years,
+        integer codes), in the user's units before any scaling; the search
+        keeps them on their integer grid. ``"auto"``: every numeric column
+        whose training values are all integers (and that reaches the network
+        through passthrough or a scaler); ``None``: none.
+    n_threads : int or None, default=1
+        Torch threads for fit, predict and explain (torch's global setting
+        is restored afterwards). One thread is fastest for networks of this
+        size on a CPU and does not collapse when other work runs beside it;
+        ``-1`` uses every core allowed (within the share a joblib worker
+        gets); ``None`` leaves torch's setting alone.
 
     Attributes
     ----------
@@ -167,6 +182,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of str
         Feature names, when ``X`` was a DataFrame with string columns.
+    constraints_ : FeatureConstraints
+        Every constraint resolved on the network's input features.
     mutability_ : ndarray of str
         Resolved mutability per feature.
     domain_ : tuple of ndarray
@@ -225,6 +242,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         lr_cf=0.1,
         domain_n_std=3.0,
         categorical_groups=None,
+        integer_features="auto",
+        n_threads=1,
     ):
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -251,6 +270,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         self.lr_cf = lr_cf
         self.domain_n_std = domain_n_std
         self.categorical_groups = categorical_groups
+        self.integer_features = integer_features
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------ validation
     def _validate_params(self):
@@ -271,9 +292,16 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                "a float in (0, 1)", self.decision_threshold)
         _check(_is_real(self.burnin, 0, 1), "burnin", "a float in [0, 1]", self.burnin)
         _check(self.verbose in (0, 1, 2), "verbose", "0, 1 or 2", self.verbose)
-        _check(all(isinstance(h, numbers.Integral) and h >= 1
-                   for h in self.hidden_layer_sizes), "hidden_layer_sizes",
+        if not isinstance(self.hidden_layer_sizes, (tuple, list)):
+            raise TypeError(
+                "hidden_layer_sizes must be a tuple of positive integers, one per "
+                f"hidden layer, such as (32,) or (64, 32); got {self.hidden_layer_sizes!r}"
+                f" ({type(self.hidden_layer_sizes).__name__})."
+            )
+        _check(all(isinstance(h, numbers.Integral) and not isinstance(h, bool)
+                   and h >= 1 for h in self.hidden_layer_sizes), "hidden_layer_sizes",
                "a tuple of positive integers", self.hidden_layer_sizes)
+        check_n_threads(self.n_threads)
         _check(isinstance(self.optimizer, type)
                and issubclass(self.optimizer, torch.optim.Optimizer),
                "optimizer", "a torch.optim.Optimizer class", self.optimizer)
@@ -302,7 +330,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training data (numeric; encode categorical columns first, for
-            example with a ColumnTransformer in a Pipeline).
+            example with a ColumnTransformer in
+            :func:`sklearn_ct.pipeline.make_pipeline`).
         y : array-like of shape (n_samples,)
             Class labels (any type; binary or multiclass).
 
@@ -311,6 +340,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        check_numeric_frame(X)
         X, y = validate_data(self, X, y, dtype=np.float32, copy=True)
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
@@ -319,24 +349,52 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 "CounterfactualTrainingClassifier needs samples of at least two "
                 f"classes in y; got one class ({self.classes_[0]!r})."
             )
-        names = getattr(self, "feature_names_in_", None)
-        n_features = X.shape[1]
-        self.mutability_ = resolve_mutability(self.mutability, n_features, names)
-        self.domain_ = resolve_domain(self.domain, X, names, self.domain_n_std)
-        self.categorical_groups_ = resolve_groups(self.categorical_groups,
-                                                  n_features, names)
-        seeds = check_random_state(self.random_state).randint(
-            np.iinfo(np.int32).max, size=3)
-        self.generator_ = resolve_generator(self.generator).fit(
-            X, y_index, random_state=int(seeds[2]))
+        self._set_constraints(self._resolve_constraints(X))
+        seeds = _seeds(self.random_state, 3)
+        with torch_threads(self.n_threads):
+            self.generator_ = resolve_generator(self.generator).fit(
+                X, y_index, random_state=int(seeds[2]))
+            self._train(X, y_index, seeds)
+        self.history_ = self._history_frame()
+        self.n_iter_ = len(self.history_)
+        self._warn_if_inactive()
+        return self
+
+    def _resolve_constraints(self, X):
+        """The constraints on the network's inputs.
+
+        Inside :class:`~sklearn_ct.pipeline.CounterfactualPipeline`, the
+        pipeline hands over itself and its input data for this fit, and the
+        constraints, written on its input columns, are resolved through its
+        fitted preprocessing; alone, on ``X`` itself.
+        """
+        binding = getattr(self, "_pipeline_input", None)
+        if binding is not None:
+            pipeline, X_input = binding
+            space = model_space(pipeline, X_input)
+            X_input, _ = space.check_input(X_input)
+        else:
+            space, X_input = model_space(self, X), X
+        constraints = space.resolve(
+            X_input, X, mutability=self.mutability, domain=self.domain,
+            categorical_groups=self.categorical_groups,
+            integer_features=self.integer_features, domain_n_std=self.domain_n_std)
+        _warn_outside(constraints, X, space, "the training data")
+        return constraints
+
+    def _set_constraints(self, constraints):
+        self.constraints_ = constraints
+        self.mutability_ = constraints.mutability
+        self.domain_ = (constraints.low, constraints.high)
+        self.categorical_groups_ = list(constraints.groups)
+
+    def _train(self, X, y_index, seeds):
         device = torch.device(self.device)
         pool_params = {
             "n_classes": len(self.classes_),
             "n_counterfactuals": self.n_counterfactuals,
             "generator": self.generator_,
-            "constraints": make_constraints(self.mutability_, *self.domain_,
-                                            self.categorical_groups_,
-                                            device=device),
+            "constraints": self.constraints_,
             "decision_threshold": self.decision_threshold,
             "max_iter": self.max_iter_cf,
             "step_size": self.lr_cf,
@@ -345,7 +403,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         fork_devices = [] if device.type == "cpu" else None
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(seeds[0]))  # weights and batch order
-            module = self._build_module(n_features, len(self.classes_), X)
+            module = self._build_module(X.shape[1], len(self.classes_), X)
             self.net_ = CTNet(
                 module,
                 criterion=nn.CrossEntropyLoss,
@@ -363,12 +421,13 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 lambda_reg=self.lambda_reg,
                 lambda_adv=self.lambda_adv,
             )
-            self.net_.fit(X, y_index.astype(np.int64))
-        self.net_.chunks_ = None
-        self.history_ = self._history_frame()
-        self.n_iter_ = len(self.history_)
-        self._warn_if_inactive()
-        return self
+            try:
+                self.net_.fit(X, y_index.astype(np.int64))
+            finally:  # also after an error: no training data stays behind
+                self.net_.chunks_ = None
+                for _, callback in self.net_.callbacks_:
+                    if isinstance(callback, CounterfactualPoolCallback):
+                        callback.forget()
 
     def _warn_if_inactive(self):
         """Say so when (almost) no counterfactual matured: the divergence was idle."""
@@ -408,11 +467,17 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         return pd.DataFrame(rows, columns=[new for _, new in HISTORY_COLUMNS])
 
     # ------------------------------------------------------------ prediction
+    def _logits_module(self):
+        """The trained network (logits out, eval mode) and the classes in logit order."""
+        check_is_fitted(self)
+        return self.net_.module_.eval(), self.classes_
+
     def _logits(self, X) -> torch.Tensor:
         check_is_fitted(self)
+        check_numeric_frame(X)
         X = validate_data(self, X, reset=False, dtype=np.float32)
         module = self.net_.module_.eval()
-        with torch.no_grad():
+        with torch_threads(self.n_threads), torch.no_grad():
             return module(torch.tensor(X, device=self.net_.device))
 
     def predict_proba(self, X):
@@ -443,7 +508,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[index]
 
     # ----------------------------------------------------------- explanation
-    def explain(self, X, target=None, **explainer_params):
+    def explain(self, X, target=None, *, sparsify=False, n_per_factual=1,
+                **explainer_params):
         """Counterfactual explanations under the classifier's own constraints.
 
         Parameters
@@ -452,29 +518,44 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             Factuals.
         target : None, label or array-like of labels, default=None
             See :meth:`CounterfactualExplainer.explain`.
+        sparsify : bool, default=False
+            Keep only the changes needed (see
+            :meth:`CounterfactualExplainer.explain`).
+        n_per_factual : int, default=1
+            Counterfactuals per factual, each without the main lever of the
+            ones before.
         **explainer_params
             Parameters of :class:`CounterfactualExplainer` (``max_iter``,
-            ``decision_threshold``, ``lambda_energy``, ``generator``, ...).
-            Mutability, domain and one-hot groups are the classifier's own;
-            the generator defaults to the (fitted) training generator.
+            ``decision_threshold``, ``lambda_energy``, ``generator``,
+            ``refine``, ...). Mutability, domain, one-hot groups and integer
+            features are the classifier's own; the generator defaults to the
+            (fitted) training generator.
 
         Returns
         -------
         CounterfactualResult
         """
+        check_explain_options(sparsify, n_per_factual)
+        explainer = self._explainer(self, X, explainer_params)
+        return explainer.explain(X, target=target, sparsify=sparsify,
+                                 n_per_factual=n_per_factual)
+
+    def _explainer(self, estimator, X, explainer_params) -> CounterfactualExplainer:
+        """A fitted explainer of ``estimator`` (this classifier or its pipeline)."""
         check_is_fitted(self)
-        for name in ("mutability", "domain", "categorical_groups", "estimator"):
-            if name in explainer_params:
+        params = dict(explainer_params)
+        for name in ("mutability", "domain", "categorical_groups", "integer_features",
+                     "estimator"):
+            if name in params:
                 raise ValueError(
-                    f"explain() uses the classifier's own {name}; to change it, use"
-                    " CounterfactualExplainer(clf, ...).fit(X_train) instead."
+                    f"explain() uses the classifier's own {name}; to add constraints,"
+                    " use CounterfactualExplainer(model, ...).fit(X_train) instead."
                 )
-        generator = self._explain_generator(explainer_params.pop("generator", None))
-        explainer = CounterfactualExplainer._from_fitted_parts(
-            self, model_space(self, X), self.mutability_, *self.domain_,
-            groups=self.categorical_groups_, generator=generator, **explainer_params,
-        )
-        return explainer.explain(X, target=target)
+        generator = self._explain_generator(params.pop("generator", None))
+        params.setdefault("n_threads", self.n_threads)
+        return CounterfactualExplainer._from_fitted_parts(
+            estimator, model_space(estimator, X), self.constraints_, generator,
+            **params)
 
     def _explain_generator(self, generator):
         if generator is None:
@@ -490,3 +571,10 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 "CounterfactualExplainer(clf, generator=...).fit(X_train) instead."
             )
         return requested
+
+
+def _seeds(random_state, n) -> np.ndarray:
+    """``n`` seeds from ``random_state``; None draws fresh entropy, never the global RNG."""
+    if random_state is None:
+        return np.random.SeedSequence().generate_state(n) & 0x7FFFFFFF
+    return check_random_state(random_state).randint(np.iinfo(np.int32).max, size=n)

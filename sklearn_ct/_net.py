@@ -130,10 +130,16 @@ def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
 class CounterfactualPoolCallback(Callback):
     """Builds the counterfactual pool at the start of each epoch after burn-in.
 
+    Between fits it holds no data and no tensors: the training data, the
+    constraints on the device and the random number generator exist only
+    while training (a fitted model must not carry its training set, and a
+    model trained on a GPU must unpickle on a CPU).
+
     Parameters
     ----------
     pool_params : dict
-        Keyword arguments of :func:`build_pool` other than the module and data.
+        Keyword arguments of :func:`build_pool` other than the module and data;
+        ``constraints`` is a :class:`~sklearn_ct.constraints.FeatureConstraints`.
     burnin_epochs : int
         Epochs trained conventionally first.
     seed : int
@@ -149,7 +155,10 @@ class CounterfactualPoolCallback(Callback):
         """Keep the training data as tensors and seed the pool's generator."""
         self.X_ = torch.as_tensor(X, device=net.device)
         self.y_ = torch.as_tensor(y, dtype=torch.long, device=net.device)
-        self.rng_ = torch.Generator().manual_seed(self.seed)
+        if getattr(self, "rng_", None) is None:  # a resumed fit brings its own
+            self.rng_ = torch.Generator().manual_seed(self.seed)
+        self.constraints_ = self.pool_params["constraints"].tensors(
+            device=net.device)
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         """Generate this epoch's pool and hand one chunk to each mini-batch."""
@@ -158,27 +167,45 @@ class CounterfactualPoolCallback(Callback):
         if epoch <= self.burnin_epochs or not OBJECTIVES[net.objective]:
             return
         start = time.perf_counter()
-        pool = build_pool(net.module_, self.X_, self.y_, rng=self.rng_,
-                          **self.pool_params)
         n_batches = len(net.get_iterator(dataset_train, training=True))
+        params = {**self.pool_params, "constraints": self.constraints_,
+                  # Every mini-batch gets counterfactuals (the reference does this).
+                  "n_counterfactuals": max(self.pool_params["n_counterfactuals"],
+                                           n_batches)}
+        pool = build_pool(net.module_, self.X_, self.y_, rng=self.rng_, **params)
         net.chunks_ = iter(pool.chunks(n_batches))
         net.history.record("cf_converged", pool.share_converged)
         net.history.record("cf_n_iter", pool.mean_n_iter)
         net.history.record("cf_seconds", time.perf_counter() - start)
+
+    def on_train_end(self, net, **kwargs):
+        """Drop the training data, device tensors and the generator state."""
+        self.forget()
+
+    def forget(self):
+        """Release everything that only training needs."""
+        for name in ("X_", "y_", "rng_", "constraints_"):
+            self.__dict__.pop(name, None)
 
 
 class EpochSummary(Callback):
     """Averages per-batch loss terms and accuracy into the epoch's history."""
 
     def on_epoch_end(self, net, **kwargs):
-        """Record batch-size weighted means of the batch records, and skips."""
+        """Record batch-size weighted means of the batch records, and skips.
+
+        Loss terms of batches without counterfactuals (NaN) are left out.
+        """
         batches = [b for b in net.history[-1, "batches"] if "clf_loss" in b]
         if not batches:
             return
         sizes = np.array([b["train_batch_size"] for b in batches], dtype=float)
         for key in BATCH_MEANS:
             values = np.array([b.get(key, np.nan) for b in batches], dtype=float)
-            net.history.record(key, float(np.average(values, weights=sizes)))
+            seen = np.isfinite(values)
+            mean = np.average(values[seen], weights=sizes[seen]) if seen.any() \
+                else np.nan
+            net.history.record(key, float(mean))
         net.history.record("n_skipped", int(sum(b["skipped"] for b in batches)))
 
 

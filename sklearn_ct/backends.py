@@ -3,7 +3,8 @@
 :func:`as_logits_module` turns a supported fitted classifier into a torch
 module that returns one logit per class, plus the class labels in logit order:
 
-* :class:`~sklearn_ct.CounterfactualTrainingClassifier`: its own network;
+* :class:`~sklearn_ct.CounterfactualTrainingClassifier` (anything with a
+  ``_logits_module()`` method): its own network;
 * skorch ``NeuralNetClassifier`` (module outputs probabilities with the default
   ``NLLLoss``, logits with ``CrossEntropyLoss``) and ``NeuralNetBinaryClassifier``;
 * scikit-learn's ``MLPClassifier`` and ``LogisticRegression``: their fitted
@@ -81,11 +82,8 @@ def as_logits_module(estimator) -> tuple[nn.Module, np.ndarray]:
     from sklearn.neural_network import MLPClassifier
     from skorch import NeuralNet
 
-    from ._classifier import CounterfactualTrainingClassifier
-
-    if isinstance(estimator, CounterfactualTrainingClassifier):
-        check_is_fitted(estimator)
-        return estimator.net_.module_.eval(), estimator.classes_
+    if hasattr(estimator, "_logits_module"):  # our classifier (no import: layers)
+        return estimator._logits_module()
     if isinstance(estimator, NeuralNet):
         module, classes = _skorch_module(estimator)
         return module.eval(), classes

@@ -1,14 +1,12 @@
-"""Mutability and domain constraints on counterfactuals.
+"""Mutability, domain, integer and one-hot constraints on counterfactuals.
 
 Constraints belong to the data, not to a generator: the user states them once
-(per feature, by position or by name), :func:`make_constraints` resolves them
-into a :class:`Constraints` bundle of tensors, and the search loop applies them
-to every generator alike (method.md section 2):
-
-* :func:`mask_step` drops the components of a step that mutability forbids;
-* :func:`project` clamps a point to the domain box, re-applies mutability
-  relative to the factual (needed when the search runs in a latent space) and
-  snaps one-hot groups of categorical features back to a single active level.
+(per feature, by position or by name); the ``resolve_*`` functions parse each
+specification, :class:`FeatureConstraints` holds the result per model feature
+(numpy, picklable, combinable), and its :meth:`~FeatureConstraints.tensors`
+hands the search loop a :class:`~sklearn_ct.projection.Constraints` bundle,
+applied to every generator alike by :mod:`sklearn_ct.projection` (masking a
+step, clamping, snapping integers and one-hot groups).
 
 Mutability values
 -----------------
@@ -20,10 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import torch
+
+from .projection import (  # noqa: F401 (the search loop's operations, re-exported)
+    Constraints,
+    clamp_to_domain,
+    enforce_mutability,
+    mask_step,
+    project,
+    project_onehot,
+    snap_integers,
+)
 
 MUTABILITY_VALUES = ("both", "increase", "decrease", "none")
 
@@ -269,65 +276,278 @@ def resolve_groups(groups, n_features, feature_names=None) -> list[np.ndarray]:
 
 
 # --------------------------------------------------------------------------
-# The resolved constraints as tensors, and the operations of the search loop
+# Resolved constraints per model feature (numpy, picklable), and as tensors
 # --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Constraints:
-    """Resolved constraints, as tensors ready for the search loop.
+def _allowed(mutability):
+    mutability = np.asarray(mutability, dtype=object)
+    return (np.isin(mutability, ("both", "increase")),
+            np.isin(mutability, ("both", "decrease")))
 
-    Attributes
+
+def _mutability_from(increase, decrease) -> np.ndarray:
+    table = {(True, True): "both", (True, False): "increase",
+             (False, True): "decrease", (False, False): "none"}
+    return np.array([table[bool(i), bool(d)] for i, d in zip(increase, decrease,
+                                                              strict=True)],
+                    dtype=object)
+
+
+@dataclass(frozen=True)
+class FeatureConstraints:
+    """Constraints resolved per feature of the model's input (numpy, picklable).
+
+    Parameters
     ----------
-    low, high : Tensor of shape (n_features,)
-        Domain box (``-inf``/``inf`` where unbounded).
-    allow_increase, allow_decrease : BoolTensor of shape (n_features,)
-        Which directions each feature may move in.
-    group_index : LongTensor of shape (n_groups, max_group_size) or None
-        Column positions of each one-hot group, padded (see ``group_valid``).
-    group_valid : BoolTensor of shape (n_groups, max_group_size) or None
-        Which entries of ``group_index`` are real columns.
+    mutability : array-like of str, shape (n_features,)
+        ``"both"``, ``"increase"``, ``"decrease"`` or ``"none"`` per feature.
+    low, high : array-like of shape (n_features,)
+        Domain box in model units.
+    groups : sequence of array-like of int, default=()
+        Columns that one-hot encode one categorical feature.
+    group_implicit : sequence of bool, default=()
+        Per group: a level was dropped by the encoder, so all indicators 0 is
+        a valid level too.
+    integer : array-like of bool, shape (n_features,), default=None
+        Integer features (in their own units; see ``scale``).
+    scale, offset : array-like of shape (n_features,), default=None
+        ``model value = scale * unit + offset``: the units of the user's data
+        in which integer features are integers and one-hot columns are 0/1
+        (identity by default; a pipeline's scaler sets them).
+    box_given : bool, default=False
+        The box was given by the user (not inferred from data), so data
+        outside it deserves a warning.
+
+    Examples
+    --------
+    >>> fc = FeatureConstraints(["none", "both"], [0, 0], [1, 9],
+    ...                         integer=[False, True])
+    >>> fc.combine(FeatureConstraints(["both", "increase"], [-1, 2], [5, 5])).mutability
+    array(['none', 'increase'], dtype=object)
     """
 
-    low: torch.Tensor
-    high: torch.Tensor
-    allow_increase: torch.Tensor
-    allow_decrease: torch.Tensor
-    group_index: torch.Tensor | None = None
-    group_valid: torch.Tensor | None = None
+    mutability: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    groups: tuple = ()
+    group_implicit: tuple = ()
+    integer: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    offset: np.ndarray | None = None
+    box_given: bool = False
+
+    def __post_init__(self):
+        mutability = np.asarray(self.mutability, dtype=object)
+        d = len(mutability)
+        fix = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        fix("mutability", mutability)
+        fix("low", np.asarray(self.low, dtype=float).reshape(d))
+        fix("high", np.asarray(self.high, dtype=float).reshape(d))
+        fix("groups", tuple(np.asarray(g, dtype=np.int64) for g in self.groups))
+        implicit = tuple(bool(v) for v in self.group_implicit)
+        fix("group_implicit", implicit or (False,) * len(self.groups))
+        fix("integer", np.zeros(d, dtype=bool) if self.integer is None
+            else np.asarray(self.integer, dtype=bool).reshape(d))
+        fix("scale", np.ones(d) if self.scale is None
+            else np.asarray(self.scale, dtype=float).reshape(d))
+        fix("offset", np.zeros(d) if self.offset is None
+            else np.asarray(self.offset, dtype=float).reshape(d))
+        self._check()
+
+    def _check(self):
+        if len(self.group_implicit) != len(self.groups):
+            raise ValueError("group_implicit needs one flag per group.")
+        marked = self.integer.copy()
+        for group in self.groups:
+            marked[group] = True
+            values = set(self.mutability[group])
+            if not values <= {"both", "none"} or len(values) > 1:
+                raise ValueError(
+                    f"the one-hot group of columns {group.tolist()} has mutability "
+                    f"{self.mutability[group].tolist()}; a categorical feature is "
+                    "either free ('both') or immutable ('none') as a whole."
+                )
+        if np.any(marked & ~(np.isfinite(self.scale) & (self.scale != 0)
+                             & np.isfinite(self.offset))):
+            raise ValueError("integer features and one-hot columns need a finite, "
+                             "non-zero scale and a finite offset.")
+        bad = np.flatnonzero(self.low > self.high)
+        if bad.size:
+            j = int(bad[0])
+            raise ValueError(f"domain for feature {j} has low={self.low[j]} > "
+                             f"high={self.high[j]}; expected low <= high.")
+        low, high = self.integer_bounds()
+        empty = np.flatnonzero(self.integer & (low > high))
+        if empty.size:
+            j = int(empty[0])
+            raise ValueError(f"the domain of integer feature {j} holds no integer.")
 
     @property
     def n_features(self) -> int:
-        """Number of features constrained."""
-        return self.low.shape[0]
+        """Number of features."""
+        return len(self.mutability)
 
-    @cached_property
-    def all_free(self) -> bool:
-        """Every feature may move both ways (mutability masks are no-ops)."""
-        return bool(self.allow_increase.all() and self.allow_decrease.all())
+    def units(self, X) -> np.ndarray:
+        """``X`` (model units) in the user's units: ``(X - offset) / scale``."""
+        return (np.asarray(X, dtype=float) - self.offset) / self.scale
 
-    @cached_property
-    def _group_layout(self):
-        """Flat gather/scatter indices of the one-hot groups, computed once."""
-        valid = self.group_valid.reshape(-1)
-        return (self.group_index.reshape(-1), valid.nonzero().squeeze(1),
-                self.group_index.reshape(-1)[valid])
+    def integer_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Smallest and largest integer inside the box, per feature, in its units."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ends = np.sort(np.stack([self.units(self.low), self.units(self.high)]),
+                           axis=0)
+        ends = np.where(np.isnan(ends), np.array([[-np.inf], [np.inf]]), ends)
+        # A hair of tolerance: 2.9999999 from float round-off is the integer 3.
+        return np.ceil(ends[0] - 1e-9), np.floor(ends[1] + 1e-9)
 
-    def to(self, device=None, dtype=None) -> Constraints:
-        """Copy of the constraints on another device / float dtype."""
-        move = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return Constraints(
-            low=self.low.to(device=device, dtype=dtype),
-            high=self.high.to(device=device, dtype=dtype),
-            allow_increase=self.allow_increase.to(device),
-            allow_decrease=self.allow_decrease.to(device),
-            group_index=move(self.group_index),
-            group_valid=move(self.group_valid),
-        )
+    def combine(self, other: FeatureConstraints) -> FeatureConstraints:
+        """The constraints of both: the stricter mutability, the intersected box.
+
+        One-hot groups and integer features of either apply; mutability keeps
+        only directions both allow; the box is the intersection (an empty one
+        is an error). Units come from ``self`` where it marks a feature.
+
+        Parameters
+        ----------
+        other : FeatureConstraints
+
+        Returns
+        -------
+        FeatureConstraints
+        """
+        if other.n_features != self.n_features:
+            raise ValueError(f"cannot combine constraints on {self.n_features} and "
+                             f"{other.n_features} features.")
+        (inc1, dec1), (inc2, dec2) = _allowed(self.mutability), _allowed(other.mutability)
+        low, high = np.maximum(self.low, other.low), np.minimum(self.high, other.high)
+        empty = np.flatnonzero(low > high)
+        if empty.size:
+            j = int(empty[0])
+            raise ValueError(
+                f"the domains conflict for feature {j}: [{self.low[j]}, "
+                f"{self.high[j]}] and [{other.low[j]}, {other.high[j]}] do not overlap."
+            )
+        groups = {tuple(g): imp for g, imp in zip(self.groups, self.group_implicit,
+                                                   strict=True)}
+        for g, imp in zip(other.groups, other.group_implicit, strict=True):
+            key = tuple(g)
+            if key not in groups and any(set(key) & set(k) for k in groups):
+                raise ValueError(f"the one-hot group {list(key)} overlaps another "
+                                 "group without being the same group.")
+            groups.setdefault(key, imp)
+        mine = self.integer.copy()
+        for g in self.groups:
+            mine[g] = True
+        scale = np.where(mine, self.scale, other.scale)
+        offset = np.where(mine, self.offset, other.offset)
+        return FeatureConstraints(
+            _mutability_from(inc1 & inc2, dec1 & dec2), low, high,
+            groups=[np.array(g) for g in groups], group_implicit=list(groups.values()),
+            integer=self.integer | other.integer, scale=scale, offset=offset,
+            box_given=self.box_given or other.box_given)
+
+    def check_data(self, X, argname="X", check_structure=True) -> np.ndarray:
+        """Check that data fits the constraints' structure; return who is outside the box.
+
+        With ``check_structure``, one-hot groups must hold 0/1 indicators (in
+        their units) with at most one active per row: anything else is a
+        ``ValueError`` naming the columns (a group over continuous columns
+        would silently snap them to 0/1). Integer features are checked where
+        they are declared, on the user's own values.
+
+        Returns
+        -------
+        ndarray of float, shape (n_features,)
+            Share of rows outside the domain box, per feature.
+        """
+        X = np.asarray(X, dtype=float)
+        units = self.units(X)
+        for group in self.groups if check_structure else ():
+            block = units[:, group]
+            binary = np.isclose(block, 0, atol=1e-6) | np.isclose(block, 1, atol=1e-6)
+            if not binary.all() or np.any(block.sum(axis=1) > 1 + 1e-6):
+                raise ValueError(
+                    f"categorical_groups: the columns {group.tolist()} of {argname} do "
+                    "not hold one-hot indicators (0/1 with at most one 1 per row); a "
+                    "group must list the columns that one-hot encode one categorical "
+                    "feature."
+                )
+        # Relative tolerance: bounds learned in float32 round by ~6e-8.
+        tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(X, posinf=0, neginf=0)))
+        with np.errstate(invalid="ignore"):
+            outside = (X < self.low - tol) | (X > self.high + tol)
+        return outside.mean(axis=0) if len(X) else np.zeros(self.n_features)
+
+    def tensors(self, dtype=torch.float32, device="cpu") -> Constraints:
+        """The constraints as a :class:`~sklearn_ct.projection.Constraints` bundle.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=torch.float32
+        device : str or torch.device, default="cpu"
+
+        Returns
+        -------
+        Constraints
+        """
+        as_float = lambda a: torch.as_tensor(np.asarray(a, dtype=float),  # noqa: E731
+                                             dtype=dtype, device=device)
+        as_bool = lambda a: torch.as_tensor(np.asarray(a, dtype=bool),  # noqa: E731
+                                            device=device)
+        increase, decrease = _allowed(self.mutability)
+        extra = {}
+        if self.groups:  # padded to one (n_groups, max_size) layout: no loop per step
+            width = max(len(g) for g in self.groups)
+            shape = (len(self.groups), width)
+            index, valid = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=bool)
+            scale, offset = np.ones(shape), np.zeros(shape)
+            for k, group in enumerate(self.groups):
+                index[k, :len(group)], valid[k, :len(group)] = group, True
+                scale[k, :len(group)] = self.scale[group]
+                offset[k, :len(group)] = self.offset[group]
+            extra.update(group_index=torch.as_tensor(index, device=device),
+                         group_valid=as_bool(valid), group_scale=as_float(scale),
+                         group_offset=as_float(offset),
+                         group_implicit=as_bool(self.group_implicit))
+        if self.integer.any():
+            cols = np.flatnonzero(self.integer)
+            low, high = self.integer_bounds()
+            extra.update(integer_index=torch.as_tensor(cols, device=device),
+                         integer_scale=as_float(self.scale[cols]),
+                         integer_offset=as_float(self.offset[cols]),
+                         integer_low=as_float(low[cols]),
+                         integer_high=as_float(high[cols]))
+        return Constraints(low=as_float(self.low), high=as_float(self.high),
+                           allow_increase=as_bool(increase),
+                           allow_decrease=as_bool(decrease), **extra)
+
+    def violations(self, X_cf, X_factual, atol: float = 1e-6) -> np.ndarray:
+        """Number of broken constraints per counterfactual (for tests and audits).
+
+        Counts, per row, features that break mutability or the box (a feature
+        keeping the factual's own value never breaks the box), integer
+        features off their grid, and one-hot groups not holding exactly one
+        level (or none, for a dropped level or the factual's own all-zero row).
+        """
+        bad = violations(X_cf, X_factual, self.mutability, self.low, self.high, atol)
+        units = self.units(X_cf)
+        cols = np.flatnonzero(self.integer)
+        bad = bad + (np.abs(units[:, cols] - np.round(units[:, cols])) > 1e-4).sum(1)
+        factual_units = self.units(X_factual)
+        for group, implicit in zip(self.groups, self.group_implicit, strict=True):
+            block = units[:, group]
+            binary = (np.isclose(block, 0, atol=1e-4)
+                      | np.isclose(block, 1, atol=1e-4)).all(axis=1)
+            total = np.round(block.sum(axis=1), 4)
+            own = np.isclose(block, factual_units[:, group], atol=1e-6).all(axis=1)
+            ok = binary & ((total == 1) | ((total == 0) & (implicit | own)))
+            bad = bad + ~ok
+        return bad
 
 
 def make_constraints(
     mutability, low, high, groups=(), dtype=torch.float32, device="cpu"
 ) -> Constraints:
-    """Build a :class:`Constraints` bundle from resolved mutability and bounds.
+    """Tensors of resolved mutability, bounds and one-hot groups (a shortcut).
 
     Parameters
     ----------
@@ -344,108 +564,7 @@ def make_constraints(
     -------
     Constraints
     """
-    mutability = np.asarray(mutability, dtype=object)
-    as_bool = lambda a: torch.as_tensor(np.asarray(a, dtype=bool), device=device)  # noqa: E731
-    group_index = group_valid = None
-    if len(groups):  # padded to one (n_groups, max_size) layout: no loop per step
-        width = max(len(g) for g in groups)
-        padded = np.zeros((len(groups), width), dtype=np.int64)
-        valid = np.zeros((len(groups), width), dtype=bool)
-        for k, group in enumerate(groups):
-            padded[k, :len(group)], valid[k, :len(group)] = group, True
-        group_index = torch.as_tensor(padded, device=device)
-        group_valid = as_bool(valid)
-    return Constraints(
-        low=torch.as_tensor(np.asarray(low, dtype=float), dtype=dtype, device=device),
-        high=torch.as_tensor(np.asarray(high, dtype=float), dtype=dtype, device=device),
-        allow_increase=as_bool(np.isin(mutability, ("both", "increase"))),
-        allow_decrease=as_bool(np.isin(mutability, ("both", "decrease"))),
-        group_index=group_index,
-        group_valid=group_valid,
-    )
-
-
-def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Drop the components of a step that mutability forbids (method.md 2, step 3).
-
-    Parameters
-    ----------
-    step : Tensor of shape (n, n_features)
-    constraints : Constraints
-
-    Returns
-    -------
-    Tensor of shape (n, n_features)
-    """
-    if constraints.all_free:
-        return step
-    keep = ((step > 0) & constraints.allow_increase) | (
-        (step < 0) & constraints.allow_decrease
-    )
-    return torch.where(keep, step, torch.zeros_like(step))
-
-
-def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Clamp every feature to its domain box (method.md 2, step 4)."""
-    return torch.clamp(x, constraints.low, constraints.high)
-
-
-def enforce_mutability(
-    x: torch.Tensor, x_factual: torch.Tensor, constraints: Constraints
-) -> torch.Tensor:
-    """Move forbidden changes of ``x`` relative to ``x_factual`` back to the factual.
-
-    Used for points that do not come from a masked step (REVISE decodes them
-    from a latent space): a feature that may not increase is capped at its
-    factual value, one that may not decrease is floored at it, an immutable one
-    is reset.
-    """
-    if constraints.all_free:
-        return x
-    x = torch.where(constraints.allow_increase, x, torch.minimum(x, x_factual))
-    return torch.where(constraints.allow_decrease, x, torch.maximum(x, x_factual))
-
-
-def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Snap every one-hot group to its arg-max level (exactly one column is 1).
-
-    The projection is applied with a straight-through gradient, so the search
-    state behind the projected point can keep moving until another level wins.
-    """
-    if constraints.group_index is None:
-        return x
-    n_groups, size = constraints.group_index.shape
-    gather, positions, columns = constraints._group_layout
-    block = x.detach().index_select(1, gather).view(-1, n_groups, size)
-    block = block.masked_fill(~constraints.group_valid, -torch.inf)
-    hard = torch.nn.functional.one_hot(block.argmax(dim=2), size).to(x.dtype)
-    projected = x.detach().clone()
-    projected.index_copy_(1, columns, hard.view(-1, n_groups * size)[:, positions])
-    # Exact values forward (x - x.detach() is exactly 0), identity gradient back.
-    return projected + (x - x.detach())
-
-
-def project(
-    x: torch.Tensor, x_factual: torch.Tensor, constraints: Constraints
-) -> torch.Tensor:
-    """Project a candidate onto the feasible set: domain, mutability, one-hot groups.
-
-    Parameters
-    ----------
-    x : Tensor of shape (n, n_features)
-        Candidate counterfactuals.
-    x_factual : Tensor of shape (n, n_features)
-        The factuals they explain.
-    constraints : Constraints
-
-    Returns
-    -------
-    Tensor of shape (n, n_features)
-    """
-    # Clamp first, then mutability: a factual outside the box keeps the values
-    # it may not change (the person cannot change their age to fit the box).
-    x = enforce_mutability(clamp_to_domain(x, constraints), x_factual, constraints)
-    return project_onehot(x, constraints)
+    return FeatureConstraints(mutability, low, high, groups).tensors(dtype, device)
 
 
 def violations(

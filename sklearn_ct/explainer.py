@@ -1,17 +1,21 @@
-"""CounterfactualExplainer and CounterfactualResult.
+"""CounterfactualExplainer: batched, constrained, actionable counterfactuals.
 
 The explainer is the user-facing side of :func:`sklearn_ct.search.counterfactual_search`:
-``fit`` learns what the search needs from training data (the domain box, the
-resolved constraints, REVISE's VAE), ``explain`` validates the factuals, picks
-targets, runs one batched search and returns a :class:`CounterfactualResult`
-whose counterfactuals come back in the type and columns the user gave.
+``fit`` learns what the search needs from training data (the constraints,
+resolved on the model's columns and combined with a CT classifier's own, and
+REVISE's VAE); ``explain`` checks the factuals like scikit-learn's
+``validate_data``, picks targets, runs the batched search in chunks, makes
+the counterfactuals cheaper, sparser or several per factual on request
+(:mod:`sklearn_ct.recourse`), and returns a
+:class:`~sklearn_ct.result.CounterfactualResult` in the user's own columns,
+units and categories, each counterfactual re-predicted as returned.
 """
 
 from __future__ import annotations
 
 import copy
 import numbers
-from dataclasses import dataclass, field
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -20,116 +24,45 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._threads import check_n_threads, torch_threads
 from .backends import as_logits_module, label_index, module_device, module_dtype
-from .constraints import (
-    make_constraints,
-    resolve_domain,
-    resolve_groups,
-    resolve_mutability,
-)
 from .generators import resolve_generator
 from .preprocessing import model_space
-from .search import counterfactual_search
+from .recourse import (
+    bisect_toward_factual,
+    feature_changes,
+    feature_membership,
+    main_lever,
+    reaches,
+    sparsify,
+)
+from .result import CounterfactualResult
+from .search import SearchResult, counterfactual_search
+
+__all__ = ["CounterfactualExplainer", "CounterfactualResult"]
 
 
-@dataclass
-class CounterfactualResult:
-    """Counterfactuals for ``n`` factuals, with their diagnostics.
-
-    Attributes
-    ----------
-    factuals : ndarray or DataFrame of shape (n, n_features)
-        The factuals as given.
-    counterfactuals : ndarray or DataFrame of shape (n, n_features)
-        Counterfactuals, in the same type, columns and index as ``factuals``
-        (in the original units when the explained pipeline could invert its
-        preprocessing, else in the model's input space).
-    target : ndarray of shape (n,)
-        Target class labels.
-    valid : ndarray of bool, shape (n,)
-        The model predicts the target for the returned counterfactual.
-    converged : ndarray of bool, shape (n,)
-        The search reached ``p(target) >= decision_threshold``.
-    n_iter : ndarray of int, shape (n,)
-        Search steps used.
-    predicted : ndarray of shape (n,)
-        Predicted class labels of the factuals.
-    p_target : ndarray of shape (n,)
-        Target probability of the returned counterfactuals.
-    model_factuals, model_counterfactuals : ndarray of shape (n, n_model_features)
-        Factuals and counterfactuals in the model's input space (after any
-        preprocessing); metrics measure distances there.
-    adversarial : ndarray of shape (n, n_model_features)
-        Nascent adversarial examples (last path point within ``epsilon``).
-    feature_names : list of str
-        Names of the columns of ``counterfactuals``.
-    """
-
-    factuals: object
-    counterfactuals: object
-    target: np.ndarray
-    valid: np.ndarray
-    converged: np.ndarray
-    n_iter: np.ndarray
-    predicted: np.ndarray
-    p_target: np.ndarray
-    model_factuals: np.ndarray
-    model_counterfactuals: np.ndarray
-    adversarial: np.ndarray
-    feature_names: list = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.target)
-
-    def to_frame(self, show_only_changes: bool = True) -> pd.DataFrame:
-        """A readable recourse table: one row per (factual, feature).
-
-        Parameters
-        ----------
-        show_only_changes : bool, default=True
-            Keep only the features a counterfactual changes.
-
-        Returns
-        -------
-        DataFrame
-            Indexed by ``(sample, feature)`` with columns ``factual``,
-            ``counterfactual``, ``change`` (numeric difference, NaN for
-            non-numeric features), ``target`` and ``valid``.
-        """
-        before = pd.DataFrame(np.asarray(self.factuals, dtype=object),
-                              columns=self.feature_names)
-        after = pd.DataFrame(np.asarray(self.counterfactuals, dtype=object),
-                             columns=self.feature_names)
-        sample = (self.factuals.index if isinstance(self.factuals, pd.DataFrame)
-                  else pd.RangeIndex(len(self)))
-        before.index = after.index = sample
-        long = pd.DataFrame({
-            "factual": before.stack(future_stack=True),
-            "counterfactual": after.stack(future_stack=True),
-        })
-        long.index.names = ["sample", "feature"]
-        numeric_before = pd.to_numeric(long["factual"], errors="coerce")
-        numeric_after = pd.to_numeric(long["counterfactual"], errors="coerce")
-        long["change"] = numeric_after - numeric_before
-        changed = np.where(
-            long["change"].notna(),
-            long["change"].abs() > 1e-9,
-            long["factual"] != long["counterfactual"],
-        )
-        per_sample = pd.DataFrame({"target": self.target, "valid": self.valid},
-                                  index=sample)
-        long = long.join(per_sample, on="sample")
-        return long[changed] if show_only_changes else long
+def _check_real(value, name, low=None, *, low_open=False, allow_none=False):
+    if value is None and allow_none:
+        return
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and np.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if not ok:
+        bound = "" if low is None else f" {'>' if low_open else '>='} {low}"
+        raise ValueError(f"{name} must be a finite float{bound}"
+                         f"{' or None' if allow_none else ''}; got {value!r}.")
 
 
-def _own_constraints(classifier) -> dict:
-    """The fitted constraints of a CounterfactualTrainingClassifier, if any."""
-    if not (hasattr(classifier, "mutability_") and hasattr(classifier, "domain_")):
-        return {}
-    return {"mutability": list(classifier.mutability_),
-            "domain": classifier.domain_,
-            "categorical_groups": [list(g) for g in
-                                   getattr(classifier, "categorical_groups_", [])]}
+def check_explain_options(sparsify, n_per_factual):
+    """Validate the options of ``explain`` (shared by every ``explain``)."""
+    if not isinstance(sparsify, (bool, np.bool_)):
+        raise ValueError(f"sparsify must be True or False; got {sparsify!r}.")
+    if not (isinstance(n_per_factual, numbers.Integral)
+            and not isinstance(n_per_factual, bool) and n_per_factual >= 1):
+        raise ValueError("n_per_factual must be a positive integer; got "
+                         f"{n_per_factual!r}.")
 
 
 class CounterfactualExplainer(BaseEstimator):
@@ -141,24 +74,26 @@ class CounterfactualExplainer(BaseEstimator):
         A fitted :class:`~sklearn_ct.CounterfactualTrainingClassifier`, skorch
         net, scikit-learn ``MLPClassifier`` or ``LogisticRegression``, or a
         ``Pipeline`` ending in one of them (its earlier steps are applied
-        first; constraints then refer to the last step's input features,
-        by name or position, or to the pipeline's input columns by name).
+        first, and counterfactuals come back in the pipeline's input columns).
     generator : str or Generator, default="ecco"
         ``"generic"``, ``"ecco"``, ``"revise"``, ``"gravitational"`` or an
         instance from :mod:`sklearn_ct.generators`.
     mutability : None, str, list or dict, default=None
         Per feature ``"both"``, ``"increase"``, ``"decrease"`` or ``"none"``,
-        by position or as a dict by feature name (for a pipeline, also by the
-        pipeline's input column names). ``None``: a
-        :class:`~sklearn_ct.CounterfactualTrainingClassifier`'s own (alone or
-        last in a pipeline), else all free; ``"both"`` frees every feature.
+        by position or as a dict by feature name (for a pipeline: its input
+        columns; model column names work too). These add to a
+        :class:`~sklearn_ct.CounterfactualTrainingClassifier`'s own
+        constraints (alone or last in a pipeline), never replace them: a
+        feature moves only in directions both allow. ``None``: the
+        classifier's own, else all free.
     domain : "infer", "observed", None, (low, high), list of pairs or dict, \
             default="infer"
         Box the counterfactuals must stay in (see
-        :func:`~sklearn_ct.constraints.resolve_domain`). ``"infer"``: a
-        CounterfactualTrainingClassifier's own box, learned from its training
-        data; for other models, mean +- ``domain_n_std`` std of the data given
-        to ``fit``, widened to its min and max.
+        :func:`~sklearn_ct.constraints.resolve_domain`); for a pipeline,
+        bounds of input columns are in their own units. ``"infer"``: a CT
+        classifier's own box; for other models, mean +- ``domain_n_std`` std
+        of the data given to ``fit``, widened to its min and max. Another box
+        given for a CT classifier is intersected with its own.
     decision_threshold : float or None, default=0.5
         A search stops once ``p(target)`` reaches it; ``None`` runs all steps.
     max_iter : int, default=100
@@ -168,17 +103,35 @@ class CounterfactualExplainer(BaseEstimator):
         in the reference). Where logits are shallow, for example a network
         fitted on unscaled inputs, steps are small: standardise the inputs
         (a Pipeline works) or raise ``max_iter`` or ``lr``.
-    lambda_cost, lambda_energy : float or None, default=None
+    lambda_cost, lambda_energy : float >= 0 or None, default=None
         Override the generator's penalty weights when given.
     epsilon : float, default=0.3
         L-inf radius for the nascent adversarial examples of the result.
     domain_n_std : float, default=3.0
         Width of the inferred domain box in standard deviations.
     categorical_groups : list of lists or None, default=None
-        Columns (of the model's input) that one-hot encode one categorical
-        feature; the search keeps exactly one level active. ``None``: a
-        CounterfactualTrainingClassifier's own, else those of the
-        ``OneHotEncoder`` steps of an explained pipeline.
+        Columns that one-hot encode one categorical feature, beyond those a
+        pipeline's ``OneHotEncoder`` makes (found automatically) and a CT
+        classifier's own; the search keeps exactly one level active.
+    integer_features : "auto", None or list, default="auto"
+        Features whose counterfactual values must be integers (in the user's
+        units, before any scaling). ``"auto"``: a CT classifier's own; for
+        other models, every numeric column whose values in ``fit`` are all
+        integers (and that reaches the model through passthrough or a scaler).
+        ``OrdinalEncoder`` codes are always integers.
+    refine : bool, default=True
+        Move each counterfactual that reached the threshold back toward its
+        factual, to the closest point on the straight segment between them
+        that still does (batched bisection). The fixed gradient steps of the
+        search overshoot where gradients are large; this removes the
+        overshoot. The paper's protocol switches it off.
+    batch_size : int, default=8192
+        Factuals searched at once; larger inputs are explained in chunks of
+        this many rows, so memory stays bounded.
+    n_threads : int or None, default=1
+        Torch threads while explaining (restored afterwards); ``-1``: every
+        core allowed (within the share a joblib worker gets); ``None``:
+        torch's current setting.
     random_state : int, RandomState instance or None, default=None
         Seeds the random targets (``target=None`` with more than two
         classes) and generators that learn from data.
@@ -189,10 +142,14 @@ class CounterfactualExplainer(BaseEstimator):
         Number of features of the data seen in ``fit``.
     feature_names_in_ : ndarray of str
         Column names of that data, when it had string column names.
+    constraints_ : FeatureConstraints
+        The resolved constraints on the model's input columns.
     mutability_ : ndarray of str
         Resolved mutability per model input feature.
     domain_ : tuple of ndarray
         ``(low, high)`` per model input feature.
+    categorical_groups_ : list of ndarray
+        One-hot groups (model columns).
     generator_ : Generator
         The fitted generator.
     model_space_ : ModelSpace
@@ -208,6 +165,8 @@ class CounterfactualExplainer(BaseEstimator):
     >>> result = explainer.explain(X[:5])
     >>> bool(result.valid.all())
     True
+    >>> explainer.explain(X[:2], n_per_factual=2).to_frame().shape[0]
+    4
     """
 
     def __init__(
@@ -224,6 +183,10 @@ class CounterfactualExplainer(BaseEstimator):
         epsilon=0.3,
         domain_n_std=3.0,
         categorical_groups=None,
+        integer_features="auto",
+        refine=True,
+        batch_size=8192,
+        n_threads=1,
         random_state=None,
     ):
         self.estimator = estimator
@@ -238,6 +201,10 @@ class CounterfactualExplainer(BaseEstimator):
         self.epsilon = epsilon
         self.domain_n_std = domain_n_std
         self.categorical_groups = categorical_groups
+        self.integer_features = integer_features
+        self.refine = refine
+        self.batch_size = batch_size
+        self.n_threads = n_threads
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
@@ -247,17 +214,22 @@ class CounterfactualExplainer(BaseEstimator):
             raise ValueError(
                 f"decision_threshold must be None or a float in (0, 1); got {t!r}."
             )
-        if not (isinstance(self.max_iter, numbers.Integral) and self.max_iter >= 1):
-            raise ValueError(
-                f"max_iter must be a positive integer; got {self.max_iter!r}."
-            )
-        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
-            raise ValueError(f"lr must be a positive float; got {self.lr!r}.")
-        if not (isinstance(self.epsilon, numbers.Real) and self.epsilon >= 0):
-            raise ValueError(f"epsilon must be a float >= 0; got {self.epsilon!r}.")
+        for name in ("max_iter", "batch_size"):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+                    and value >= 1):
+                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        _check_real(self.lr, "lr", 0, low_open=True)
+        _check_real(self.epsilon, "epsilon", 0)
+        _check_real(self.domain_n_std, "domain_n_std", 0, low_open=True)
+        _check_real(self.lambda_cost, "lambda_cost", 0, allow_none=True)
+        _check_real(self.lambda_energy, "lambda_energy", 0, allow_none=True)
+        if not isinstance(self.refine, (bool, np.bool_)):
+            raise ValueError(f"refine must be True or False; got {self.refine!r}.")
+        check_n_threads(self.n_threads)
 
     def fit(self, X, y=None):
-        """Learn the domain, the resolved constraints and the generator's state.
+        """Learn the constraints and the generator's state from training data.
 
         Parameters
         ----------
@@ -272,53 +244,51 @@ class CounterfactualExplainer(BaseEstimator):
         """
         self._validate_params()
         space = model_space(self.estimator, X)
-        X_model = space.transform(X)
-        self._set_input_metadata(X, space)
-        own = _own_constraints(space.final)  # a CT classifier's, learned in its fit
-        if own and isinstance(self.domain, str) and self.domain == "infer":
-            low, high = own["domain"]
-        else:
-            low, high = resolve_domain(self.domain, X_model, space.feature_names,
-                                       self.domain_n_std)
-        mutability = (own.get("mutability") if self.mutability is None
-                      else space.expand(self.mutability))
-        groups = self.categorical_groups
-        if groups is None:
-            groups = own.get("categorical_groups") or space.categorical_groups
-        self._set_constraints(
-            resolve_mutability(mutability, X_model.shape[1], space.feature_names),
-            low, high,
-            resolve_groups(groups, X_model.shape[1], space.feature_names),
-        )
-        y_index = None
-        if y is not None:
-            y_index = label_index(y, as_logits_module(space.final)[1], "y")
+        X_in, _ = space.check_input(X)
+        _, classes = as_logits_module(space.final)  # unsupported or unfitted: now
+        X_model = space.transform(X_in)
+        own = getattr(space.final, "constraints_", None)  # a fitted CT classifier's
+        if own is not None and own.n_features != X_model.shape[1]:
+            raise ValueError(f"X reaches the model with {X_model.shape[1]} features, "
+                             f"but the classifier was fitted with {own.n_features}.")
+        given = space.resolve(
+            X_in, X_model, mutability=self.mutability,
+            domain=None if own is not None and _is(self.domain, "infer") else self.domain,
+            categorical_groups=self.categorical_groups,
+            integer_features=(None if own is not None
+                              and _is(self.integer_features, "auto")
+                              else self.integer_features),
+            domain_n_std=self.domain_n_std)
+        constraints = given if own is None else own.combine(given)
+        _warn_outside(constraints, X_model, space, "the data given to fit")
+        self.model_space_ = space
+        self.n_features_in_ = np.shape(X)[1]
+        if space.input_names is not None:
+            self.feature_names_in_ = np.asarray(space.input_names, dtype=object)
+        self._set_constraints(constraints)
+        y_index = None if y is None else label_index(y, classes, "y")
         self.generator_ = resolve_generator(
             self.generator, lambda_cost=self.lambda_cost,
             lambda_energy=self.lambda_energy,
         ).fit(X_model, y_index, random_state=self.random_state)
         return self
 
-    def _set_input_metadata(self, X, space):
-        self.model_space_ = space
-        self.n_features_in_ = np.shape(X)[1]
-        if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-
-    def _set_constraints(self, mutability, low, high, groups=()):
-        self.mutability_ = mutability
-        self.domain_ = (low, high)
-        self.categorical_groups_ = list(groups)
+    def _set_constraints(self, constraints):
+        self.constraints_ = constraints
+        self.mutability_ = constraints.mutability
+        self.domain_ = (constraints.low, constraints.high)
+        self.categorical_groups_ = list(constraints.groups)
 
     @classmethod
-    def _from_fitted_parts(cls, estimator, space, mutability, low, high, groups,
-                           generator, **params):
+    def _from_fitted_parts(cls, estimator, space, constraints, generator, **params):
         """An explainer fitted from parts a fitted model already holds."""
         explainer = cls(estimator, generator=generator, **params)
         explainer._validate_params()
         explainer.model_space_ = space
-        explainer.n_features_in_ = len(low)
-        explainer._set_constraints(mutability, low, high, groups)
+        explainer.n_features_in_ = space.n_inputs or constraints.n_features
+        if space.input_names is not None:
+            explainer.feature_names_in_ = np.asarray(space.input_names, dtype=object)
+        explainer._set_constraints(constraints)
         overrides = {k: v for k, v in (("lambda_cost", explainer.lambda_cost),
                                        ("lambda_energy", explainer.lambda_energy))
                      if v is not None and k in generator.get_params(deep=False)}
@@ -340,63 +310,178 @@ class CounterfactualExplainer(BaseEstimator):
             )
         return label_index(labels, classes, "target")
 
-    def explain(self, X, target=None) -> CounterfactualResult:
-        """Search one counterfactual per row of ``X``, all rows at once.
+    def explain(self, X, target=None, *, sparsify=False,
+                n_per_factual=1) -> CounterfactualResult:
+        """Search counterfactuals for every row of ``X``, all rows at once.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            Factuals, in the same space as the data given to ``fit``.
+            Factuals, with the columns seen in ``fit`` (a DataFrame may list
+            them in another order: they are matched by name, and the result
+            keeps the order given).
         target : None, label or array-like of labels, default=None
             ``None``: for each factual a random class other than the predicted
             one (the other class for binary tasks); a label: that class for
             all; an array: one label per factual.
+        sparsify : bool, default=False
+            Revert every change not needed to reach the target, smallest
+            change first, so a counterfactual shows the few features that
+            matter (a one-hot encoded column counts as one feature).
+        n_per_factual : int, default=1
+            Counterfactuals per factual. The first is the plain search's; each
+            further one must do without the main lever (the largest change) of
+            every one before it, so they differ in what to act on, not only in
+            how much. ``factual_index`` in the result says which factual a
+            row belongs to.
 
         Returns
         -------
         CounterfactualResult
         """
         check_is_fitted(self, "generator_")
+        check_explain_options(sparsify, n_per_factual)
         space = self.model_space_
-        X_model = space.transform(X)
-        if X_model.shape[1] != len(self.domain_[0]):
+        X_in, order = space.check_input(X)
+        X_model = space.transform(X_in)
+        constraints = self.constraints_
+        if X_model.shape[1] != constraints.n_features:
             raise ValueError(
-                f"X has {X_model.shape[1]} features (in the model's input space), "
-                f"but the explainer was fitted with {len(self.domain_[0])}."
+                f"X has {X_model.shape[1]} features in the model's input space, "
+                f"but the explainer was fitted with {constraints.n_features}."
             )
+        _warn_outside(constraints, X_model, space, "the factuals", check=False)
         module, classes = as_logits_module(space.final)
-        dtype, device = module_dtype(module), module_device(module)
-        x = torch.tensor(X_model, dtype=dtype, device=device)
+        classes = np.asarray(classes)
+        with torch_threads(self.n_threads):
+            dtype, device = module_dtype(module), module_device(module)
+            x = torch.tensor(X_model, dtype=dtype, device=device)
+            with torch.no_grad():
+                predicted = torch.cat([module(part).argmax(dim=1)
+                                       for part in x.split(self.batch_size)])
+            predicted = predicted.cpu().numpy()
+            rng = check_random_state(self.random_state)
+            target_index = self._targets(target, predicted, classes, rng)
+            tensors = constraints.tensors(dtype=dtype, device=device)
+            columns, _ = space.feature_columns(X_model.shape[1])
+            member = feature_membership(columns, X_model.shape[1], device)
+            t = torch.as_tensor(target_index, device=device)
+            parts = [self._explain_rows(module, x[s], t[s], tensors, member, sparsify,
+                                        n_per_factual)
+                     for s in _chunks(len(x), self.batch_size)]
+        found = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+        rows = np.repeat(np.arange(len(X_model)), n_per_factual)
+        return self._result(X, X_in, order, X_model, rows, found, predicted,
+                            target_index, classes, module)
+
+    def _explain_rows(self, module, x, target, constraints, member, sparse, k):
+        """Counterfactuals for a chunk of factuals: k per factual, factual-major."""
+        threshold = self.decision_threshold
+        copies, frozen = [], None
+        for _ in range(k):
+            c = constraints if frozen is None else constraints.with_frozen(frozen)
+            found = counterfactual_search(
+                module, x, target, self.generator_, c,
+                decision_threshold=threshold, max_iter=self.max_iter,
+                step_size=self.lr, epsilon=self.epsilon)
+            cf = found.counterfactuals
+            if sparse:
+                cf, found = self._sparsify(module, x, cf, target, c, member, found)
+            if self.refine:
+                cf = bisect_toward_factual(module, x, cf, target, c, threshold)
+            copies.append({"counterfactuals": cf, "converged": found.converged,
+                           "n_iter": found.n_iter, "adversarial": found.adversarial})
+            if k > 1:
+                lever = main_lever(x, cf, member)
+                frozen = lever if frozen is None else frozen | lever
+        # Factual-major order: all copies of factual 0, then of factual 1, ...
+        return {name: torch.stack([c[name] for c in copies], dim=1).flatten(0, 1)
+                for name in copies[0]}
+
+    def _sparsify(self, module, x, cf, target, constraints, member, found):
+        """Search again on the features that carried the change, then revert the rest.
+
+        Features whose change is under a quarter of the row's largest are
+        frozen and the search runs again from the factual, so the remaining
+        features can make up for them; a row keeps the new point if it still
+        reaches the target. Then every change not needed is reverted, smallest
+        first (before refining: an overshot point has slack to give back).
+        """
+        threshold = self.decision_threshold
+        changes = feature_changes(x, cf, member)
+        minor = (changes > 0) & (changes < 0.25 * changes.amax(dim=1, keepdim=True))
+        frozen = (minor.unsqueeze(2) & member).any(dim=1)
+        if constraints.frozen is not None:
+            frozen = frozen | constraints.frozen
+        again = counterfactual_search(
+            module, x, target, self.generator_, constraints.with_frozen(frozen),
+            decision_threshold=threshold, max_iter=self.max_iter, step_size=self.lr,
+            epsilon=self.epsilon)
+        better = reaches(module, again.counterfactuals, target, threshold) & minor.any(1)
+        cf = torch.where(better.unsqueeze(1), again.counterfactuals, cf)
+        found = SearchResult(
+            counterfactuals=cf,
+            converged=torch.where(better, again.converged, found.converged),
+            n_iter=found.n_iter + torch.where(better, again.n_iter, 0),
+            adversarial=found.adversarial, p_target=found.p_target)
+        return sparsify(module, x, cf, target, member, threshold), found
+
+    def _result(self, X, X_in, order, X_model, rows, found, predicted, target_index,
+                classes, module):
+        space = self.model_space_
+        target_rows = target_index[rows]
+        already = predicted[rows] == target_rows
+        cf = found["counterfactuals"].detach()
+        cf[already] = torch.as_tensor(X_model[rows[already]], dtype=cf.dtype,
+                                      device=cf.device)  # nothing to change
+        Z = X_model[rows]
+        cf_model = self._finalise(Z, cf)
+        X_rows = X_in.iloc[rows] if isinstance(X_in, pd.DataFrame) else \
+            np.asarray(X_in)[rows]
+        returned, in_input = space.restore(cf_model, X_rows, Z,
+                                           integer=self.constraints_.integer)
+        if in_input and space.head is not None:
+            cf_model = space.transform(returned)  # exactly the point returned
         with torch.no_grad():
-            predicted = module(x).argmax(dim=1).cpu().numpy()
-        rng = check_random_state(self.random_state)
-        target_index = self._targets(target, predicted, np.asarray(classes), rng)
-        constraints = make_constraints(
-            self.mutability_, *self.domain_, self.categorical_groups_,
-            dtype=dtype, device=device,
-        )
-        found = counterfactual_search(
-            module, x, torch.as_tensor(target_index, device=device),
-            self.generator_, constraints,
-            decision_threshold=self.decision_threshold, max_iter=self.max_iter,
-            step_size=self.lr, epsilon=self.epsilon,
-        )
-        cf_model = self._finalise(X_model, found.counterfactuals)
+            point = torch.as_tensor(cf_model, dtype=module_dtype(module),
+                                    device=module_device(module))
+            t = torch.as_tensor(target_rows, device=point.device)
+            p_target = torch.cat([module(part).softmax(dim=1) for part in
+                                  point.split(self.batch_size)]).gather(
+                1, t.view(-1, 1)).squeeze(1)
+            converged = (found["converged"] & reaches(module, point, t,
+                                                      self.decision_threshold))
         predicted_cf = np.asarray(space.final.predict(space.final_input(cf_model)))
-        factuals, counterfactuals, names = space.restore(cf_model, X, X_model)
+        factuals = X.iloc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
+        if in_input:
+            if order is not None:
+                returned = returned[order]
+            counterfactuals, names = returned, _names_of(factuals)
+            if isinstance(factuals, np.ndarray) and factuals.dtype.kind in "biuf" \
+                    and isinstance(counterfactuals, np.ndarray):
+                counterfactuals = counterfactuals.astype(float)
+        else:
+            counterfactuals = returned
+            names = (list(returned.columns) if isinstance(returned, pd.DataFrame)
+                     else space.feature_names or [f"x{k}" for k in range(Z.shape[1])])
+            factuals = (pd.DataFrame(Z, columns=names, index=factuals.index)
+                        if isinstance(factuals, pd.DataFrame) else Z)
+        n_iter = found["n_iter"].cpu().numpy()
+        n_iter[already] = 0
         return CounterfactualResult(
             factuals=factuals,
             counterfactuals=counterfactuals,
-            target=classes[target_index],
-            valid=predicted_cf == classes[target_index],
-            converged=found.converged.cpu().numpy(),
-            n_iter=found.n_iter.cpu().numpy(),
-            predicted=classes[predicted],
-            p_target=found.p_target.detach().cpu().numpy().astype(np.float64),
-            model_factuals=X_model,
+            target=classes[target_rows],
+            valid=predicted_cf == classes[target_rows],
+            converged=converged.cpu().numpy(),
+            n_iter=n_iter,
+            predicted=classes[predicted[rows]],
+            p_target=p_target.cpu().numpy().astype(np.float64),
+            model_factuals=Z,
             model_counterfactuals=cf_model,
-            adversarial=found.adversarial.cpu().numpy().astype(X_model.dtype),
+            adversarial=found["adversarial"].cpu().numpy().astype(Z.dtype),
             feature_names=names,
+            factual_index=rows,
         )
 
     def _finalise(self, X_model, cf):
@@ -406,9 +491,42 @@ class CounterfactualExplainer(BaseEstimator):
         untouched, the user's own value comes back bit for bit.
         """
         cf = cf.detach().cpu()
-        unchanged = cf == torch.tensor(X_model).to(cf.dtype)
-        out = np.where(unchanged.numpy(), X_model, cf.numpy().astype(np.float64))
+        unchanged = (cf == torch.tensor(X_model).to(cf.dtype)).numpy()
+        out = np.where(unchanged, X_model, cf.numpy().astype(np.float64))
         low, high = self.domain_
-        moved = ~unchanged.numpy()
-        return np.where(moved, np.clip(out, low, high), out)
+        return np.where(unchanged, out, np.clip(out, low, high))
 
+
+def _is(value, name) -> bool:
+    return isinstance(value, str) and value == name
+
+
+def _chunks(n, size):
+    return [slice(start, start + size) for start in range(0, n, size)]
+
+
+def _names_of(X):
+    if isinstance(X, pd.DataFrame):
+        return [str(c) for c in X.columns]
+    return [f"x{j}" for j in range(np.shape(X)[1])]
+
+
+def _warn_outside(constraints, X_model, space, what, check=True):
+    """Check data against the constraints; warn if it lies outside a given box.
+
+    An inferred box holds the training data by construction and clips only
+    outliers of other data, as documented; a box the user gave that excludes
+    the data is worth a warning, since moving a feature into it is a change.
+    """
+    share = constraints.check_data(X_model, check_structure=check)
+    outside = np.flatnonzero(share > 0)
+    if not len(outside) or not constraints.box_given:
+        return
+    names = space.feature_names or [f"x{k}" for k in range(len(share))]
+    listed = ", ".join(f"{names[k]} ({share[k]:.2%} of rows)" for k in outside[:5])
+    warnings.warn(
+        f"Some of {what} lie outside the domain box: {listed}"
+        f"{' ...' if len(outside) > 5 else ''}. A counterfactual moves such a "
+        "feature into the box where it may change it, and that move counts as a "
+        "change. Widen the domain if it should include them.",
+        UserWarning, stacklevel=4)

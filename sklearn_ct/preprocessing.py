@@ -1,146 +1,45 @@
-"""The model's input space: from the user's data through a fitted pipeline and back.
+"""The model's input space: from the user's columns through a fitted pipeline and back.
 
-When the explained estimator is a ``Pipeline``, counterfactuals are searched in
-the input space of its last step. :func:`model_space` reads the fitted
-preprocessing steps once and records
+Counterfactuals are searched in the input space of the classifier at the end
+of a pipeline (the *model space*); users think in their own columns, units and
+categories (the *input space*). :func:`model_space` reads the fitted
+preprocessing once (:mod:`sklearn_ct._layout`) and gives a :class:`ModelSpace`
+that
 
-* which model columns each original column becomes (so that ``{"sex": "none"}``
-  freezes every one-hot column of ``sex``);
-* the one-hot groups produced by ``OneHotEncoder`` steps (the search keeps
-  exactly one level active in each);
-* how to invert the preprocessing, when every step can, so that
-  counterfactuals come back in the original units and categories.
-
-Understood steps: ``Pipeline``, ``ColumnTransformer`` (with ``"drop"`` and
-``"passthrough"``), ``OneHotEncoder`` and every one-to-one transformer
-(scalers, ``FunctionTransformer(feature_names_out="one-to-one")``). Anything
-else still works in the model's input space; only naming original columns and
-the way back are lost.
+* checks the user's data as strictly as scikit-learn's ``validate_data``:
+  width, and column names and their order (reordered by name, never matched
+  by position when names differ);
+* translates constraints written on input columns (``{"age": "none"}``,
+  ``{"hours-per-week": (1, 99)}`` in hours, integer features) into
+  :class:`~sklearn_ct.constraints.FeatureConstraints` on model columns;
+* brings counterfactuals back into the input space: original units, integer
+  columns integral and in their dtype, categories as their levels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import numbers
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import OneToOneFeatureMixin
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
-from sklearn.utils.validation import check_array
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._compat import column_transformer_input_indices, onehot_block_sizes
+from . import _layout
 from .backends import as_model_input, split_pipeline
-from .constraints import resolve_mutability
+from .constraints import (
+    MUTABILITY_VALUES,
+    FeatureConstraints,
+    _as_bounds,
+    resolve_domain,
+    resolve_mutability,
+)
 
-
-@dataclass
-class _Layout:
-    """How one fitted step maps its input columns to its output columns."""
-
-    n_in: int
-    n_out: int
-    columns: list | None  # per input column: list of output positions; None: unknown
-    groups: list = field(default_factory=list)  # one-hot groups, output positions
-    inverse: object = None  # callable(Z) -> (n, n_in) array, or None
-
-
-def _identity(n):
-    return _Layout(n, n, [[j] for j in range(n)], [], lambda Z: Z)
-
-
-def _is_one_to_one(step):
-    if isinstance(step, FunctionTransformer):
-        return step.feature_names_out == "one-to-one"
-    return isinstance(step, OneToOneFeatureMixin)
-
-
-def _invertible(step):
-    if isinstance(step, FunctionTransformer):
-        return step.func is None or step.inverse_func is not None
-    return hasattr(step, "inverse_transform")
-
-
-def _layout_onehot(encoder, n_in):
-    sizes = onehot_block_sizes(encoder)
-    if sizes is None:
-        return _Layout(n_in, -1, None)
-    stops = np.cumsum(sizes)
-    columns = [list(range(stop - size, stop)) for size, stop in zip(sizes, stops,
-                                                                    strict=True)]
-    full = [encoder.drop_idx_ is None or encoder.drop_idx_[j] is None
-            for j in range(n_in)]
-    groups = [c for c, is_full in zip(columns, full, strict=True)
-              if is_full and len(c) > 1]
-    return _Layout(n_in, int(stops[-1]) if n_in else 0, columns, groups,
-                   encoder.inverse_transform)
-
-
-def _layout_column_transformer(ct, n_in):
-    columns = [[] for _ in range(n_in)]
-    groups, parts = [], []
-    inputs = column_transformer_input_indices(ct)
-    for name, step, _ in ct.transformers_:
-        idx = inputs.get(name, np.array([], dtype=int))
-        out = ct.output_indices_.get(name, slice(0, 0))
-        if (isinstance(step, str) and step == "drop") or len(idx) == 0:
-            continue
-        inner = _identity(len(idx)) if step == "passthrough" else _layout(step,
-                                                                         len(idx))
-        if inner.columns is None:
-            return _Layout(n_in, -1, None)
-        for local, j in enumerate(idx):
-            columns[j] = [out.start + k for k in inner.columns[local]]
-        groups += [[out.start + k for k in g] for g in inner.groups]
-        parts.append((idx, out, inner.inverse))
-
-    def inverse(Z):
-        X = np.full((Z.shape[0], n_in), np.nan, dtype=object)
-        for idx, out, inv in parts:
-            X[:, idx] = np.asarray(inv(Z[:, out]), dtype=object)
-        return X
-
-    invertible = all(inv is not None for *_, inv in parts)
-    return _Layout(n_in, sum(o.stop - o.start for _, o, _ in parts), columns,
-                   groups, inverse if invertible else None)
-
-
-def _compose(first, second):
-    if first.columns is None or second.columns is None:
-        return _Layout(first.n_in, second.n_out, None)
-    columns = [sorted({k for j in cols for k in second.columns[j]})
-               for cols in first.columns]
-    carried = [[second.columns[j][0] for j in g] for g in first.groups
-               if all(len(second.columns[j]) == 1 for j in g)]
-    inverse = None
-    if first.inverse is not None and second.inverse is not None:
-        def inverse(Z):
-            return first.inverse(second.inverse(Z))
-    return _Layout(first.n_in, second.n_out, columns, carried + second.groups,
-                   inverse)
-
-
-def _layout(step, n_in) -> _Layout:
-    """Layout of a fitted step with ``n_in`` input columns."""
-    if step is None or (isinstance(step, str) and step == "passthrough"):
-        return _identity(n_in)
-    if isinstance(step, Pipeline):
-        layout = _identity(n_in)
-        for _, inner in step.steps:
-            layout = _compose(layout, _layout(inner, layout.n_out))
-        return layout
-    if isinstance(step, ColumnTransformer):
-        return _layout_column_transformer(step, n_in)
-    if isinstance(step, OneHotEncoder):
-        return _layout_onehot(step, n_in)
-    if _is_one_to_one(step):
-        layout = _identity(n_in)
-        layout.inverse = step.inverse_transform if _invertible(step) else None
-        return layout
-    return _Layout(n_in, -1, None)
+_FLIP = {"increase": "decrease", "decrease": "increase"}
 
 
 def _dense_float(Z, argname="X"):
@@ -152,8 +51,22 @@ def _dense_float(Z, argname="X"):
     return np.require(Z, requirements="W")
 
 
-def _default_names(n):
-    return [f"x{j}" for j in range(n)]
+def _string_columns(X) -> list:
+    if not isinstance(X, pd.DataFrame):
+        return []
+    return [str(c) for c in X.columns
+            if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
+
+
+def check_numeric_frame(X, argname="X") -> None:
+    """Raise a clear error for string columns where numbers are needed."""
+    strings = _string_columns(X)
+    if strings:
+        raise ValueError(
+            f"{argname} has non-numeric columns {strings}; the network needs numbers."
+            " Encode them first, for example with a OneHotEncoder in a "
+            "ColumnTransformer inside sklearn_ct.pipeline.make_pipeline."
+        )
 
 
 @dataclass
@@ -161,81 +74,474 @@ class ModelSpace:
     """The estimator's input space and the way there from the user's data.
 
     Build it with :func:`model_space`. Attributes: ``head`` (fitted
-    preprocessing or None), ``final`` (the classifier), ``feature_names``
-    (model-input names, or None), ``input_names`` (the user's column names,
-    or None), ``columns`` (per user column, the model columns it becomes, or
-    None when unknown), ``categorical_groups`` and ``inverse``.
+    preprocessing or None), ``final`` (the classifier), ``input_names`` (the
+    user's column names, or None), ``n_inputs``, ``feature_names`` (model
+    column names, or None) and ``layout`` (how input columns become model
+    columns; None when a step is not understood).
     """
 
     head: object
     final: object
-    feature_names: list | None
     input_names: list | None
-    columns: list | None
-    categorical_groups: list
-    inverse: object
+    n_inputs: int | None
+    feature_names: list | None
+    layout: _layout.Layout | None
 
-    def transform(self, X) -> np.ndarray:
-        """User data -> float64 model input (validated: 2-D, finite)."""
+    # ------------------------------------------------------------- the way in
+    def check_input(self, X, argname="X"):
+        """``X`` with its columns in the fitted order, and the user's order.
+
+        A DataFrame with the fitted column names in another order is reordered
+        by name (and results come back in the user's order); missing or extra
+        columns are a ``ValueError``; a wrong width is one too.
+
+        Returns
+        -------
+        X : DataFrame or ndarray
+        order : list or None
+            The user's column order when it differed, else None.
+        """
+        n = np.shape(X)[1] if np.ndim(X) == 2 else None
+        if n is None:
+            raise ValueError(f"{argname} must be 2-D (n_samples, n_features); got "
+                             f"shape {np.shape(X)}.")
+        if isinstance(X, pd.DataFrame) and self.input_names is not None:
+            given = [str(c) for c in X.columns]
+            if given != self.input_names:
+                missing = [c for c in self.input_names if c not in given]
+                extra = [c for c in given if c not in self.input_names]
+                if missing or extra or len(set(given)) != len(given):
+                    raise ValueError(
+                        f"{argname} does not have the columns seen in fit: missing "
+                        f"{missing}, unexpected {extra}. Pass the same columns "
+                        "(in any order)."
+                    )
+                renamed = dict(zip(X.columns, given, strict=True))
+                frame = X.rename(columns=renamed)[self.input_names]
+                return frame, given
+            return X, None
+        if self.n_inputs is not None and n != self.n_inputs:
+            raise ValueError(f"{argname} has {n} features, but {self._what()} expects "
+                             f"{self.n_inputs}.")
+        if self.input_names is not None and not isinstance(X, pd.DataFrame):
+            warnings.warn(f"{argname} has no column names, but {self._what()} was "
+                          "fitted with names; columns are taken by position.",
+                          UserWarning, stacklevel=3)
+        return X, None
+
+    def _what(self):
+        return type(self.head if self.head is not None else self.final).__name__
+
+    def transform(self, X, argname="X") -> np.ndarray:
+        """User data -> float64 model input (checked: columns, width, finite)."""
+        X, _ = self.check_input(X, argname)
         if self.head is None:
-            return _dense_float(X)
-        return _dense_float(self.head.transform(X))
+            check_numeric_frame(X, argname)
+            return _dense_float(X, argname)
+        return _dense_float(self.head.transform(X), argname)
 
     def final_input(self, Z):
         """Model input as the final estimator's ``predict`` expects it."""
         return as_model_input(self.final, Z)
 
-    def expand(self, spec):
-        """Rewrite a per-feature dict keyed by user column names to model columns.
+    @property
+    def n_features(self) -> int | None:
+        """Number of model columns, when known."""
+        if self.layout is not None:
+            return self.layout.n_out
+        return None if self.feature_names is None else len(self.feature_names)
 
-        Keys that already name model features (or are positions) stay.
+    # --------------------------------------------------- features and columns
+    def feature_columns(self, n_model: int) -> tuple[list, list]:
+        """The user's features as groups of model columns, and their names.
+
+        One input column is one feature (its one-hot columns together); model
+        columns of unknown origin are features of their own.
         """
-        if not isinstance(spec, Mapping) or self.head is None:
-            return spec
-        model_names = set(self.feature_names or ())
+        lay = self.layout
+        if lay is None or lay.n_out != n_model:
+            names = self.feature_names or [f"x{k}" for k in range(n_model)]
+            return [np.array([k]) for k in range(n_model)], list(names)
+        columns, names = [], []
+        labels = self.input_names or [f"x{j}" for j in range(lay.n_in)]
+        for j in range(lay.n_in):
+            cols = np.flatnonzero(lay.source == j)
+            if len(cols):
+                columns.append(cols)
+                names.append(labels[j])
+        for k in np.flatnonzero(lay.source < 0):
+            columns.append(np.array([k]))
+            names.append(self.feature_names[k] if self.feature_names else f"z{k}")
+        return columns, names
+
+    # --------------------------------------------------------- constraints
+    def _input_position(self, key, argname):
+        """Input column of a key (name or position), or None if it is not one."""
+        n_in = self.layout.n_in if self.layout is not None else self.n_inputs
+        if isinstance(key, numbers.Integral) and not isinstance(key, bool):
+            if not -n_in <= key < n_in:
+                raise ValueError(f"{argname} refers to feature index {key}, but X has "
+                                 f"{n_in} features.")
+            return int(key) % n_in
+        if self.input_names is not None and key in self.input_names:
+            return self.input_names.index(key)
+        return None
+
+    def _model_position(self, key, argname):
+        names = self.feature_names
+        if names is not None and key in names:
+            return names.index(key)
+        known = [*(self.input_names or []), *(n for n in (names or [])
+                                              if n not in (self.input_names or []))]
+        if not known:
+            raise ValueError(
+                f"{argname} refers to feature {key!r} by name, but X has no feature "
+                "names. Give constraints per position, or fit on a pandas DataFrame; "
+                "inside a Pipeline, build it with sklearn_ct.pipeline.make_pipeline "
+                "so that constraints can name the pipeline's input columns."
+            )
+        raise ValueError(f"{argname} refers to unknown feature {key!r}; expected one "
+                         f"of {known}.")
+
+    def _per_model(self, spec, n_model, argname):
+        """A per-feature spec (dict or list) as {model column: (value, input col)}."""
+        lay = self.layout
+        n_in = lay.n_in if lay is not None else n_model
+        items = []
+        if isinstance(spec, Mapping):
+            items = list(spec.items())
+        elif len(spec) == n_in:
+            items = list(enumerate(spec))
+        elif len(spec) == n_model:  # one value per model column
+            return {k: (v, None) for k, v in enumerate(spec)}
+        else:
+            raise ValueError(
+                f"{argname} has {len(spec)} entries, but X has {n_in} features; give "
+                "one value per feature or a dict by feature name."
+            )
         out = {}
-        for key, value in spec.items():
-            if key in model_names or not isinstance(key, str):
-                out[key] = value
-            elif self.input_names and key in self.input_names and self.columns:
-                for k in self.columns[self.input_names.index(key)]:
-                    out[k] = value
+        for key, value in items:
+            j = self._input_position(key, argname) if lay is not None else None
+            if j is not None:
+                cols = np.flatnonzero(lay.source == j)
+                if not len(cols):
+                    raise ValueError(f"{argname} refers to column {key!r}, which the "
+                                     "preprocessing drops.")
+                out.update({int(k): (value, j) for k in cols})
+            elif lay is None and isinstance(key, numbers.Integral):
+                k = int(key) % n_model if -n_model <= key < n_model else None
+                if k is None:
+                    raise ValueError(f"{argname} refers to feature index {key}, but X"
+                                     f" has {n_model} features.")
+                out[k] = (value, None)
             else:
-                out[key] = value  # unknown: resolve_* names it in its error
+                out[self._model_position(key, argname)] = (value, None)
         return out
 
-    def restore(self, Z_cf, X, Z):
-        """Counterfactuals in the user's space: ``(factuals, counterfactuals, names)``.
+    def resolve(self, X_input, X_model, *, mutability=None, domain="infer",
+                categorical_groups=None, integer_features="auto",
+                domain_n_std=3.0) -> FeatureConstraints:
+        """Constraints written on the user's columns, resolved on model columns.
 
-        Without preprocessing, the counterfactuals take the type, columns and
-        index of ``X``. With invertible preprocessing they come back in the
-        original units; user columns whose model columns did not change keep
-        the factual's exact value. Otherwise both come back in model space.
+        Parameters
+        ----------
+        X_input : DataFrame or ndarray
+            Training data in the input space (for integer detection).
+        X_model : ndarray of shape (n_samples, n_model_features)
+            The same data in model space (for inferred domains).
+        mutability, domain, categorical_groups, integer_features, domain_n_std
+            As documented on :class:`~sklearn_ct.CounterfactualTrainingClassifier`;
+            names and positions refer to input columns (model column names
+            are accepted too), domain bounds are in the input columns' units.
+
+        Returns
+        -------
+        FeatureConstraints
+        """
+        n_model = X_model.shape[1]
+        lay = self.layout if (self.layout is not None
+                              and self.layout.n_out == n_model) else None
+        if lay is None:
+            lay = _layout.identity(n_model) if self.head is None else None
+        space = self if lay is self.layout else ModelSpace(
+            None, self.final, self.input_names if lay is not None else None,
+            n_model, self.feature_names, lay)
+        mut = space._mutability(mutability, n_model)
+        low, high = space._domain(domain, X_model, domain_n_std)
+        groups = space._groups(categorical_groups, n_model)
+        integer = space._integers(integer_features, X_input, n_model, groups)
+        scale = np.ones(n_model) if lay is None else np.where(
+            lay.kind == "unknown", 1.0, np.nan_to_num(lay.scale, nan=1.0))
+        offset = np.zeros(n_model) if lay is None else np.where(
+            lay.kind == "unknown", 0.0, np.nan_to_num(lay.offset, nan=0.0))
+        for cols, _ in groups:  # user-given groups over plain columns
+            if lay is None or np.any(lay.kind[cols] == "unknown"):
+                scale[cols], offset[cols] = 1.0, 0.0
+            elif not np.all(np.isfinite(lay.scale[cols])):
+                raise ValueError(
+                    f"categorical_groups: the columns {cols.tolist()} reach the model "
+                    "through a non-affine transformer; one-hot columns must pass "
+                    "through unchanged or through a scaler.")
+        if lay is not None:  # ordinal codes stay valid codes
+            for k in np.flatnonzero(lay.kind == "ordinal"):
+                n_levels = len(lay.categories.get(int(lay.source[k]), ()))
+                if n_levels:
+                    ends = np.sort([offset[k], scale[k] * (n_levels - 1) + offset[k]])
+                    low[k], high[k] = max(low[k], ends[0]), min(high[k], ends[1])
+        return FeatureConstraints(
+            mut, low, high, groups=[g for g, _ in groups],
+            group_implicit=[imp for _, imp in groups], integer=integer,
+            scale=scale, offset=offset,
+            box_given=not (domain is None or isinstance(domain, str)))
+
+    def _mutability(self, spec, n_model):
+        if spec is None or isinstance(spec, str):
+            return resolve_mutability(spec, n_model)
+        if not isinstance(spec, (Mapping, Sequence, np.ndarray)):
+            raise ValueError("mutability must be None, a string, a list with one value"
+                             " per feature or a dict by feature name; got "
+                             f"{type(spec).__name__}.")
+        values = np.full(n_model, "both", dtype=object)
+        for k, (value, j) in self._per_model(spec, n_model, "mutability").items():
+            if value not in MUTABILITY_VALUES:
+                raise ValueError(f"mutability value {value!r} is not understood; "
+                                 f"expected one of {list(MUTABILITY_VALUES)}.")
+            if j is not None and value in _FLIP:
+                kind, scale = self.layout.kind[k], self.layout.scale[k]
+                if kind == "onehot" or (kind == "value" and not np.isfinite(scale)):
+                    raise ValueError(
+                        f"mutability {value!r} for {self._label(j)!r}: only 'both' or "
+                        "'none' apply to a column that reaches the model one-hot "
+                        "encoded or through a non-affine transformer."
+                    )
+                if scale < 0:
+                    value = _FLIP[value]
+            values[k] = value
+        return values
+
+    def _label(self, j):
+        return self.input_names[j] if self.input_names else j
+
+    def _domain(self, spec, X_model, n_std):
+        simple = spec is None or isinstance(spec, str)
+        if simple or self.layout is None or self.head is None:
+            return resolve_domain(spec, X_model, self.feature_names, n_std)
+        low, high = resolve_domain("infer", X_model, self.feature_names, n_std)
+        lay = self.layout
+        if isinstance(spec, (Sequence, np.ndarray)) and not isinstance(spec, Mapping) \
+                and len(spec) == 2 and all(v is None or np.isscalar(v) for v in spec):
+            # One pair for every numeric input column (in its units).
+            spec = {j: spec for j in range(lay.n_in)
+                    if np.any((lay.source == j) & (lay.kind == "value"))}
+        if not isinstance(spec, (Mapping, Sequence, np.ndarray)):
+            return resolve_domain(spec, X_model, self.feature_names, n_std)
+        for k, (pair, j) in self._per_model(spec, X_model.shape[1], "domain").items():
+            if pair is None:
+                low[k], high[k] = -np.inf, np.inf
+                continue
+            lo, hi = _as_bounds(pair, "domain")
+            if j is not None:
+                kind, scale, offset = lay.kind[k], lay.scale[k], lay.offset[k]
+                if kind != "value" or not np.isfinite(scale):
+                    raise ValueError(
+                        f"domain for {self._label(j)!r}: bounds in the column's units "
+                        "need a numeric column that reaches the model through affine "
+                        "steps (passthrough or a scaler); give bounds in model units by"
+                        " model column name instead."
+                    )
+                with np.errstate(invalid="ignore"):
+                    lo, hi = sorted((scale * lo + offset, scale * hi + offset))
+                lo, hi = np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=np.inf)
+            if np.isnan(lo) or np.isnan(hi):
+                raise ValueError("domain bounds must not be NaN.")
+            low[k], high[k] = lo, hi
+        bad = np.flatnonzero(low > high)
+        if bad.size:
+            k = int(bad[0])
+            raise ValueError(f"domain for feature {k} has low={low[k]} > "
+                             f"high={high[k]}; expected low <= high.")
+        return low, high
+
+    def _groups(self, spec, n_model):
+        """Encoder groups plus the user's, as a list of (columns, implicit)."""
+        found = []
+        if self.layout is not None and self.head is not None:
+            found = [(np.asarray(c), dropped >= 0) for c, dropped in self.layout.groups
+                     if len(c) > 1 or dropped >= 0]
+        taken = {int(k) for cols, _ in found for k in cols}
+        for group in spec or ():
+            if isinstance(group, (str, bytes)) or not isinstance(
+                    group, (Sequence, np.ndarray)):
+                raise ValueError("categorical_groups must be a list of lists of "
+                                 f"columns; got the entry {group!r}.")
+            cols = []
+            for key in group:
+                mapped = self._per_model({key: None}, n_model, "categorical_groups")
+                cols += sorted(mapped)
+            if len(cols) < 2:
+                raise ValueError(f"categorical_groups entry {list(group)} has fewer "
+                                 "than two columns; a one-hot group needs at least two.")
+            if taken.intersection(cols):
+                if any(set(cols) == {int(k) for k in c} for c, _ in found):
+                    continue  # the encoder's own group, named again
+                raise ValueError("categorical_groups must not share columns.")
+            taken.update(cols)
+            found.append((np.asarray(cols, dtype=np.int64), False))
+        return found
+
+    def _integers(self, spec, X_input, n_model, groups):
+        lay = self.layout
+        integer = np.zeros(n_model, dtype=bool)
+        in_group = np.zeros(n_model, dtype=bool)
+        for cols, _ in groups:
+            in_group[cols] = True
+        if lay is not None:
+            integer |= lay.kind == "ordinal"
+        if spec is None or spec is False:
+            return integer
+        affine = (np.zeros(n_model, dtype=bool) if lay is None else
+                  (lay.kind == "value") & np.isfinite(lay.scale) & (lay.scale != 0))
+        if isinstance(spec, str):
+            if spec != "auto":
+                raise ValueError(f"integer_features={spec!r} is not understood; "
+                                 "expected 'auto', None or a list of features.")
+            if lay is None:  # the columns' way to the model is unknown
+                return integer
+            for j, values in _numeric_columns(X_input):
+                cols = np.flatnonzero(lay.source == j)
+                if (len(cols) == 1 and affine[cols[0]] and not in_group[cols[0]]
+                        and _all_integral(values)):
+                    integer[cols[0]] = True
+            return integer
+        if not isinstance(spec, (Sequence, np.ndarray)):
+            raise ValueError("integer_features must be 'auto', None or a list of "
+                             f"features; got {type(spec).__name__}.")
+        values = dict(_numeric_columns(X_input))
+        for key in spec:
+            for k, (_, j) in self._per_model({key: None}, n_model,
+                                             "integer_features").items():
+                if not affine[k]:
+                    raise ValueError(
+                        f"integer_features: {key!r} must reach the model as a number "
+                        "through affine steps (passthrough or a scaler)."
+                    )
+                column = values.get(j if j is not None else k)
+                if column is None or not _all_integral(column):
+                    raise ValueError(f"integer_features: {key!r} holds values that "
+                                     "are not integers (or not numbers).")
+                integer[k] = True
+        return integer & ~in_group
+
+    # ------------------------------------------------------------ the way back
+    @property
+    def invertible(self) -> bool:
+        """Counterfactuals can be brought back into the input space."""
+        return self.head is None or (self.layout is not None and self.layout.known)
+
+    def restore(self, Z_cf, X, Z, integer=None):
+        """Counterfactuals in the input space (the columns and order of ``X``).
+
+        Parameters
+        ----------
+        Z_cf, Z : ndarray of shape (n, n_model_features)
+            Counterfactuals and factuals in model space.
+        X : DataFrame or ndarray
+            Factuals as checked by :meth:`check_input` (fitted column order).
+        integer : ndarray of bool or None
+            Integer model columns (rounded after inversion).
+
+        Returns
+        -------
+        counterfactuals : DataFrame or ndarray
+            Same type, columns and index as ``X``; with preprocessing that
+            cannot be inverted, the model-space array (a DataFrame of model
+            columns when ``X`` is one).
+        in_input_space : bool
         """
         if self.head is None:
-            return X, _like(Z_cf, X), _names_of(X)
-        if self.inverse is None or self.columns is None:
-            names = self.feature_names or _default_names(Z.shape[1])
+            return _like(Z_cf, X), True
+        if not self.invertible:
             if isinstance(X, pd.DataFrame):
-                return (pd.DataFrame(Z, columns=names, index=X.index),
-                        pd.DataFrame(Z_cf, columns=names, index=X.index), names)
-            return Z, Z_cf, names
-        back = np.asarray(self.inverse(Z_cf), dtype=object)
+                names = self.feature_names or [f"x{k}" for k in range(Z.shape[1])]
+                return pd.DataFrame(Z_cf, columns=names, index=X.index), False
+            return Z_cf, False
+        lay = self.layout
         original = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        generic = None
         restored = {}
         for j, col in enumerate(original.columns):
-            model_cols = self.columns[j]
-            changed = (np.any(Z_cf[:, model_cols] != Z[:, model_cols], axis=1)
-                       if model_cols else np.zeros(len(Z), dtype=bool))
+            cols = np.flatnonzero(lay.source == j)
             values = original.iloc[:, j].to_numpy()
+            changed = (np.any(Z_cf[:, cols] != Z[:, cols], axis=1) if len(cols)
+                       else np.zeros(len(Z), dtype=bool))
             if changed.any():
-                merged = np.where(changed, back[:, j], values.astype(object))
-                values = pd.Series(merged).infer_objects().to_numpy()
+                back = self._invert_column(j, cols, Z_cf, integer)
+                if back is None:
+                    if generic is None:
+                        generic = _layout.inverse(self.head, Z_cf)
+                    back = generic[:, j]
+                values = _merge(values, back, changed)
             restored[col] = values
         out = pd.DataFrame(restored, index=original.index)
-        if isinstance(X, pd.DataFrame):
-            return X, out, list(X.columns)
-        return X, out.to_numpy(), _names_of(X)
+        for col in out.columns:  # categorical columns keep their dtype
+            if isinstance(original[col].dtype, pd.CategoricalDtype):
+                out[col] = pd.Categorical(out[col], dtype=original[col].dtype)
+        return (out if isinstance(X, pd.DataFrame) else out.to_numpy()), True
+
+    def _invert_column(self, j, cols, Z_cf, integer):
+        lay = self.layout
+        kind = lay.kind[cols[0]]
+        units = (Z_cf[:, cols] - lay.offset[cols]) / lay.scale[cols]
+        if kind == "value":
+            if not np.isfinite(lay.scale[cols[0]]):
+                return None
+            values = units[:, 0]
+            if integer is not None and integer[cols[0]]:
+                values = np.round(values)
+            return values
+        cats = lay.categories[j]
+        if kind == "ordinal":
+            return cats[np.clip(np.round(units[:, 0]).astype(int), 0, len(cats) - 1)]
+        levels = lay.level[cols]
+        dropped = [d for c, d in lay.groups if set(c) <= set(cols)]
+        best = units.argmax(axis=1)
+        pick = levels[best]
+        if dropped and dropped[0] >= 0:
+            pick = np.where(units.max(axis=1) < 0.5, dropped[0], pick)
+        return cats[pick]
+
+
+def _numeric_columns(X):
+    if isinstance(X, pd.DataFrame):
+        for j, col in enumerate(X.columns):
+            if pd.api.types.is_numeric_dtype(X[col]) and not pd.api.types.is_bool_dtype(
+                    X[col]):
+                yield j, X[col].to_numpy(dtype=float, na_value=np.nan)
+        return
+    X = np.asarray(X)
+    if X.dtype.kind in "biuf":
+        for j in range(X.shape[1]):
+            yield j, X[:, j].astype(float)
+
+
+def _all_integral(values) -> bool:
+    values = np.asarray(values, dtype=float)
+    return bool(len(values) and np.all(np.isfinite(values))
+                and np.all(values == np.round(values)))
+
+
+def _merge(values, back, changed):
+    """The factual's values where unchanged, restored ones elsewhere, in its dtype."""
+    merged = np.where(changed, back, values.astype(object))
+    series = pd.Series(merged).infer_objects()
+    dtype = values.dtype
+    if dtype.kind in "iu":
+        numbers = pd.to_numeric(series, errors="coerce")
+        if numbers.notna().all() and np.all(numbers == np.round(numbers)):
+            return numbers.to_numpy().astype(dtype)
+    if dtype.kind == "f":
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=dtype)
+    return series.to_numpy()
 
 
 def _like(Z, X):
@@ -244,62 +550,64 @@ def _like(Z, X):
     return Z
 
 
-def _names_of(X):
-    if isinstance(X, pd.DataFrame):
-        return [str(c) for c in X.columns]
-    return _default_names(np.shape(X)[1])
+def _names(estimator):
+    names = getattr(estimator, "feature_names_in_", None)
+    return None if names is None else [str(c) for c in names]
 
 
-def model_space(estimator, X) -> ModelSpace:
-    """Describe how ``X`` reaches the input of ``estimator``'s final classifier.
+def model_space(estimator, X=None) -> ModelSpace:
+    """Describe how the user's data reaches the input of ``estimator``'s classifier.
 
     Parameters
     ----------
     estimator : fitted classifier or Pipeline
-    X : array-like or DataFrame
-        Data in the estimator's input space (used for column names and counts).
+    X : array-like or DataFrame, default=None
+        Data in the estimator's input space; its column names and width are
+        used when the estimator did not record them.
 
     Returns
     -------
     ModelSpace
     """
     head, final = split_pipeline(estimator)
-    return _space(head, final, X)
-
-
-def _space(head, final, X) -> ModelSpace:
-    input_names = ([str(c) for c in X.columns] if isinstance(X, pd.DataFrame)
-                   else None)
-    n_in = np.shape(X)[1] if np.ndim(X) == 2 else None
+    x_names = ([str(c) for c in X.columns] if isinstance(X, pd.DataFrame)
+               and all(isinstance(c, str) for c in X.columns) else None)
+    x_width = np.shape(X)[1] if X is not None and np.ndim(X) == 2 else None
     if head is None:
-        names = input_names
-        if names is None and hasattr(final, "feature_names_in_"):
-            names = [str(c) for c in final.feature_names_in_]
-        return ModelSpace(None, final, names, input_names, None, [], None)
+        names = _names(final) or x_names
+        n_in = getattr(final, "n_features_in_", None) or x_width
+        return ModelSpace(None, final, names, n_in, names,
+                          None if n_in is None else _layout.identity(n_in))
     try:
-        names = [str(c) for c in head.get_feature_names_out()]
+        check_is_fitted(head)
+    except NotFittedError:
+        raise NotFittedError(
+            f"The preprocessing of this pipeline ({type(head).__name__}) is not fitted;"
+            " fit the pipeline first."
+        ) from None
+    input_names = _names(head) or _names(estimator) or x_names
+    n_in = getattr(head, "n_features_in_", None) or x_width
+    try:
+        feature_names = [str(c) for c in head.get_feature_names_out()]
     except (AttributeError, ValueError, TypeError):
-        names = None
-    layout = _layout(head, n_in) if n_in is not None else _Layout(0, -1, None)
-    return ModelSpace(head, final, names, input_names, layout.columns,
-                      layout.groups, layout.inverse)
+        feature_names = None
+    lay = _layout.layout(head, n_in) if n_in is not None else None
+    return ModelSpace(head, final, input_names, n_in, feature_names, lay)
 
 
 def pipeline_constraints(preprocessor, X, mutability=None) -> dict:
     """Constraints on original columns, translated for a classifier after ``preprocessor``.
 
-    Inside a Pipeline the classifier sees only the transformed array, so it
-    cannot know that ``{"sex": "none"}`` means every one-hot column of
-    ``sex``. This function reads the fitted ``preprocessor`` and returns the
-    classifier's ``mutability`` (one value per model column) and
-    ``categorical_groups`` (the one-hot groups, kept valid by the search).
+    :func:`sklearn_ct.pipeline.make_pipeline` does this at every fit and is
+    what to use; this function remains for a plain scikit-learn ``Pipeline``
+    whose preprocessing is fitted beforehand.
 
     Parameters
     ----------
     preprocessor : fitted transformer
         The Pipeline steps before the classifier (a ColumnTransformer, say).
     X : DataFrame or array-like
-        Data in the preprocessor's input space (column names are read).
+        Data in the preprocessor's input space.
     mutability : None, list or dict, default=None
         By original column name (or by model column name or position).
 
@@ -320,10 +628,13 @@ def pipeline_constraints(preprocessor, X, mutability=None) -> dict:
     >>> pipeline_constraints(pre, X, mutability={"sex": "none"})
     {'mutability': ['both', 'none', 'none'], 'categorical_groups': [[1, 2]]}
     """
-    space = _space(preprocessor, None, X)
-    n_model = space.transform(X.iloc[:1] if hasattr(X, "iloc") else
-                              np.asarray(X)[:1]).shape[1]
-    resolved = resolve_mutability(space.expand(mutability), n_model,
-                                  space.feature_names)
-    return {"mutability": resolved.tolist(),
-            "categorical_groups": [list(map(int, g)) for g in space.categorical_groups]}
+    from sklearn.pipeline import Pipeline
+
+    space = model_space(Pipeline([("pre", preprocessor), ("clf", "passthrough")]), X)
+    X_checked, _ = space.check_input(X)
+    X_model = space.transform(X_checked.iloc[:1] if hasattr(X_checked, "iloc")
+                              else np.asarray(X_checked)[:1])
+    resolved = space.resolve(X_checked, X_model, mutability=mutability,
+                             integer_features=None)
+    return {"mutability": resolved.mutability.tolist(),
+            "categorical_groups": [list(map(int, g)) for g in resolved.groups]}

@@ -7,10 +7,10 @@ the cost of a step falls as the batch converges. Per step and sample:
 
 1. the gradient of the generator's objective with respect to the search state
    (never with respect to the model);
-2. NaN components of the step set to 0;
+2. non-finite components of the step (NaN, or an overflowing gradient) set to 0;
 3. the step masked for mutability (feature-space generators);
-4. the step taken, then the point projected onto the domain box, mutability
-   relative to the factual, and one-hot groups;
+4. the step taken, then the point projected onto the domain box, integer
+   grids, one-hot groups and mutability relative to the factual;
 5. convergence checked, and the point kept as the nascent adversarial example
    while it stays within the L-inf ``epsilon`` ball around the factual.
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .constraints import Constraints, clamp_to_domain, mask_step, project
 from .generators import Generator
+from .projection import Constraints, clamp_to_domain, mask_step, project
 
 
 @dataclass(frozen=True)
@@ -129,14 +129,15 @@ def counterfactual_search(
             if idx.numel() == 0:
                 break
             s, x_i, t_i = state[idx], x[idx], target[idx]
+        c_i = constraints.rows(idx)
         take_step = step <= max_iter
         if generator.latent:  # differentiate through the decoder
             s = s.detach().requires_grad_(take_step)
             with torch.set_grad_enabled(take_step):
-                point = project(generator.decode(s), x_i, constraints)
+                point = project(generator.decode(s), x_i, c_i)
             wrt = s
         else:  # projection outside autograd: straight-through, like one-hot groups
-            point = project(s, x_i, constraints).requires_grad_(take_step)
+            point = project(s, x_i, c_i).requires_grad_(take_step)
             wrt = point
         with torch.set_grad_enabled(take_step):
             logits = model(point)
@@ -161,12 +162,14 @@ def counterfactual_search(
             break
         loss = generator.loss(point, x_i, logits, t_i, step, max_iter)
         (grad,) = torch.autograd.grad((loss * keep).sum(), wrt)
-        delta = torch.nan_to_num(-step_size * grad, nan=0.0)
+        # Non-finite components (NaN, or an overflowing gradient) take no step.
+        delta = -step_size * grad
+        delta = torch.where(torch.isfinite(delta), delta, torch.zeros_like(delta))
         if not generator.latent:  # a latent step cannot be masked per feature
-            delta = mask_step(delta, constraints)
+            delta = mask_step(delta, c_i)
         new_state = s.detach() + delta
         if not generator.latent:
-            new_state = clamp_to_domain(new_state, constraints)
+            new_state = clamp_to_domain(new_state, c_i)
         full, local = _rows(idx, keep)
         state[full] = new_state[local]
         n_iter[full] += 1

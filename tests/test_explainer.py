@@ -210,19 +210,37 @@ def test_lambda_overrides_reach_the_fitted_generator(moons, moons_mlp):
     assert explainer.generator_.lambda_energy == 0.5
 
 
-def test_to_frame(moons, moons_mlp):
+def test_to_frame_lists_every_factual_with_a_status(moons, moons_mlp):
     X, _, X_test, _ = moons
     explainer = CounterfactualExplainer(moons_mlp, mutability=["none", "both"])
     explainer.fit(pd.DataFrame(X, columns=["age", "debt"]))
-    result = explainer.explain(pd.DataFrame(X_test[:4], columns=["age", "debt"]))
-    changes = result.to_frame()
-    assert list(changes.columns) == ["factual", "counterfactual", "change", "target",
-                                     "valid"]
-    assert set(changes.index.get_level_values("feature")) == {"debt"}
-    row = changes.iloc[0]
-    assert row["change"] == pytest.approx(row["counterfactual"] - row["factual"])
+    factuals = pd.DataFrame(X_test[:6], columns=["age", "debt"],
+                            index=[f"p{i}" for i in range(6)])
+    predicted = moons_mlp.predict(X_test[:6])
+    target = 1 - predicted
+    target[0] = predicted[0]  # already the target: nothing to change
+    result = explainer.explain(factuals, target=target)
+    table = result.to_frame()
+    assert list(table.index) == list(factuals.index)  # every factual, none dropped
+    assert list(table.columns) == ["target", "status", "debt"]  # age never changes
+    assert table.loc["p0", "status"] == "already target"
+    assert table.loc["p0", "debt"] == "-"
+    assert set(table["status"]) <= {"valid", "no recourse found", "already target"}
+    assert (table["status"].iloc[1:] == np.where(result.valid[1:], "valid",
+                                                 "no recourse found")).all()
     full = result.to_frame(show_only_changes=False)
-    assert len(full) == 8
+    assert list(full.columns) == ["target", "status", "age", "debt"]
+    np.testing.assert_allclose(full["debt"].astype(float),
+                               result.counterfactuals["debt"])
+
+
+def test_to_frame_shows_no_recourse_rows(blobs3_logreg, blobs3):
+    X, _ = blobs3
+    explainer = CounterfactualExplainer(blobs3_logreg, generator="generic",
+                                        mutability="none").fit(X)
+    table = explainer.explain(X[:3]).to_frame()
+    assert len(table) == 3 and (table["status"] == "no recourse found").all()
+    assert list(table.columns) == ["target", "status"]
 
 
 def test_explain_is_fast_enough_to_be_batched(moons, moons_mlp):

@@ -1,0 +1,170 @@
+"""A Pipeline whose counterfactual-training classifier speaks the user's columns.
+
+Inside a plain scikit-learn ``Pipeline``, the classifier sees only the
+preprocessed array: it cannot know that ``{"sex": "none"}`` means every
+one-hot column of ``sex``, that ``(1, 99)`` hours per week are standardised
+numbers, or which columns were integers. :class:`CounterfactualPipeline`
+hands the classifier its fitted preprocessing and input data at every
+``fit`` (so in every cross-validation fold and grid point, where a fold may
+lack a rare category), and the classifier resolves its constraints, written
+on the pipeline's input columns, into its own input space there. It also
+explains: :meth:`CounterfactualPipeline.explain` returns counterfactuals in
+the original columns, units and categories.
+
+Used alone, the classifier keeps resolving its constraints on its own input.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sklearn.pipeline import Pipeline
+from sklearn.pipeline import make_pipeline as _sklearn_make_pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ._classifier import CounterfactualTrainingClassifier
+from .explainer import check_explain_options
+
+__all__ = ["CounterfactualPipeline", "make_pipeline"]
+
+
+@contextmanager
+def _pipeline_input(classifier, pipeline, X):
+    """Let the classifier see the pipeline and its input data for one fit."""
+    classifier._pipeline_input = (pipeline, X)
+    try:
+        yield
+    finally:
+        del classifier._pipeline_input
+
+
+class CounterfactualPipeline(Pipeline):
+    """A ``Pipeline`` that resolves its CT classifier's constraints on its input columns.
+
+    A drop-in for :class:`sklearn.pipeline.Pipeline` (same parameters, same
+    behaviour) for pipelines ending in a
+    :class:`~sklearn_ct.CounterfactualTrainingClassifier`: the classifier's
+    ``mutability``, ``domain`` (in original units), ``integer_features`` and
+    ``categorical_groups`` name the pipeline's input columns, and are resolved
+    through the fitted preprocessing at every ``fit``; the one-hot groups of
+    its ``OneHotEncoder`` steps are found automatically. A fitted pipeline
+    pickles (``joblib.dump``) and explains identically after loading.
+
+    Parameters
+    ----------
+    steps : list of (str, estimator) tuples
+        As for :class:`sklearn.pipeline.Pipeline`.
+    transform_input : list of str, default=None
+    memory : str or object with the joblib.Memory interface, default=None
+    verbose : bool, default=False
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    >>> from sklearn_ct import CounterfactualTrainingClassifier
+    >>> X = pd.DataFrame({"age": [25, 32, 47, 51, 62, 23, 44, 36] * 10,
+    ...                   "hours": [40, 50, 38, 60, 20, 45, 35, 42] * 10,
+    ...                   "sex": ["f", "m", "f", "m", "f", "m", "m", "f"] * 10})
+    >>> y = (X["hours"] > 40).astype(int)
+    >>> pre = make_column_transformer((StandardScaler(), ["age", "hours"]),
+    ...                               (OneHotEncoder(), ["sex"]))
+    >>> clf = CounterfactualTrainingClassifier(
+    ...     mutability={"age": "none", "sex": "none"}, domain={"hours": (1, 99)},
+    ...     max_epochs=5, random_state=0)
+    >>> pipe = make_pipeline(pre, clf).fit(X, y)
+    >>> clf.mutability_.tolist()
+    ['none', 'both', 'none', 'none']
+    >>> result = pipe.explain(X.head(3), target=1)
+    >>> list(result.counterfactuals.columns)
+    ['age', 'hours', 'sex']
+    """
+
+    def fit(self, X, y=None, **params):
+        """Fit the preprocessing, then the classifier with resolved constraints.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        **params
+            As for :meth:`sklearn.pipeline.Pipeline.fit`.
+
+        Returns
+        -------
+        self
+        """
+        final = self.steps[-1][1]
+        if not isinstance(final, CounterfactualTrainingClassifier):
+            return super().fit(X, y, **params)
+        with _pipeline_input(final, self, X):
+            return super().fit(X, y, **params)
+
+    def explain(self, X, target=None, *, sparsify=False, n_per_factual=1,
+                **explainer_params):
+        """Counterfactuals in the original columns, units and categories.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Factuals, with the pipeline's input columns (any order).
+        target : None, label or array-like of labels, default=None
+            See :meth:`sklearn_ct.CounterfactualExplainer.explain`.
+        sparsify : bool, default=False
+            Keep only the changes needed to reach the target.
+        n_per_factual : int, default=1
+            Distinct counterfactuals per factual (see
+            :meth:`sklearn_ct.CounterfactualExplainer.explain`).
+        **explainer_params
+            Parameters of :class:`~sklearn_ct.CounterfactualExplainer` such as
+            ``max_iter``, ``decision_threshold``, ``generator``, ``refine``;
+            the constraints are the classifier's own.
+
+        Returns
+        -------
+        CounterfactualResult
+        """
+        final = self.steps[-1][1]
+        if not isinstance(final, CounterfactualTrainingClassifier):
+            raise TypeError(
+                "explain() needs a CounterfactualTrainingClassifier as the last step;"
+                f" got {type(final).__name__}. Use "
+                "sklearn_ct.CounterfactualExplainer(pipeline).fit(X_train) instead."
+            )
+        check_is_fitted(self)
+        check_explain_options(sparsify, n_per_factual)
+        explainer = final._explainer(self, X, explainer_params)
+        return explainer.explain(X, target=target, sparsify=sparsify,
+                                 n_per_factual=n_per_factual)
+
+
+def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
+    """Construct a :class:`CounterfactualPipeline` from the given estimators.
+
+    Like :func:`sklearn.pipeline.make_pipeline`: step names are the
+    lowercased class names, so a grid over
+    ``counterfactualtrainingclassifier__lambda_div`` works as usual.
+
+    Parameters
+    ----------
+    *steps : list of estimators
+    memory : str or object with the joblib.Memory interface, default=None
+    transform_input : list of str, default=None
+    verbose : bool, default=False
+
+    Returns
+    -------
+    CounterfactualPipeline
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_ct import CounterfactualTrainingClassifier
+    >>> make_pipeline(StandardScaler(), CounterfactualTrainingClassifier()).steps[1][0]
+    'counterfactualtrainingclassifier'
+    """
+    plain = _sklearn_make_pipeline(*steps, memory=memory,
+                                   transform_input=transform_input, verbose=verbose)
+    return CounterfactualPipeline(plain.steps, memory=memory,
+                                  transform_input=transform_input, verbose=verbose)

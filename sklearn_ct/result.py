@@ -1,0 +1,132 @@
+"""CounterfactualResult: counterfactuals, their diagnostics, and a readable table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Status of each counterfactual in :meth:`CounterfactualResult.to_frame`.
+STATUSES = ("valid", "no recourse found", "already target")
+
+
+@dataclass
+class CounterfactualResult:
+    """Counterfactuals for ``n`` rows (one or more per factual), with diagnostics.
+
+    Attributes
+    ----------
+    factuals : ndarray or DataFrame of shape (n, n_features)
+        The factual of each row, as given (repeated when a factual has
+        several counterfactuals).
+    counterfactuals : ndarray or DataFrame of shape (n, n_features)
+        Counterfactuals, in the same type, columns and index as ``factuals``
+        (in the original units, integers and categories when the explained
+        pipeline's preprocessing can be inverted, else in the model's input
+        space).
+    target : ndarray of shape (n,)
+        Target class labels.
+    valid : ndarray of bool, shape (n,)
+        The model predicts the target for the returned counterfactual
+        (re-predicted on exactly the point returned).
+    converged : ndarray of bool, shape (n,)
+        The search reached ``p(target) >= decision_threshold``.
+    n_iter : ndarray of int, shape (n,)
+        Search steps used.
+    predicted : ndarray of shape (n,)
+        Predicted class labels of the factuals.
+    p_target : ndarray of shape (n,)
+        Target probability of the returned counterfactuals.
+    model_factuals, model_counterfactuals : ndarray of shape (n, n_model_features)
+        Factuals and counterfactuals in the model's input space (after any
+        preprocessing); metrics measure distances there.
+    adversarial : ndarray of shape (n, n_model_features)
+        Nascent adversarial examples (last path point within ``epsilon``).
+    feature_names : list of str
+        Names of the columns of ``counterfactuals``.
+    factual_index : ndarray of int, shape (n,)
+        Position of each row's factual in the ``X`` that was explained.
+    """
+
+    factuals: object
+    counterfactuals: object
+    target: np.ndarray
+    valid: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    predicted: np.ndarray
+    p_target: np.ndarray
+    model_factuals: np.ndarray
+    model_counterfactuals: np.ndarray
+    adversarial: np.ndarray
+    feature_names: list = field(default_factory=list)
+    factual_index: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.factual_index is None:
+            self.factual_index = np.arange(len(self.target))
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+    @property
+    def status(self) -> np.ndarray:
+        """Per row: ``"valid"``, ``"no recourse found"`` or ``"already target"``."""
+        already = np.asarray(self.predicted) == np.asarray(self.target)
+        return np.where(already, STATUSES[2],
+                        np.where(self.valid, STATUSES[0], STATUSES[1])).astype(object)
+
+    def _index(self):
+        if isinstance(self.factuals, pd.DataFrame):
+            rows = self.factuals.index
+        else:
+            rows = pd.Index(self.factual_index, name="factual")
+        counts = np.bincount(self.factual_index) if len(self) else np.array([0])
+        if counts.max() <= 1:
+            return rows
+        number = pd.Series(self.factual_index).groupby(self.factual_index).cumcount()
+        return pd.MultiIndex.from_arrays([rows, number.to_numpy()],
+                                         names=[rows.name or "factual",
+                                                "counterfactual"])
+
+    def to_frame(self, show_only_changes: bool = True) -> pd.DataFrame:
+        """A recourse table: every row of the result, with its status.
+
+        Parameters
+        ----------
+        show_only_changes : bool, default=True
+            Keep only the columns that some counterfactual changes, and show
+            ``"-"`` where a row leaves a value as it was (as DiCE does).
+
+        Returns
+        -------
+        DataFrame
+            One row per counterfactual (indexed by the factual's index, plus
+            the counterfactual's number when a factual has several): the
+            ``target``, the ``status`` (``"valid"``, ``"no recourse found"``
+            or ``"already target"``) and the counterfactual's values.
+        """
+        before = pd.DataFrame(np.asarray(self.factuals, dtype=object),
+                              columns=self.feature_names)
+        after = pd.DataFrame(np.asarray(self.counterfactuals, dtype=object),
+                             columns=self.feature_names)
+        changed = _changed(before, after)
+        table = after
+        if show_only_changes:
+            table = after.loc[:, changed.any(axis=0).to_numpy()].astype(object)
+            table = table.where(changed.loc[:, table.columns], "-")
+        table.insert(0, "status", self.status)
+        table.insert(0, "target", np.asarray(self.target))
+        table.index = self._index()
+        return table
+
+
+def _changed(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Cells whose value changed (numbers beyond round-off, anything else by value)."""
+    a = before.apply(pd.to_numeric, errors="coerce")
+    b = after.apply(pd.to_numeric, errors="coerce")
+    numeric = a.notna() & b.notna()
+    moved = (b - a).abs() > 1e-9 * np.maximum(1.0, a.abs().fillna(0))
+    return pd.DataFrame(np.where(numeric, moved, before.to_numpy() != after.to_numpy()),
+                        columns=before.columns, index=before.index)
