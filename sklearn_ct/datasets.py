@@ -1,9 +1,11 @@
 """Data sets of the Counterfactual Training paper.
 
 Four synthetic two-dimensional sets are generated with NumPy, four real tabular
-sets are read from CSV files that are never downloaded, and scikit-learn's
-bundled 8x8 handwritten digits stand in for MNIST. Every loader returns a
-:class:`~sklearn.utils.Bunch` with the data, the labels, the feature
+sets are read from CSV files, and scikit-learn's bundled 8x8 handwritten digits
+stand in for MNIST. A real set's file is read from a local folder when it is
+there; otherwise it is downloaded once with pooch, checked against the SHA-256
+of the paper's file and cached (see ``sklearn_ct._fetch``). Every loader
+returns a :class:`~sklearn.utils.Bunch` with the data, the labels, the feature
 constraints (mutability, domain) and the paper's train/validation/test split.
 """
 
@@ -20,6 +22,8 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import load_digits as _sklearn_load_digits
 from sklearn.utils import Bunch
+
+from sklearn_ct._fetch import data_file
 
 __all__ = ["DATASETS", "load_dataset"]
 
@@ -46,9 +50,6 @@ _ALIASES = MappingProxyType(
         "mnist": "digits",
     }
 )
-
-_DATA_ENV = "SKLEARN_CT_DATA"
-_DEFAULT_DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 # Seeds of the reference implementation, used when random_state is None.
 _DATA_SEED = 42  # data generation (synthetic sets, MNIST resampling)
@@ -215,7 +216,7 @@ def _load_synthetic(
 
 
 # ---------------------------------------------------------------------------
-# Real tabular data sets, read from CSV files
+# Real tabular data sets, read from CSV files (local, else downloaded)
 # ---------------------------------------------------------------------------
 
 
@@ -275,28 +276,6 @@ _TABULAR_SPECS = MappingProxyType(
 )
 
 
-def _resolve_data_home(data_home: str | os.PathLike | None) -> Path:
-    if data_home is not None:
-        return Path(data_home).expanduser()
-    from_env = os.environ.get(_DATA_ENV)
-    if from_env:
-        return Path(from_env).expanduser()
-    return _DEFAULT_DATA_HOME
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Data file not found: {path}\n"
-            "sklearn_ct never downloads data. Point it at the folder holding the "
-            "CSV files in one of three ways:\n"
-            "  1. pass load_dataset(..., data_home='/path/to/data');\n"
-            f"  2. set the environment variable {_DATA_ENV}=/path/to/data;\n"
-            f"  3. place the files in the default folder {_DEFAULT_DATA_HOME}."
-        )
-    return pd.read_csv(path)
-
-
 def _encode_target(values: pd.Series, path: Path) -> np.ndarray:
     y = values.to_numpy()
     y_int = y.astype(np.int64)
@@ -318,8 +297,8 @@ def _load_tabular(
     name: str, *, data_home: Any, n_samples: int | None, random_state: Any
 ) -> Bunch:
     spec = _TABULAR_SPECS[name]
-    path = _resolve_data_home(data_home) / spec.filename
-    df = _read_csv(path)
+    path = data_file(spec.filename, data_home)
+    df = pd.read_csv(path)
     _check_n_samples(n_samples, len(df), minimum=10)
     rng = _make_rng(random_state, _SPLIT_SEED)
     y = _encode_target(df[spec.target], path)
@@ -479,10 +458,19 @@ def load_dataset(
         (``"ls"``, ``"ol"``, ``"circ"``, ``"moon"``, ``"ch"``, ``"cred"``,
         ``"mnist"``); case-insensitive.
     data_home : str or path-like, default=None
-        Folder holding the real data sets' CSV files. ``None`` uses the
-        environment variable ``SKLEARN_CT_DATA``, else ``../shared/data``
-        beside the checkout. Files are never downloaded. Ignored by the
-        synthetic sets and digits.
+        Folder holding the real data sets' CSV files (``adult.csv``,
+        ``cal_housing.csv``, ``credit_default.csv``, ``gmsc.csv``). ``None``
+        uses the environment variable ``SKLEARN_CT_DATA``, else
+        ``../shared/data`` beside the checkout. A file found in that one
+        folder is read as it is. Otherwise it is downloaded with pooch from
+        the mirror named by the environment variable ``SKLEARN_CT_DATA_URL``
+        (``<URL>/<file name>``), else from the public sources (CARLA's
+        cf-data repository for Adult, the ``data-tabular`` artifact of
+        CounterfactualExplanations.jl for the others); its SHA-256 is checked
+        against that of the paper's file and it is cached in ``data_home``
+        when given, else in ``sklearn_ct`` under scikit-learn's data home
+        (:func:`sklearn.datasets.get_data_home`), where later calls find it
+        without the network. Ignored by the synthetic sets and digits.
     n_samples : int, default=None
         Synthetic sets: the total number of rows (default 4,500, split
         3,000/600/900; the parts scale as 2/3, 2/15 and 1/5). Real sets and
@@ -514,9 +502,14 @@ def load_dataset(
     Raises
     ------
     ValueError
-        If ``name`` is not a known data set or ``n_samples`` is out of range.
+        If ``name`` is not a known data set or ``n_samples`` is out of range;
+        or if a downloaded file's SHA-256 differs from that of the paper's
+        file (or an archive's from that of the published archive): the
+        message names the file and both sums, and the file is not kept.
     FileNotFoundError
-        If a real data set's CSV file is not where it was looked for.
+        If a real data set's CSV file is not in the local folder or the cache
+        and cannot be downloaded; the message names the places looked at,
+        the URL tried and where to put the file by hand.
 
     Examples
     --------

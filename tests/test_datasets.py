@@ -1,11 +1,18 @@
-"""Tests of sklearn_ct.datasets."""
+"""Tests of sklearn_ct.datasets (and of the download of the real sets' files)."""
 
+import contextlib
+import hashlib
+import http.server
+import socket
+import tarfile
+import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn_ct import _fetch
 from sklearn_ct.datasets import DATASETS, load_dataset
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -258,10 +265,13 @@ def test_data_home_argument_and_env_var(tmp_path, monkeypatch):
     assert load_dataset("gmsc", data_home=other).data.shape == (30, 10)
 
 
-def test_missing_file_error_names_path(tmp_path, monkeypatch):
+def test_missing_file_error_names_path(tmp_path, monkeypatch, offline_url):
+    monkeypatch.setenv("SKLEARN_CT_DATA_URL", offline_url)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "scikit_learn_data"))
     with pytest.raises(FileNotFoundError) as excinfo:
         load_dataset("adult", data_home=tmp_path)
     message = str(excinfo.value)
+    assert message.startswith("Data file not found")  # what the examples look for
     assert str(tmp_path / "adult.csv") in message
     assert "SKLEARN_CT_DATA" in message and "data_home" in message
     monkeypatch.setenv("SKLEARN_CT_DATA", str(tmp_path / "nowhere"))
@@ -303,3 +313,274 @@ def test_unknown_name_raises(name):
 def test_bad_n_samples_raises(n_samples):
     with pytest.raises(ValueError, match="n_samples"):
         load_dataset("digits", n_samples=n_samples)
+
+
+# ---------------------------------------------------------------------------
+# Downloads, from a loopback HTTP server only (no test reaches the internet)
+# ---------------------------------------------------------------------------
+
+
+def _sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@contextlib.contextmanager
+def _serve(folder):
+    """Serve ``folder`` on 127.0.0.1; yield the base URL and the paths asked for."""
+    requested = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def log_request(self, code="-", size="-"):
+            requested.append(self.path)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requested
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def shared_data():
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data not available at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def loopback(monkeypatch):
+    """Keep any proxy away from 127.0.0.1."""
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def offline_url(loopback):
+    """A URL on a loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def no_local_data(tmp_path, monkeypatch, loopback):
+    """SKLEARN_CT_DATA names an empty folder; scikit-learn's data home is in tmp."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("SKLEARN_CT_DATA", str(empty))
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "scikit_learn_data"))
+    monkeypatch.delenv("SKLEARN_CT_DATA_URL", raising=False)
+    return empty
+
+
+def _names(folder):
+    return sorted(path.name for path in Path(folder).iterdir())
+
+
+def test_expected_checksums_are_those_of_the_shared_files(shared_data):
+    assert set(_fetch.SHA256) == set(_fetch.SOURCES)
+    for filename, expected in _fetch.SHA256.items():
+        assert _sha256(shared_data / filename) == expected, filename
+
+
+def test_download_checks_and_caches(shared_data, no_local_data, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with _serve(shared_data) as (url, requested):
+        monkeypatch.setenv("SKLEARN_CT_DATA_URL", url + "/")
+        ds = load_dataset("gmsc", data_home=cache)
+    assert requested == ["/gmsc.csv"]
+    assert ds.data.shape == (N_ROWS["gmsc"], 10)
+    assert str(cache / "gmsc.csv") in ds.DESCR
+    assert (cache / "gmsc.csv").read_bytes() == (shared_data / "gmsc.csv").read_bytes()
+    assert _names(cache) == ["gmsc.csv"]  # nothing else left behind
+    # The server is gone: the cached file is read, no request is made.
+    again = load_dataset("gmsc", data_home=cache)
+    np.testing.assert_array_equal(again.data, ds.data)
+    assert requested == ["/gmsc.csv"]
+
+
+def test_download_cached_in_scikit_learn_data_home(
+    shared_data, no_local_data, tmp_path, monkeypatch
+):
+    with _serve(shared_data) as (url, requested):
+        monkeypatch.setenv("SKLEARN_CT_DATA_URL", url)
+        first = load_dataset("gmsc", n_samples=100)
+    cached = tmp_path / "scikit_learn_data" / "sklearn_ct" / "gmsc.csv"
+    assert _sha256(cached) == _fetch.SHA256["gmsc.csv"]
+    assert str(cached) in first.DESCR
+    second = load_dataset("gmsc", n_samples=100)
+    np.testing.assert_array_equal(second.data, first.data)
+    assert requested == ["/gmsc.csv"]
+    assert _names(no_local_data) == []
+
+
+def test_download_with_wrong_checksum_is_refused(
+    shared_data, no_local_data, tmp_path, monkeypatch
+):
+    served = tmp_path / "served"
+    served.mkdir()
+    data = bytearray((shared_data / "gmsc.csv").read_bytes())
+    data[data.index(b"0.009513633")] = ord("1")  # one digit of the first row
+    (served / "gmsc.csv").write_bytes(data)
+    found = _sha256(served / "gmsc.csv")
+    cache = tmp_path / "cache"
+    with _serve(served) as (url, _):
+        monkeypatch.setenv("SKLEARN_CT_DATA_URL", url)
+        with pytest.raises(ValueError) as excinfo:
+            load_dataset("gmsc", data_home=cache)
+    message = str(excinfo.value)
+    assert "gmsc.csv" in message
+    assert _fetch.SHA256["gmsc.csv"] in message and found in message
+    assert _names(cache) == []  # the corrupt download is not kept
+
+
+@pytest.mark.parametrize("server", ["nobody listening", "file missing (404)"])
+def test_download_failure_says_where_to_put_the_file(
+    server, no_local_data, tmp_path, monkeypatch, offline_url
+):
+    empty_mirror = tmp_path / "mirror"
+    empty_mirror.mkdir()
+    serving = (
+        contextlib.nullcontext((offline_url, []))
+        if server == "nobody listening"
+        else _serve(empty_mirror)
+    )
+    with serving as (url, _):
+        monkeypatch.setenv("SKLEARN_CT_DATA_URL", url)
+        with pytest.raises(FileNotFoundError) as excinfo:
+            load_dataset("gmsc")
+    message = str(excinfo.value)
+    cache = tmp_path / "scikit_learn_data" / "sklearn_ct"
+    assert message.startswith("Data file not found")
+    assert str(no_local_data / "gmsc.csv") in message
+    assert str(cache / "gmsc.csv") in message
+    assert f"{url}/gmsc.csv" in message
+    for hint in ("data_home", "SKLEARN_CT_DATA=", "SKLEARN_CT_DATA_URL"):
+        assert hint in message
+    assert _names(cache) == []
+
+
+def test_local_lookup_order(shared_data, tmp_path, monkeypatch, offline_url):
+    # Any download attempt would fail: every load below is local.
+    monkeypatch.setenv("SKLEARN_CT_DATA_URL", offline_url)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "scikit_learn_data"))
+    monkeypatch.delenv("SKLEARN_CT_DATA", raising=False)
+    # 3. ../shared/data beside the checkout, when nothing else is named.
+    ds = load_dataset("gmsc", n_samples=100)
+    assert str(SHARED_DATA / "gmsc.csv") in ds.DESCR
+    # 2. SKLEARN_CT_DATA wins over it; local files are used as they are.
+    source = pd.read_csv(shared_data / "gmsc.csv", nrows=50)
+    from_env, from_argument = tmp_path / "env", tmp_path / "argument"
+    for folder, n_rows in ((from_env, 50), (from_argument, 40)):
+        folder.mkdir()
+        source.iloc[:n_rows].to_csv(folder / "gmsc.csv", index=False)
+    monkeypatch.setenv("SKLEARN_CT_DATA", str(from_env))
+    assert load_dataset("gmsc").data.shape == (50, 10)
+    # 1. The data_home argument wins over both.
+    assert load_dataset("gmsc", data_home=from_argument).data.shape == (40, 10)
+    # A folder that is named but lacks the file is not completed from the
+    # folders after it: the file is fetched (here: fails) instead.
+    monkeypatch.setenv("SKLEARN_CT_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        load_dataset("gmsc")
+    # The local folder wins over a file in the download cache.
+    cache = tmp_path / "scikit_learn_data" / "sklearn_ct"
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "gmsc.csv").write_bytes((shared_data / "gmsc.csv").read_bytes())
+    assert load_dataset("gmsc").data.shape[0] == N_ROWS["gmsc"]
+    monkeypatch.setenv("SKLEARN_CT_DATA", str(from_env))
+    assert load_dataset("gmsc").data.shape == (50, 10)
+
+
+def _tar_gz(path, files):
+    with tarfile.open(path, "w:gz") as archive:
+        for arcname, source in files.items():
+            archive.add(source, arcname=arcname)
+    return _sha256(path)
+
+
+def _use_source(monkeypatch, filenames, source):
+    sources = {**_fetch.SOURCES, **dict.fromkeys(filenames, source)}
+    monkeypatch.setattr(_fetch, "SOURCES", sources)
+
+
+def test_default_archive_source(shared_data, no_local_data, tmp_path, monkeypatch):
+    served, cache = tmp_path / "served", tmp_path / "cache"
+    served.mkdir()
+    names = ("gmsc.csv", "cal_housing.csv")
+    archive_sha256 = _tar_gz(
+        served / "data-tabular.tar.gz",
+        {f"data-tabular/{name}": shared_data / name for name in names},
+    )
+    with _serve(served) as (url, requested):
+        source = _fetch._Source(f"{url}/data-tabular.tar.gz", archive_sha256)
+        _use_source(monkeypatch, names, source)
+        load_dataset("gmsc", data_home=cache, n_samples=100)
+        load_dataset("california_housing", data_home=cache, n_samples=100)
+    assert requested == ["/data-tabular.tar.gz"]  # the archive is cached too
+    assert _names(cache) == ["cal_housing.csv", "data-tabular.tar.gz", "gmsc.csv"]
+    for name in names:
+        assert _sha256(cache / name) == _fetch.SHA256[name]
+
+
+@pytest.mark.parametrize("corrupt", ["archive", "member"])
+def test_default_archive_source_refuses_a_wrong_file(
+    corrupt, shared_data, no_local_data, tmp_path, monkeypatch
+):
+    served, cache = tmp_path / "served", tmp_path / "cache"
+    served.mkdir()
+    member = tmp_path / "gmsc.csv"
+    good = (shared_data / "gmsc.csv").read_bytes()
+    member.write_bytes(good.replace(b"1,0", b"1,1", 1))
+    packed = member if corrupt == "member" else shared_data / "gmsc.csv"
+    archive_sha256 = _tar_gz(
+        served / "data-tabular.tar.gz", {"data-tabular/gmsc.csv": packed}
+    )
+    expected_archive = "0" * 64 if corrupt == "archive" else archive_sha256
+    with _serve(served) as (url, _):
+        source = _fetch._Source(f"{url}/data-tabular.tar.gz", expected_archive)
+        _use_source(monkeypatch, ["gmsc.csv"], source)
+        with pytest.raises(ValueError) as excinfo:
+            load_dataset("gmsc", data_home=cache)
+    message = str(excinfo.value)
+    if corrupt == "archive":
+        assert "data-tabular.tar.gz" in message
+        assert "0" * 64 in message and archive_sha256 in message
+        assert _names(cache) == []
+    else:
+        assert "gmsc.csv" in message
+        assert _fetch.SHA256["gmsc.csv"] in message and _sha256(member) in message
+        assert _names(cache) == ["data-tabular.tar.gz"]  # checked; no CSV kept
+
+
+def test_default_adult_source_drops_incomplete_rows(
+    shared_data, no_local_data, tmp_path, monkeypatch
+):
+    # CARLA's adult.csv keeps rows with a missing value, the paper's file not.
+    served, cache = tmp_path / "served", tmp_path / "cache"
+    served.mkdir()
+    lines = (shared_data / "adult.csv").read_bytes().split(b"\n")
+    incomplete = b"18,,162908,7,Non-Married,Other,Non-Husband,White,Male,0,0,35,US,0"
+    lines.insert(10, incomplete)
+    (served / "adult.csv").write_bytes(b"\n".join(lines))
+    with _serve(served) as (url, _):
+        source = _fetch._Source(f"{url}/adult.csv", drop_incomplete_rows=True)
+        _use_source(monkeypatch, ["adult.csv"], source)
+        ds = load_dataset("adult", data_home=cache, n_samples=100)
+    assert ds.data.shape == (100, 13)
+    expected = (shared_data / "adult.csv").read_bytes()
+    assert (cache / "adult.csv").read_bytes() == expected
