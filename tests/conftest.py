@@ -1,11 +1,28 @@
 """Shared fixtures: tiny seeded data and fitted models."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_blobs, make_moons
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_internet_downloads():
+    """Tests never reach the internet: without local data, downloads fail at once."""
+    from sklearn_ct._fetch import DEFAULT_DATA_HOME, URL_ENV
+
+    local = os.environ.get("SKLEARN_CT_DATA") or DEFAULT_DATA_HOME
+    if URL_ENV in os.environ or (Path(local) / "adult.csv").is_file():
+        yield
+        return
+    os.environ[URL_ENV] = "http://127.0.0.1:9"  # the discard port: refused at once
+    yield
+    del os.environ[URL_ENV]
 
 
 @pytest.fixture(autouse=True, scope="session")
