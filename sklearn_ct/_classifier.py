@@ -17,7 +17,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback, PrintLog
 from torch import nn
 
-from ._net import CounterfactualPoolCallback, CTNet, EpochSummary
+from ._checkpoint import EpochCheckpoint, fingerprint, load_checkpoint, restore
+from ._net import CounterfactualPoolCallback, CTNet, DivergenceGuard, EpochSummary
 from ._threads import check_n_threads, torch_threads
 from .explainer import CounterfactualExplainer, _warn_outside, check_explain_options
 from .generators import Generator, resolve_generator
@@ -31,8 +32,10 @@ HISTORY_COLUMNS = (
     ("div_loss", "div_loss"), ("reg_loss", "reg_loss"), ("adv_loss", "adv_loss"),
     ("accuracy", "accuracy"), ("cf_converged", "cf_converged"),
     ("cf_n_iter", "cf_n_iter"), ("cf_seconds", "cf_seconds"),
-    ("n_skipped", "n_skipped"), ("dur", "seconds"),
+    ("n_skipped", "n_skipped"), ("diverged", "diverged"), ("dur", "seconds"),
 )
+#: Inputs beyond this magnitude make float32 training overflow-prone.
+_LARGE_INPUT = 1e6
 
 
 class _EpochProgressBar(Callback):
@@ -173,6 +176,15 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         size on a CPU and does not collapse when other work runs beside it;
         ``-1`` uses every core allowed (within the share a joblib worker
         gets); ``None`` leaves torch's setting alone.
+    checkpoint_dir : str, path or None, default=None
+        Save the whole training state in this folder at the end of every
+        epoch (weights, optimizer, history and random number generators). A
+        fit with the same folder, settings and data resumes after the last
+        saved epoch, after a crash or an interrupt, and ends with exactly the
+        model an uninterrupted fit gives; a finished fit is loaded, not
+        repeated. A folder holding another fit's checkpoint is an error.
+        Without it, an interrupted fit (``KeyboardInterrupt``) still returns
+        a usable model of the weights reached so far, with a warning.
 
     Attributes
     ----------
@@ -199,7 +211,9 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         ``reg_loss``, ``adv_loss``), training ``accuracy`` (over the epoch's
         batches), ``cf_converged`` (share of mature counterfactuals),
         ``cf_n_iter`` (mean search steps), ``cf_seconds`` (search time),
-        ``n_skipped`` (updates skipped for a non-finite loss), ``seconds``.
+        ``n_skipped`` (updates skipped for a non-finite loss), ``diverged``
+        (the epoch left non-finite weights or logits beyond 1e6: the previous
+        epoch's state was restored and training stopped), ``seconds``.
     n_iter_ : int
         Epochs trained.
 
@@ -244,6 +258,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         categorical_groups=None,
         integer_features="auto",
         n_threads=1,
+        checkpoint_dir=None,
     ):
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -272,6 +287,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         self.categorical_groups = categorical_groups
         self.integer_features = integer_features
         self.n_threads = n_threads
+        self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------ validation
     def _validate_params(self):
@@ -309,18 +325,17 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                "a generator name or a Generator instance", self.generator)
 
     # ------------------------------------------------------------------- fit
-    def _callbacks(self, pool_params, seeds):
-        burnin_epochs = round(self.burnin * self.max_epochs)
-        callbacks = [
-            ("ct_pool", CounterfactualPoolCallback(pool_params, burnin_epochs,
-                                                   int(seeds[1]))),
-            ("ct_summary", EpochSummary()),
-        ]
+    def _callbacks(self, pool, digest, seeds):
+        callbacks = [("ct_pool", pool), ("ct_summary", EpochSummary()),
+                     ("ct_guard", DivergenceGuard())]
+        if self.checkpoint_dir is not None:
+            callbacks.append(("ct_checkpoint", EpochCheckpoint(
+                self.checkpoint_dir, digest, pool, [int(v) for v in seeds])))
         if self.verbose == 1:
             callbacks.append(("ct_progress", _EpochProgressBar()))
         elif self.verbose == 2:
             callbacks.append(("ct_print_log", PrintLog(
-                keys_ignored=["train_batch_count", "cf_seconds"])))
+                keys_ignored=["train_batch_count", "cf_seconds", "max_logit"])))
         return callbacks
 
     def fit(self, X, y):
@@ -349,16 +364,36 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 "CounterfactualTrainingClassifier needs samples of at least two "
                 f"classes in y; got one class ({self.classes_[0]!r})."
             )
+        self._warn_if_large(X)
         self._set_constraints(self._resolve_constraints(X))
-        seeds = _seeds(self.random_state, 3)
+        y_index = y_index.astype(np.int64)
+        seeds, digest, saved = _seeds(self.random_state, 3), None, None
+        if self.checkpoint_dir is not None:
+            params = self.get_params(deep=False)
+            if self.random_state is not None:
+                params["random_state"] = [int(v) for v in seeds]
+            digest = fingerprint(params, X, y_index)
+            saved = load_checkpoint(self.checkpoint_dir, digest)
+            if saved is not None:  # the seeds of the fit being resumed
+                seeds = np.asarray(saved["seeds"])
         with torch_threads(self.n_threads):
             self.generator_ = resolve_generator(self.generator).fit(
                 X, y_index, random_state=int(seeds[2]))
-            self._train(X, y_index, seeds)
+            self._train(X, y_index, seeds, digest, saved)
         self.history_ = self._history_frame()
         self.n_iter_ = len(self.history_)
-        self._warn_if_inactive()
+        self._warn_about_training()
         return self
+
+    def _warn_if_large(self, X):
+        largest = float(np.abs(X).max()) if X.size else 0.0
+        if largest > _LARGE_INPUT:
+            warnings.warn(
+                f"X holds values as large as {largest:.3g}. The network computes in "
+                "float32 and the search takes fixed steps: standardise the inputs, "
+                "for example with sklearn_ct.pipeline.make_pipeline(StandardScaler(),"
+                " classifier); explanations come back in the original units.",
+                UserWarning, stacklevel=3)
 
     def _resolve_constraints(self, X):
         """The constraints on the network's inputs.
@@ -388,9 +423,9 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         self.domain_ = (constraints.low, constraints.high)
         self.categorical_groups_ = list(constraints.groups)
 
-    def _train(self, X, y_index, seeds):
+    def _train(self, X, y_index, seeds, digest=None, saved=None):
         device = torch.device(self.device)
-        pool_params = {
+        pool = CounterfactualPoolCallback({
             "n_classes": len(self.classes_),
             "n_counterfactuals": self.n_counterfactuals,
             "generator": self.generator_,
@@ -399,7 +434,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             "max_iter": self.max_iter_cf,
             "step_size": self.lr_cf,
             "epsilon": self.epsilon,
-        }
+        }, round(self.burnin * self.max_epochs), int(seeds[1]))
         fork_devices = [] if device.type == "cpu" else None
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(int(seeds[0]))  # weights and batch order
@@ -412,7 +447,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
                 train_split=None,
-                callbacks=self._callbacks(pool_params, seeds),
+                callbacks=self._callbacks(pool, digest, seeds),
                 callbacks__print_log=None,
                 device=device,
                 verbose=int(self.verbose == 2),
@@ -422,12 +457,41 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 lambda_adv=self.lambda_adv,
             )
             try:
-                self.net_.fit(X, y_index.astype(np.int64))
+                if saved is None:
+                    self.net_.fit(X, y_index)
+                else:  # resume after the last saved epoch
+                    self.net_.initialize()
+                    restore(self.net_, saved, pool)
+                    remaining = self.max_epochs - len(self.net_.history)
+                    if remaining > 0:
+                        self.net_.partial_fit(X, y_index, epochs=remaining)
             finally:  # also after an error: no training data stays behind
                 self.net_.chunks_ = None
-                for _, callback in self.net_.callbacks_:
-                    if isinstance(callback, CounterfactualPoolCallback):
-                        callback.forget()
+                pool.forget()
+
+    def _warn_about_training(self):
+        """Say so when training diverged, skipped updates or was interrupted."""
+        history = self.history_
+        if history["diverged"].fillna(False).astype(bool).any():
+            epoch = int(history["epoch"].iloc[-1])
+            warnings.warn(
+                f"Training diverged in epoch {epoch}: weights became non-finite or "
+                f"logits exceeded {DivergenceGuard().bound:g}. The weights of the end "
+                f"of epoch {epoch - 1} were restored and training stopped (see "
+                "history_['diverged']). Standardise the inputs, or lower lr or the "
+                "lambda_* weights.", RuntimeWarning, stacklevel=3)
+        elif len(history) < self.max_epochs:
+            warnings.warn(
+                f"Training stopped after {len(history)} of max_epochs="
+                f"{self.max_epochs} epochs (interrupted); the model keeps the weights "
+                "reached so far. With checkpoint_dir set, fitting again resumes "
+                "where it stopped.", UserWarning, stacklevel=3)
+        skipped = int(history["n_skipped"].fillna(0).sum())
+        if skipped:
+            warnings.warn(
+                f"{skipped} updates were skipped because the loss was not finite "
+                "(see history_['n_skipped']).", RuntimeWarning, stacklevel=3)
+        self._warn_if_inactive()
 
     def _warn_if_inactive(self):
         """Say so when (almost) no counterfactual matured: the divergence was idle."""
@@ -443,7 +507,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 "size lr_cf, which are tiny on unscaled inputs and while the model's "
                 "logits are still flat. Standardise the inputs (a Pipeline with "
                 "StandardScaler), or raise max_iter_cf, lr_cf or max_epochs.",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning, stacklevel=4,
             )
 
     def _build_module(self, n_features, n_classes, X):
@@ -463,7 +527,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
 
     def _history_frame(self) -> pd.DataFrame:
         rows = [{new: row.get(old, np.nan) for old, new in HISTORY_COLUMNS}
-                for row in self.net_.history]
+                for row in self.net_.history if "dur" in row]  # completed epochs
         return pd.DataFrame(rows, columns=[new for _, new in HISTORY_COLUMNS])
 
     # ------------------------------------------------------------ prediction

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 
@@ -209,6 +210,48 @@ class EpochSummary(Callback):
         net.history.record("n_skipped", int(sum(b["skipped"] for b in batches)))
 
 
+class DivergenceGuard(Callback):
+    """Detects exploding training, restores the last finite state and stops.
+
+    At the end of every epoch: if a weight is no longer finite, or a logit of
+    the epoch exceeded ``bound`` in magnitude, the weights and optimizer state
+    of the end of the previous epoch are restored, ``diverged`` is recorded
+    in the epoch's history and training stops (skorch stops on a
+    ``KeyboardInterrupt`` raised by a callback, as its ``EarlyStopping`` does).
+
+    Parameters
+    ----------
+    bound : float, default=1e6
+        Largest logit magnitude accepted.
+    """
+
+    def __init__(self, bound=1e6):
+        self.bound = bound
+
+    def on_epoch_begin(self, net, **kwargs):
+        """Keep the state of the end of the previous epoch (small networks: cheap)."""
+        self.state_ = (copy.deepcopy(net.module_.state_dict()),
+                       copy.deepcopy(net.optimizer_.state_dict()))
+
+    def on_epoch_end(self, net, **kwargs):
+        """Restore and stop if this epoch left the model non-finite or exploding."""
+        finite = all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
+        logits = [b.get("max_logit", 0.0) for b in net.history[-1, "batches"]]
+        exploded = not np.all(np.isfinite(logits)) or max(logits, default=0.0) > \
+            self.bound
+        net.history.record("diverged", bool(not finite or exploded))
+        if finite and not exploded:
+            return
+        module_state, optimizer_state = self.state_
+        net.module_.load_state_dict(module_state)
+        net.optimizer_.load_state_dict(optimizer_state)
+        raise KeyboardInterrupt
+
+    def on_train_end(self, net, **kwargs):
+        """Forget the kept state."""
+        self.__dict__.pop("state_", None)
+
+
 class _ShuffledBatches:
     """Iterable of shuffled ``(X, y)`` mini-batches; ``len`` draws no randomness."""
 
@@ -247,6 +290,19 @@ class CTNet(NeuralNet):
         self.lambda_div = lambda_div
         self.lambda_reg = lambda_reg
         self.lambda_adv = lambda_adv
+
+    def initialize(self):
+        """Initialize, and pickle the ``module`` parameter the device-portable way.
+
+        The network is handed to skorch as an instance, which skorch keeps in
+        ``module`` beside ``module_``; saving it with ``torch.save`` (skorch's
+        way for ``module_``) lets a model trained on a GPU unpickle on a CPU.
+        """
+        super().initialize()
+        if "module" not in self.cuda_dependent_attributes_:
+            self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_,
+                                               "module"]
+        return self
 
     def get_iterator(self, dataset, training=False):
         """Shuffled training mini-batches sliced straight from in-memory arrays.
@@ -292,4 +348,5 @@ class CTNet(NeuralNet):
             record(f"{name}_loss", terms[name].item() if name in terms else np.nan)
         record("accuracy", (logits.argmax(1) == yi).float().mean().item())
         record("skipped", int(not finite))
+        record("max_logit", logits.detach().abs().max().item())
         return {"loss": loss.detach(), "y_pred": logits.detach()}

@@ -17,6 +17,8 @@ valid grid-search key on every estimator that takes a generator.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -84,6 +86,32 @@ class Generator(BaseEstimator):
     """
 
     latent = False
+
+    def __getstate__(self):
+        """Fitted tensors and modules go through ``torch.save`` (device-portable).
+
+        Like skorch's nets: a generator fitted on a GPU (REVISE's VAE) unpickles
+        on a machine without one, onto its CPU.
+        """
+        state = super().__getstate__()
+        torch_state = {k: v for k, v in state.items()
+                       if isinstance(v, (torch.Tensor, torch.nn.Module))}
+        if torch_state:
+            buffer = io.BytesIO()
+            torch.save(torch_state, buffer)
+            for key in torch_state:
+                del state[key]
+            state["__torch_state__"] = buffer.getvalue()
+        return state
+
+    def __setstate__(self, state):
+        """Load the tensors onto the GPU where one is available, else the CPU."""
+        blob = state.pop("__torch_state__", None)
+        if blob is not None:
+            location = None if torch.cuda.is_available() else "cpu"
+            state.update(torch.load(io.BytesIO(blob), map_location=location,
+                                    weights_only=False))
+        super().__setstate__(state)
 
     def fit(self, X, y=None, random_state=None):
         """Learn what the generator needs from training data (nothing by default).

@@ -12,13 +12,15 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 
 from .explainer import CounterfactualExplainer, CounterfactualResult
 from .robustness import robust_accuracy, sensitivity
 
 __all__ = [
-    "cost", "cost_scorer", "explanation_summary", "implausibility", "implausibility_by_target",
+    "cost", "cost_scorer", "diversity", "explanation_summary", "feature_diversity",
+    "implausibility", "implausibility_by_target",
     "make_explainability_scorer", "mmd", "mmd_scorer", "plausibility_scorer",
     "redundancy", "robust_accuracy", "sensitivity", "validity", "validity_scorer",
 ]
@@ -118,6 +120,73 @@ def redundancy(result: CounterfactualResult, atol: float = 1e-5,
     """
     x, x_cf = _pairs(result, only_valid)
     return float((np.abs(x_cf - x) < atol).mean()) if len(x) else _NAN
+
+
+def _pairs_per_factual(result):
+    """Positions (i, j), i < j, of valid counterfactuals of the same factual."""
+    valid = np.flatnonzero(np.asarray(result.valid, dtype=bool))
+    frame = pd.DataFrame({"row": valid,
+                          "factual": np.asarray(result.factual_index)[valid]})
+    pairs = frame.merge(frame, on="factual")
+    pairs = pairs[pairs["row_x"] < pairs["row_y"]]
+    return pairs["row_x"].to_numpy(), pairs["row_y"].to_numpy(), pairs["factual"]
+
+
+def diversity(result: CounterfactualResult) -> float:
+    """Mean L1 distance between two valid counterfactuals of the same factual.
+
+    The diversity of ``explain(..., n_per_factual=k)`` (DiCE's "diversity"),
+    in the model's input space: per factual the mean over pairs, then the
+    mean over factuals with at least two valid counterfactuals.
+
+    Parameters
+    ----------
+    result : CounterfactualResult
+
+    Returns
+    -------
+    float
+        nan when no factual has two valid counterfactuals.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(model_counterfactuals=np.array([[0., 0], [1, 2], [5, 5]]),
+    ...                     valid=[True, True, True], factual_index=[0, 0, 1])
+    >>> diversity(r)
+    3.0
+    """
+    i, j, factual = _pairs_per_factual(result)
+    if not len(i):
+        return _NAN
+    cf = np.asarray(result.model_counterfactuals, dtype=float)
+    distance = np.abs(cf[i] - cf[j]).sum(axis=1)
+    return float(pd.Series(distance).groupby(factual.to_numpy()).mean().mean())
+
+
+def feature_diversity(result: CounterfactualResult, atol: float = 1e-5) -> float:
+    """Share of features changed by one of two counterfactuals of a factual, not both.
+
+    DiCE's "count diversity", over valid counterfactuals of the same factual
+    (model columns; ``atol`` decides what counts as a change).
+
+    Parameters
+    ----------
+    result : CounterfactualResult
+    atol : float, default=1e-5
+
+    Returns
+    -------
+    float
+        In [0, 1]; nan when no factual has two valid counterfactuals.
+    """
+    i, j, factual = _pairs_per_factual(result)
+    if not len(i):
+        return _NAN
+    changed = np.abs(np.asarray(result.model_counterfactuals, dtype=float)
+                     - np.asarray(result.model_factuals, dtype=float)) > atol
+    share = (changed[i] != changed[j]).mean(axis=1)
+    return float(pd.Series(share).groupby(factual.to_numpy()).mean().mean())
 
 
 def implausibility(counterfactuals, X_target, *, n_samples: int | None = 1000,

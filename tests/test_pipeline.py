@@ -10,6 +10,7 @@ import pytest
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -157,3 +158,225 @@ def test_explainer_defaults_to_the_ct_classifiers_own_constraints(loans):
     assert free.mutability_.tolist() == ["none", "both"]
     stricter = CounterfactualExplainer(pipe, mutability={"debt": "decrease"}).fit(X)
     assert stricter.mutability_.tolist() == ["none", "decrease"]
+
+
+# --------------------------------------------------------------------------
+# sklearn_ct.pipeline: constraints written once, in the user's own columns
+# --------------------------------------------------------------------------
+from sklearn_ct.pipeline import CounterfactualPipeline  # noqa: E402
+from sklearn_ct.pipeline import make_pipeline as ct_pipeline  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def applicants():
+    """Credit applicants: ages, counts and categories, as a user has them."""
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({
+        "age": rng.integers(20, 70, n),
+        "income": rng.normal(50, 15, n).round(1),
+        "dependents": rng.integers(0, 5, n),
+        "housing": rng.choice(["own", "rent", "free"], n),
+        "sex": rng.choice(["f", "m"], n),
+    })
+    score = (frame["income"] - 50) / 15 - 0.5 * frame["dependents"] + (
+        frame["housing"] == "own") + 0.02 * (frame["age"] - 45)
+    y = (score + rng.normal(0, 0.3, n) > 0).astype(int).to_numpy()
+    return frame, y
+
+
+def _preprocessor(handle_unknown="ignore"):
+    return ColumnTransformer([
+        ("num", StandardScaler(), ["age", "income", "dependents"]),
+        ("cat", OneHotEncoder(handle_unknown=handle_unknown), ["housing", "sex"]),
+    ])
+
+
+def _ct_pipe(**params):
+    clf = CounterfactualTrainingClassifier(
+        **{**FAST, "max_epochs": 15, "batch_size": 64, "n_counterfactuals": 128,
+           "mutability": {"age": "none", "sex": "none"}, **params})
+    return ct_pipeline(_preprocessor(), clf)
+
+
+def test_make_pipeline_is_a_pipeline_with_the_usual_step_names():
+    pipe = _ct_pipe()
+    assert isinstance(pipe, CounterfactualPipeline)
+    assert [name for name, _ in pipe.steps] == ["columntransformer",
+                                                "counterfactualtrainingclassifier"]
+
+
+def test_constraints_on_input_columns_resolve_to_model_columns(applicants):
+    X, y = applicants
+    pipe = _ct_pipe(domain={"income": (-50, 200)}).fit(X, y)
+    clf = pipe[-1]
+    names = list(pipe[0].get_feature_names_out())
+    frozen = {names[k] for k in np.flatnonzero(clf.mutability_ == "none")}
+    assert frozen == {"num__age", "cat__sex_f", "cat__sex_m"}
+    # The domain is given in income's units and reaches the model standardised.
+    scaler = pipe[0].named_transformers_["num"]
+    k = names.index("num__income")
+    low, high = clf.domain_
+    np.testing.assert_allclose([low[k], high[k]],
+                               (np.array([-50, 200]) - scaler.mean_[1]) / scaler.scale_[1])
+    # Integer columns are found by value, one-hot groups from the encoder.
+    integer = {names[k] for k in np.flatnonzero(clf.constraints_.integer)}
+    assert integer == {"num__age", "num__dependents"}
+    assert [[names[k] for k in g] for g in clf.categorical_groups_] == [
+        ["cat__housing_free", "cat__housing_own", "cat__housing_rent"],
+        ["cat__sex_f", "cat__sex_m"]]
+
+
+def test_cross_validation_with_a_fold_missing_a_rare_level(applicants):
+    X, y = applicants
+    X = X.copy()
+    X.loc[X.index[:2], "housing"] = "boat"  # only in the first fold
+    scores = cross_validate(_ct_pipe(), X, y, cv=3,
+                            scoring={"accuracy": "accuracy",
+                                     "validity": validity_scorer,
+                                     "plausibility": plausibility_scorer},
+                            error_score="raise")
+    assert (scores["test_accuracy"] > 0.8).all()
+    assert np.isfinite(scores["test_plausibility"]).all()
+
+
+def test_grid_search_over_the_classifier_of_a_ct_pipeline(applicants):
+    X, y = applicants
+    search = GridSearchCV(
+        _ct_pipe(), {"counterfactualtrainingclassifier__lambda_div": [0.1, 1.0]},
+        scoring={"accuracy": "accuracy", "validity": validity_scorer},
+        refit="accuracy", cv=2).fit(X, y)
+    assert isinstance(search.best_estimator_, CounterfactualPipeline)
+    assert np.isfinite(search.cv_results_["mean_test_validity"]).all()
+
+
+@pytest.fixture(scope="module")
+def fitted_pipe(applicants):
+    X, y = applicants
+    return _ct_pipe().fit(X, y)
+
+
+def test_explain_returns_original_columns_units_and_levels(applicants, fitted_pipe):
+    X, _ = applicants
+    factuals = X[fitted_pipe.predict(X) == 0].head(40)
+    result = fitted_pipe.explain(factuals, target=1)
+    cf = result.counterfactuals
+    assert list(cf.columns) == list(X.columns) and cf.index.equals(factuals.index)
+    assert cf["age"].equals(factuals["age"]) and cf["sex"].equals(factuals["sex"])
+    assert cf["dependents"].dtype == factuals["dependents"].dtype  # integers stay ints
+    assert set(cf["housing"]) <= {"own", "rent", "free"}
+    assert result.valid.mean() >= 0.9
+    # Validity is the pipeline's prediction of exactly what is returned.
+    np.testing.assert_array_equal(result.valid, fitted_pipe.predict(cf) == 1)
+    np.testing.assert_allclose(result.model_counterfactuals,
+                               fitted_pipe[0].transform(cf))
+
+
+def test_sparsify_changes_fewer_columns(applicants, fitted_pipe):
+    X, _ = applicants
+    factuals = X[fitted_pipe.predict(X) == 0].head(40)
+    changed = [(r.counterfactuals != r.factuals).sum(axis=1).mean()
+               for r in (fitted_pipe.explain(factuals, target=1),
+                         fitted_pipe.explain(factuals, target=1, sparsify=True))]
+    assert changed[1] < changed[0]
+
+
+def test_n_per_factual_gives_distinct_rows_per_factual(applicants, fitted_pipe):
+    X, _ = applicants
+    factuals = X[fitted_pipe.predict(X) == 0].head(10)
+    result = fitted_pipe.explain(factuals, target=1, n_per_factual=3)
+    assert len(result) == 30
+    np.testing.assert_array_equal(result.factual_index, np.repeat(np.arange(10), 3))
+    rows = result.counterfactuals.astype(str).agg("|".join, axis=1)
+    assert (rows.groupby(result.factual_index).nunique() == 3).all()
+    table = result.to_frame()
+    assert table.index.names == [None, "counterfactual"] or table.index.nlevels == 2
+
+
+def test_joblib_round_trip_explains_identically(applicants, fitted_pipe, tmp_path):
+    import joblib
+
+    X, _ = applicants
+    factuals = X.head(20)
+    joblib.dump(fitted_pipe, tmp_path / "pipe.joblib")
+    loaded = joblib.load(tmp_path / "pipe.joblib")
+    before = fitted_pipe.explain(factuals, target=1)
+    after = loaded.explain(factuals, target=1)
+    pd.testing.assert_frame_equal(before.counterfactuals, after.counterfactuals)
+    explainer = CounterfactualExplainer(fitted_pipe).fit(X)
+    joblib.dump(explainer, tmp_path / "explainer.joblib")
+    pd.testing.assert_frame_equal(
+        joblib.load(tmp_path / "explainer.joblib").explain(factuals).counterfactuals,
+        explainer.explain(factuals).counterfactuals)
+
+
+def test_reordered_columns_are_matched_by_name(applicants, fitted_pipe):
+    X, _ = applicants
+    factuals = X.head(20)
+    shuffled = factuals[["sex", "dependents", "housing", "income", "age"]]
+    plain = fitted_pipe.explain(factuals, target=1)
+    result = fitted_pipe.explain(shuffled, target=1)
+    assert list(result.counterfactuals.columns) == list(shuffled.columns)
+    pd.testing.assert_frame_equal(result.counterfactuals[list(X.columns)],
+                                  plain.counterfactuals)
+    np.testing.assert_array_equal(
+        result.valid, fitted_pipe.predict(result.counterfactuals) == 1)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f.assign(extra=1.0), "unexpected \\['extra'\\]"),
+    (lambda f: f.drop(columns="income"), "missing \\['income'\\]"),
+    (lambda f: f.rename(columns={"income": "salary"}), "missing \\['income'\\]"),
+])
+def test_wrong_columns_are_a_clear_error(applicants, fitted_pipe, change, message):
+    X, _ = applicants
+    with pytest.raises(ValueError, match=message):
+        fitted_pipe.explain(change(X.head(5)))
+    explainer = CounterfactualExplainer(fitted_pipe).fit(X)
+    with pytest.raises(ValueError, match=message):
+        explainer.explain(change(X.head(5)))
+
+
+def test_wrong_width_is_a_clear_error_on_every_path(moons, moons_mlp):
+    X, _, X_test, _ = moons
+    explainer = CounterfactualExplainer(moons_mlp).fit(X)
+    with pytest.raises(ValueError, match="3 features, but MLPClassifier expects 2"):
+        explainer.explain(np.c_[X_test[:4], X_test[:4, :1]])
+    clf = CounterfactualTrainingClassifier(**FAST).fit(X, (X[:, 0] > 0).astype(int))
+    with pytest.raises(ValueError, match="3 features"):
+        clf.explain(np.c_[X_test[:4], X_test[:4, :1]])
+
+
+def test_onehot_then_scaler_keeps_valid_one_hot_rows():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"colour": rng.choice(["red", "green", "blue"], 400),
+                      "size": rng.normal(0, 1, 400)})
+    y = ((X["colour"] == "red") | (X["size"] > 1)).astype(int).to_numpy()
+    pre = ColumnTransformer([("cat", OneHotEncoder(sparse_output=False), ["colour"]),
+                             ("num", "passthrough", ["size"])])
+    pipe = ct_pipeline(pre, StandardScaler(),
+                       CounterfactualTrainingClassifier(**FAST)).fit(X, y)
+    assert len(pipe[-1].categorical_groups_) == 1  # the group reached the model
+    factuals = X[pipe.predict(X) == 0].head(30)
+    result = pipe.explain(factuals, target=1)
+    assert set(result.counterfactuals["colour"]) <= {"red", "green", "blue"}
+    assert result.valid.mean() > 0.9
+    # In model space the group holds the scaled images of exactly one 1.
+    encoded = pipe[0].transform(result.counterfactuals)[:, :3]
+    assert set(np.unique(encoded)) <= {0.0, 1.0}
+    assert (encoded.sum(axis=1) == 1).all()
+
+
+def test_explainer_on_a_plain_pipeline_names_input_columns(applicants):
+    X, y = applicants
+    pipe = make_pipeline(_preprocessor(), MLPClassifier((16,), max_iter=300,
+                                                        random_state=0)).fit(X, y)
+    explainer = CounterfactualExplainer(
+        pipe, generator="generic", mutability={"age": "none", "housing": "none"},
+        domain={"income": (0, None)}).fit(X)
+    factuals = X[pipe.predict(X) == 0].head(30)
+    result = explainer.explain(factuals, target=1)
+    cf = result.counterfactuals
+    assert cf["age"].equals(factuals["age"]) and cf["housing"].equals(factuals["housing"])
+    assert (cf["income"] >= 0).all()
+    assert np.issubdtype(cf["dependents"].dtype, np.integer)

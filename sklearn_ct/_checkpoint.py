@@ -1,0 +1,110 @@
+"""Checkpoints of a fit: save every epoch, resume with nothing lost.
+
+:class:`EpochCheckpoint` writes, at the end of every epoch, everything the
+rest of the fit depends on: the network's weights, the optimizer's state, the
+history, and the state of both random number generators (the batch order's
+and the counterfactual pool's). :func:`load_checkpoint` reads it back, so a
+fit that crashed or was interrupted resumes at the next epoch and ends with
+the very model an uninterrupted fit would have produced. A fingerprint of the
+settings and the data guards against resuming someone else's fit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+from skorch.history import History
+
+FILENAME = "ct_checkpoint.pt"
+#: Parameters that do not change what a fit computes.
+_NEUTRAL = ("checkpoint_dir", "verbose", "n_threads")
+
+
+def fingerprint(params: dict, X, y) -> str:
+    """A digest of a fit's settings and data."""
+    digest = hashlib.sha256()
+    for name in sorted(params):
+        if name not in _NEUTRAL:
+            digest.update(f"{name}={params[name]!r};".encode())
+    for array in (X, y):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+class EpochCheckpoint(Callback):
+    """Save the training state in ``dirname`` at the end of every epoch.
+
+    Parameters
+    ----------
+    dirname : str or Path
+        Folder of the checkpoint (created).
+    fingerprint : str
+        Of the fit's settings and data (:func:`fingerprint`).
+    pool : CounterfactualPoolCallback
+        Whose random number generator is saved too.
+    seeds : list of int
+        The fit's seeds (a fit with ``random_state=None`` resumes with them).
+    """
+
+    def __init__(self, dirname, fingerprint, pool, seeds):
+        self.dirname = dirname
+        self.fingerprint = fingerprint
+        self.pool = pool
+        self.seeds = seeds
+
+    def on_epoch_end(self, net, **kwargs):
+        """Write the state atomically (a crash while writing keeps the last one)."""
+        pool_rng = getattr(self.pool, "rng_", None)
+        state = {
+            "fingerprint": self.fingerprint,
+            "seeds": self.seeds,
+            "module": net.module_.state_dict(),
+            "optimizer": net.optimizer_.state_dict(),
+            "history": list(net.history),
+            "torch_rng": torch.get_rng_state(),
+            "pool_rng": None if pool_rng is None else pool_rng.get_state(),
+        }
+        folder = Path(self.dirname)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / (FILENAME + ".partial")
+        torch.save(state, partial)
+        os.replace(partial, folder / FILENAME)
+
+
+def load_checkpoint(dirname, expected_fingerprint) -> dict | None:
+    """The saved state in ``dirname``, or None when there is none.
+
+    Raises
+    ------
+    ValueError
+        If the checkpoint belongs to a fit with other settings or data.
+    """
+    path = Path(dirname) / FILENAME
+    if not path.is_file():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    if state.get("fingerprint") != expected_fingerprint:
+        raise ValueError(
+            f"checkpoint_dir={str(dirname)!r} holds the checkpoint of a fit with other"
+            " settings or data; give another folder, or delete "
+            f"{path.name} there to start afresh."
+        )
+    return state
+
+
+def restore(net, state, pool) -> None:
+    """Put a loaded state into an initialized net and its pool callback."""
+    net.module_.load_state_dict(state["module"])
+    net.optimizer_.load_state_dict(state["optimizer"])
+    net.history = History(state["history"])
+    torch.set_rng_state(state["torch_rng"])
+    if state["pool_rng"] is not None and pool is not None:
+        pool.rng_ = torch.Generator().manual_seed(0)
+        pool.rng_.set_state(state["pool_rng"])
