@@ -403,9 +403,10 @@ class CounterfactualExplainer(BaseEstimator):
 
         Features whose change is under a quarter of the row's largest are
         frozen and the search runs again from the factual, so the remaining
-        features can make up for them; a row keeps the new point if it still
-        reaches the target. Then every change not needed is reverted, smallest
-        first (before refining: an overshot point has slack to give back).
+        features can make up for them, this time a little past the threshold
+        (a quarter of the way to certainty) to leave slack; a row keeps the
+        new point if it reaches the target. Then every change not needed is
+        reverted, smallest first, and refining takes the slack back.
         """
         threshold = self.decision_threshold
         changes = feature_changes(x, cf, member)
@@ -415,9 +416,10 @@ class CounterfactualExplainer(BaseEstimator):
             frozen = frozen | constraints.frozen
         again = counterfactual_search(
             module, x, target, self.generator_, constraints.with_frozen(frozen),
-            decision_threshold=threshold, max_iter=self.max_iter, step_size=self.lr,
-            epsilon=self.epsilon)
-        better = reaches(module, again.counterfactuals, target, threshold) & minor.any(1)
+            decision_threshold=None if threshold is None else
+            threshold + (1 - threshold) / 4,
+            max_iter=self.max_iter, step_size=self.lr, epsilon=self.epsilon)
+        better = reaches(module, again.counterfactuals, target, threshold)
         cf = torch.where(better.unsqueeze(1), again.counterfactuals, cf)
         found = SearchResult(
             counterfactuals=cf,
