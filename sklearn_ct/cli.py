@@ -4,7 +4,8 @@
 
     sklearn-ct demo        [--out DIR] [--seed N] [--quiet]
     sklearn-ct reproduce   [--datasets all|a,b] [--quick] [--n-jobs N] [--out DIR]
-                           [--data-home DIR] [--seed N] [--reference-zero-ridge]
+                           [--data-home DIR] [--seed N] [--seeds K]
+                           [--scheduler ADDRESS] [--reference-zero-ridge]
                            [--quiet]
     sklearn-ct bench       [--quick] [--out FILE]
 """
@@ -12,7 +13,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+#: Environment variable naming a Dask scheduler for ``sklearn-ct reproduce``
+#: (``--scheduler`` wins over it).
+SCHEDULER_ENV = "SKLEARN_CT_SCHEDULER"
 
 
 def _demo(args) -> int:
@@ -26,6 +32,11 @@ def _demo(args) -> int:
     return 0
 
 
+def _scheduler(args):
+    """``--scheduler``, else ``$SKLEARN_CT_SCHEDULER``, else None (a local run)."""
+    return args.scheduler or os.environ.get(SCHEDULER_ENV) or None
+
+
 def _reproduce(args) -> int:
     from .experiments import reproduce
 
@@ -33,8 +44,16 @@ def _reproduce(args) -> int:
     reproduce(datasets, quick=args.quick, n_jobs=args.n_jobs, out=args.out,
               data_home=args.data_home, random_state=args.seed,
               verbose=0 if args.quiet else 1,
-              reference_zero_ridge=args.reference_zero_ridge)
+              reference_zero_ridge=args.reference_zero_ridge, seeds=args.seeds,
+              scheduler=_scheduler(args))
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
 
 
 def _bench(args) -> int:
@@ -73,13 +92,24 @@ def build_parser() -> argparse.ArgumentParser:
                            help="10 epochs and 5 bootstrap rounds (minutes, not the "
                                 "paper's protocol)")
     reproduce.add_argument("--n-jobs", type=int, default=1,
-                           help="parallel fits and evaluations (default: 1)")
+                           help="parallel fits and evaluations (default: 1; with "
+                                "--scheduler the cluster's workers decide)")
     reproduce.add_argument("--out", default="results",
                            help="output folder (default: results)")
     reproduce.add_argument("--data-home", default=None,
                            help="folder with the real data sets (default: "
                                 "$SKLEARN_CT_DATA, else ../shared/data)")
     reproduce.add_argument("--seed", type=int, default=0, help="random seed")
+    reproduce.add_argument("--seeds", type=_positive, default=1, metavar="K",
+                           help="training seeds per model (default: 1); the "
+                                "synthetic data are drawn afresh per seed and the "
+                                "table reports mean ± std over seeds, starred by a "
+                                "t-test across seeds (needs K >= 3)")
+    reproduce.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                           help="run the fits and evaluations on the Dask cluster "
+                                "of this scheduler, e.g. tcp://host:8786 (default: "
+                                f"${SCHEDULER_ENV}, else local; needs "
+                                "pip install 'sklearn-ct[dask]')")
     reproduce.add_argument("--reference-zero-ridge", action="store_true",
                            help="train the synthetic protected pairs with "
                                 "lambda_reg = lambda_adv = 0, as the reference did")

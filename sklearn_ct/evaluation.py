@@ -6,7 +6,9 @@ IP* per energy weight, bootstrap round and model; one batched search per model
 and weight), :func:`robustness_curves` (FGSM, PGD) and
 :func:`sensitivity_rounds` (integrated gradients); :func:`evaluate_pair` runs
 what a pair of the protocol needs. The aggregation is pure:
-:func:`round_means`, :func:`reduction`, :func:`table_cell`.
+:func:`round_means`, :func:`reduction`, :func:`table_cell` (one fitted pair,
+over its bootstrap rounds) and :func:`seed_summary`, :func:`seed_reductions`
+(several training seeds, over the seeds).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from scipy.stats import ttest_1samp
 
 from .generators import ECCCoGenerator
 from .metrics import explanation_summary, robust_accuracy, sensitivity
@@ -23,8 +26,9 @@ from .metrics import explanation_summary, robust_accuracy, sensitivity
 __all__ = [
     "difference_interval", "digit_examples", "evaluate_counterfactuals",
     "evaluate_pair", "lambda_average", "main_table", "reduction", "reduction_table",
-    "robustness_curves", "round_means", "sample_individuals", "sensitivity_rounds",
-    "summarise_sensitivity", "table_cell", "to_markdown",
+    "robustness_curves", "round_means", "sample_individuals", "seed_reductions",
+    "seed_summary", "sensitivity_rounds", "summarise_sensitivity", "table_cell",
+    "to_markdown",
 ]
 
 #: Metric columns of :func:`evaluate_counterfactuals`.
@@ -167,6 +171,94 @@ def reduction_table(per_round: pd.DataFrame, metrics=("IP", "IP*", "cost"),
     return pd.DataFrame(rows).set_index("metric")
 
 
+def seed_summary(percents, differences, level: float = 99.0):
+    """A reduction over training seeds, starred only if it holds across seeds.
+
+    Each seed s is one fitted pair with its own bootstrap evaluation, giving
+    a percentage reduction (:func:`reduction`) and a difference ``d_s =
+    mean(CT) - mean(BL)`` (means over all bootstrap rounds and energy
+    weights of seed s). The cell is the mean of the per-seed reductions, plus
+    or minus their sample standard deviation over seeds. It is significant
+    when a two-sided one-sample t-test (:func:`scipy.stats.ttest_1samp`) of
+    the ``d_s`` against 0 has a p-value below ``1 - level / 100`` and every
+    seed's reduction has the sign the mean difference implies (positive when
+    CT is lower). Fewer than 3 seeds, or a seed without a finite reduction
+    or difference, are never significant.
+
+    Parameters
+    ----------
+    percents, differences : array-like of shape (n_seeds,)
+        Per-seed reductions in percent and differences ``d_s``.
+    level : float, default=99.0
+        Confidence level in percent (99: the test at the 1% level).
+
+    Returns
+    -------
+    percent, plus_minus : float
+        Mean and sample standard deviation over the seeds with finite values
+        (nan without any; ``plus_minus`` also nan with a single one).
+    significant : bool
+    p_value : float
+        nan with fewer than 3 finite seeds.
+
+    Examples
+    --------
+    >>> percent, plus_minus, significant, p = seed_summary(
+    ...     [20.0, 25.0, 30.0], [-1.0, -1.2, -1.1])
+    >>> round(percent, 2), round(plus_minus, 2), significant, p < 0.01
+    (25.0, 5.0, True, True)
+    >>> seed_summary([20.0, -5.0, 30.0], [-1.0, -1.2, -1.1])[2]  # a sign flips
+    False
+    """
+    percents = np.asarray(percents, dtype=float)
+    differences = np.asarray(differences, dtype=float)
+    if percents.shape != differences.shape or percents.ndim != 1:
+        raise ValueError("percents and differences must be 1-D arrays of the same "
+                         f"length; got shapes {percents.shape} and "
+                         f"{differences.shape}.")
+    finite = np.isfinite(percents) & np.isfinite(differences)
+    percent, difference = percents[finite], differences[finite]
+    if not len(percent):
+        return float("nan"), float("nan"), False, float("nan")
+    spread = percent.std(ddof=1) if len(percent) > 1 else float("nan")
+    p_value = float("nan")
+    if len(difference) >= 3:
+        with warnings.catch_warnings():  # identical differences: scipy warns
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p_value = float(ttest_1samp(difference, 0.0).pvalue)
+    sign = -np.sign(difference.mean())  # a reduction is positive when CT is lower
+    significant = bool(finite.all() and len(difference) >= 3
+                       and p_value < 1.0 - level / 100.0
+                       and sign != 0 and np.all(np.sign(percent) == sign))
+    return float(percent.mean()), float(spread), significant, p_value
+
+
+def seed_reductions(reductions: pd.DataFrame, level: float = 99.0) -> pd.DataFrame:
+    """:func:`seed_summary` per data set, pair and metric.
+
+    ``reductions`` stacks :func:`reduction_table` outputs of several seeds:
+    columns ``seed``, ``dataset``, ``pair``, ``metric``, ``percent``,
+    ``ct_mean`` and ``bl_mean``. Returns columns ``dataset``, ``pair``,
+    ``metric``, ``percent``, ``plus_minus`` (over seeds), ``significant``,
+    ``p_value``, ``n_seeds`` and ``n_finite`` (seeds with a finite reduction
+    and difference, e.g. not those without valid counterfactuals), in the
+    order of first appearance, ready for :func:`main_table`.
+    """
+    rows = []
+    for (name, pair, metric), group in reductions.groupby(
+            ["dataset", "pair", "metric"], sort=False):
+        group = group.sort_values("seed")
+        difference = group["ct_mean"] - group["bl_mean"]
+        percent, plus_minus, significant, p_value = seed_summary(
+            group["percent"], difference, level)
+        finite = np.isfinite(group["percent"]) & np.isfinite(difference)
+        rows.append({"dataset": name, "pair": pair, "metric": metric,
+                     "percent": percent, "plus_minus": plus_minus,
+                     "significant": significant, "p_value": p_value,
+                     "n_seeds": len(group), "n_finite": int(finite.sum())})
+    return pd.DataFrame(rows)
+
+
 def table_cell(percent, plus_minus=None, significant=False) -> str:
     """A cell of the paper's main table: ``"26.26 ± 0.67 *"``.
 
@@ -191,7 +283,9 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
     Cost from the protected pair. ``paper`` maps data set -> column ->
     (percent, plus-minus, star); ``labels`` maps data sets to row labels, in
     order. "Avg." is the unweighted mean of the rows shown, ours and the
-    paper's (for all nine data sets, the paper's own average).
+    paper's (for all nine data sets, the paper's own average). With columns
+    ``n_finite`` and ``n_seeds`` (:func:`seed_reductions`), a cell computed
+    from fewer seeds than run says so: ``"-37.16 [1/3 seeds]"``.
     """
     picks = {"IP": ("single", "IP"), "IP*": ("single", "IP*"),
              "Cost": ("protected", "cost")}
@@ -203,6 +297,8 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
             cell = indexed.loc[(name, pair, metric)]
             row[column] = table_cell(cell["percent"], cell["plus_minus"],
                                      cell["significant"])
+            if "n_finite" in cell and cell["n_finite"] < cell["n_seeds"]:
+                row[column] += f" [{cell['n_finite']}/{cell['n_seeds']} seeds]"
             row[f"{column} (paper)"] = table_cell(*paper[name][column])
             ours[column].append(cell["percent"])
             theirs[column].append(paper[name][column][0])

@@ -1,19 +1,22 @@
-"""The paper's experiments: main table, accuracy, robustness and sensitivity.
+"""The paper's experiments: the protocol, its data, models, fits and evaluations.
 
-:func:`reproduce` runs method.md sections 5-7 and writes every table and figure:
-:func:`prepare_data` (the paper's split, tabular data encoded on the training
-part), :func:`train_models` (per data set a ``"single"`` and a ``"protected"``
-pair of baseline ``"BL"`` and CT models; parallel fits, one torch thread each),
-:func:`evaluate_models` (on the test split), then the tables beside the paper's.
+:func:`reproduce` runs method.md sections 5-7 for one or several training
+seeds and writes every table and figure: :func:`prepare_data` (the paper's
+split, tabular data encoded on the training part; per seed a fresh draw of the
+synthetic sets), :func:`train_models` (per seed and data set a ``"single"``
+and a ``"protected"`` pair of baseline ``"BL"`` and CT models; parallel fits,
+one torch thread each), :func:`evaluate_models` (on the test split), then
+:func:`sklearn_ct.reporting.write_outputs` (the tables beside the paper's).
+Every fit and evaluation is one joblib task of one pool: loky processes
+locally, or a Dask cluster (``scheduler``).
 """
 
 from __future__ import annotations
 
 import json
+import numbers
 import os
-import platform
 import time
-import warnings
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,24 +26,25 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, check_scalar
 
 from . import evaluation
 from ._classifier import CounterfactualTrainingClassifier
 from .datasets import DATASETS, _canonical_name, load_dataset
 from .generators import ECCCoGenerator
+from .parallel import dask_backend, joined, run_tasks
 from .preprocessing import pipeline_constraints
+from .reporting import LABELS, PAPER_ACCURACY, PAPER_RESULTS, _versions, write_outputs
 
-__all__ = ["PAPER_ACCURACY", "PAPER_RESULTS", "PAPER_SETTINGS", "evaluate_models",
-           "make_model", "prepare_data", "protocol", "reproduce", "train_models"]
+# The paper's tables (LABELS, PAPER_RESULTS, PAPER_ACCURACY, write_outputs) live
+# in sklearn_ct.reporting and the task pool in sklearn_ct.parallel; both are
+# importable from here too.
+__all__ = ["LABELS", "PAPER_ACCURACY", "PAPER_RESULTS", "PAPER_SETTINGS",
+           "evaluate_models", "make_model", "prepare_data", "protocol", "reproduce",
+           "train_models", "write_outputs"]
 
 _SYNTHETIC = ("linearly_separable", "circles", "moons", "overlapping")
 _TABULAR = ("adult", "california_housing", "credit_default", "gmsc")
-#: Row labels and order of the paper's tables.
-LABELS = MappingProxyType({
-    "linearly_separable": "LS", "circles": "Circ", "moons": "Moon",
-    "overlapping": "OL", "adult": "Adult", "california_housing": "CH",
-    "credit_default": "Cred", "gmsc": "GMSC", "digits": "MNIST (digits)"})
 PAIRS = ("single", "protected")
 MODELS = MappingProxyType({"BL": "vanilla", "CT": "full"})
 
@@ -68,37 +72,6 @@ PAPER_SETTINGS = MappingProxyType({
     "gmsc": _settings(0.5, 0.5, "tabular"),
     "digits": _settings(0.5, 0.01, "digits"),
 })
-
-#: The paper's main table (method.md 8): per data set and "Avg.", for IP, IP*
-#: and Cost, (reduction in percent, plus-minus or None, star).
-PAPER_RESULTS = MappingProxyType({
-    name: MappingProxyType(dict(zip(("IP", "IP*", "Cost"), cells, strict=True)))
-    for name, cells in {
-        "linearly_separable": ((26.26, 0.67, True), (51.28, 2.01, True),
-                               (16.41, 0.57, True)),
-        "circles": ((58.88, 0.37, True), (93.84, 6.70, True), (42.99, 0.85, True)),
-        "moons": ((19.59, 0.73, True), (8.00, 9.44, False), (5.16, 1.00, True)),
-        "overlapping": ((-1.93, 1.12, False), (-27.70, 14.59, False),
-                        (40.86, 2.30, True)),
-        "adult": ((0.19, 1.05, False), (34.35, 5.61, True), (4.03, 4.03, False)),
-        "california_housing": ((10.65, 1.47, True), (63.06, 4.25, True),
-                               (44.23, 1.43, True)),
-        "credit_default": ((10.14, 1.59, True), (50.35, 12.26, True),
-                           (-18.17, 4.40, True)),
-        "gmsc": ((10.65, 2.28, True), (24.75, 4.84, True), (66.01, 1.41, True)),
-        "digits": ((6.36, 1.70, True), (-70.31, 217.6, False), (-35.11, 6.96, True)),
-        "Avg.": ((15.64, None, False), (25.29, None, False), (18.49, None, False)),
-    }.items()
-})
-
-#: Older paper runs (reference notes 8.5): accuracy CT, BL; FGSM (eps ~0.03) CT, BL.
-PAPER_ACCURACY = MappingProxyType({
-    "adult": (0.85, 0.85, 0.83, 0.41), "california_housing": (0.79, 0.85, 0.76, 0.74),
-    "circles": (1.00, 1.00, 0.99, 1.00), "credit_default": (0.71, 0.70, 0.70, 0.52),
-    "gmsc": (0.61, 0.75, 0.58, 0.42), "linearly_separable": (1.00, 1.00, 1.00, 1.00),
-    "digits": (0.90, 0.92, 0.84, 0.78), "moons": (1.00, 1.00, 1.00, 1.00),
-    "overlapping": (0.92, 0.91, 0.91, 0.91)})
-
 
 def protocol(quick: bool = False) -> dict:
     """Every setting of the protocol; ``quick`` shrinks it to a smoke test:
@@ -134,6 +107,25 @@ def _seed(random_state: int, *keys) -> int:
     """A seed derived deterministically from ``random_state`` and some names."""
     words = [int(random_state)] + [zlib.crc32(str(k).encode()) for k in keys]
     return int(np.random.SeedSequence(words).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+def _task_seed(random_state: int, seed: int, *keys) -> int:
+    """The seed of a fit or evaluation at seed index ``seed``.
+
+    Seed index 0 keeps the seeds of a one-seed run.
+    """
+    return _seed(random_state, *keys, *(("seed", seed) if seed else ()))
+
+
+def _data_seed(random_state: int, seed: int, name: str):
+    """``random_state`` of :func:`prepare_data` at seed index ``seed``.
+
+    ``None`` (the fixed default data) at seed index 0 and for the real data
+    sets and digits; a fresh draw of the synthetic sets at every other index.
+    """
+    if seed == 0 or name not in _SYNTHETIC:
+        return None
+    return _seed(random_state, name, "data", seed)
 
 
 # Data and models -------------------------------------------------------------
@@ -242,183 +234,83 @@ def make_model(data: Bunch, pair: str, model: str, *, quick=False,
         categorical_groups=data.categorical_groups or None)
 
 
-def _run(function, *args, **kwargs):
-    """Run a task on one torch thread (restored after, for in-process tasks).
-
-    Returns the task's output and the messages of the warnings it raised.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            return function(*args, **kwargs), sorted({str(w.message) for w in caught})
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _parallel(keys, tasks, n_jobs, bar=None, log=None) -> dict:
-    """Run ``(function, args, kwargs)`` tasks with joblib, one torch thread each.
-
-    The active joblib backend is used (loky by default; a Dask cluster under
-    ``joblib.parallel_config(backend="dask")``). Returns ``{key: output}``;
-    the tasks' warnings go to ``log`` (a dict of lists by "/"-joined key).
-    """
-    from joblib import Parallel, delayed
-
-    outputs = {}
-    # max_nbytes=None: no read-only memmaps of the data in the workers.
-    jobs = Parallel(n_jobs=n_jobs, return_as="generator", max_nbytes=None)(
-        delayed(_run)(f, *args, **kwargs) for f, args, kwargs in tasks)
-    for key, (output, messages) in zip(keys, jobs, strict=True):
-        outputs[key] = output
-        if log is not None and messages:
-            log["/".join(key)] = messages
-        if bar is not None:
-            bar.update()
-    return outputs
+def _keys(data: dict):
+    """Per key of ``data``: the key, as a tuple, its seed index and data set."""
+    for key in data:
+        prefix = key if isinstance(key, tuple) else (key,)
+        yield key, prefix, (prefix[0] if len(prefix) > 1 else 0), prefix[-1]
 
 
 def train_models(data: dict, *, quick=False, n_jobs=1, random_state=0,
                  bar=None, log=None, reference_zero_ridge=False) -> dict:
     """Fit the four models of every data set, all fits through one joblib pool.
 
-    ``data`` maps names to :func:`prepare_data` outputs; each fit's seed
-    derives from ``random_state`` and (data set, pair, model); ``bar`` (tqdm)
-    advances per finished fit; ``log`` (a dict) collects warnings;
-    ``reference_zero_ridge`` as in :func:`make_model`. Returns
-    ``{(name, pair, model): fitted classifier}``.
+    Parameters
+    ----------
+    data : dict
+        Maps data set names, or ``(seed index, name)`` pairs, to
+        :func:`prepare_data` outputs. A name alone is seed index 0.
+    quick : bool, default=False
+        The quick protocol of :func:`protocol`.
+    n_jobs : int, default=1
+        Parallel fits (joblib; ignored on a Dask cluster).
+    random_state : int, default=0
+        Each fit's seed derives from it, the seed index and (data set, pair,
+        model); seed index 0 keeps the seeds of a one-seed run.
+    bar : tqdm, default=None
+        Advanced per finished fit.
+    log : dict, default=None
+        Collects the fits' warnings by "/"-joined key.
+    reference_zero_ridge : bool, default=False
+        As in :func:`make_model`.
+
+    Returns
+    -------
+    dict
+        ``{(*key, pair, model): fitted classifier}`` for every key of
+        ``data`` (a name counting as ``(name,)``).
     """
-    keys = [(name, pair, model) for name in data for pair in PAIRS for model in MODELS]
-    tasks = [(make_model(data[n], p, m, quick=quick,
-                         random_state=_seed(random_state, n, p, m),
-                         reference_zero_ridge=reference_zero_ridge).fit,
-              (data[n].X_train, data[n].y_train), {}) for n, p, m in keys]
-    return _parallel(keys, tasks, n_jobs, bar, log)
+    keys, tasks = [], []
+    for key, prefix, seed, name in _keys(data):
+        for pair in PAIRS:
+            for model in MODELS:
+                keys.append((*prefix, pair, model))
+                estimator = make_model(
+                    data[key], pair, model, quick=quick,
+                    random_state=_task_seed(random_state, seed, name, pair, model),
+                    reference_zero_ridge=reference_zero_ridge)
+                tasks.append((estimator.fit, (data[key].X_train, data[key].y_train),
+                              {}))
+    return run_tasks(keys, tasks, n_jobs, bar, log)
 
 
 def evaluate_models(data: dict, models: dict, *, quick=False, n_jobs=1,
                     random_state=0, bar=None, log=None) -> dict:
     """:func:`~sklearn_ct.evaluation.evaluate_pair` for every data set and pair.
 
-    Returns ``{(name, pair): dict of results}``; one parallel task per pair;
-    ``bar`` and ``log`` as in :func:`train_models`.
+    ``data`` and the other arguments as in :func:`train_models`, whose output
+    ``models`` is. Each evaluation's seed derives from ``random_state``, the
+    seed index and (data set, pair). Returns ``{(*key, pair): dict of
+    results}``; one parallel task per pair.
     """
     settings = protocol(quick)
-    keys = [(name, pair) for name in data for pair in PAIRS]
-    tasks = [(evaluation.evaluate_pair,
-              ({m: models[n, p, m] for m in MODELS}, data[n].X_test, data[n].y_test),
-              {"single": p == "single", "settings": settings,
-               "n_individuals": max(10, PAPER_SETTINGS[n]["n_individuals"]
-                                    // settings["individuals_divisor"]),
-               "protected": data[n].protected,
-               "images": n == "digits" and p == "single",
-               "random_state": _seed(random_state, n, p, "evaluate")})
-             for n, p in keys]
-    return _parallel(keys, tasks, n_jobs, bar, log)
-
-
-# Tables and figures ---------------------------------------------------------
-
-
-def _frames(results, key):
-    frames = [r[key].assign(dataset=n, pair=p)
-              for (n, p), r in results.items() if key in r]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _accuracy_table(accuracy, robustness, epsilons):
-    eps = min(epsilons, key=lambda e: abs(e - 0.03))
-    clean = accuracy.pivot_table(index="dataset", columns=["pair", "model"],
-                                 values="accuracy")
-    clean.columns = [f"{m} ({p})" for p, m in clean.columns]
-    attacked = robustness[np.isclose(robustness["epsilon"], eps)].pivot_table(
-        index="dataset", columns=["attack", "model"], values="accuracy")
-    attacked.columns = [f"{a} {m}" for a, m in attacked.columns]
-    table = clean.join(attacked)
-    paper = pd.DataFrame(dict(PAPER_ACCURACY), index=[
-        "paper CT", "paper BL", "paper FGSM CT", "paper FGSM BL"]).T
-    table = table.join(paper).loc[[n for n in LABELS if n in table.index]]
-    table.insert(0, "epsilon", eps)
-    return table.rename(index=dict(LABELS)).rename_axis("data")
-
-
-def _figures(robustness, digits, out):
-    """``robustness.png``: FGSM and PGD per data set; ``digits.png`` if given."""
-    from .plotting import _pyplot, plot_digit_counterfactuals, plot_robustness
-
-    plt = _pyplot()
-    names = [n for n in LABELS if n in set(robustness["dataset"])]
-    ncols = min(3, len(names))
-    nrows = -(-len(names) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3.2 * nrows),
-                             squeeze=False)
-    for ax, name in zip(axes.ravel(), names, strict=False):
-        rows = robustness[robustness["dataset"] == name]
-        plot_robustness(rows.assign(model=rows["model"] + " " + rows["attack"]),
-                        ax=ax, title=LABELS[name])
-    for ax in axes.ravel()[len(names):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    fig.savefig(out / "robustness.png", dpi=110)
-    plt.close(fig)
-    if digits is not None:
-        factuals, counterfactuals, targets = digits
-        fig = plot_digit_counterfactuals(factuals, {"baseline": counterfactuals["BL"],
-                                                    "CT": counterfactuals["CT"]},
-                                         targets=targets)
-        fig.savefig(out / "digits.png", dpi=110)
-        plt.close(fig)
-
-
-def _versions() -> dict:
-    from importlib.metadata import version
-
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            **{p: version(p) for p in ("numpy", "pandas", "torch", "scikit-learn",
-                                       "skorch", "joblib", "captum")}}
-
-
-_NOTE = ("Reduction in % of CT vs baseline (positive: CT better); ± = 100 x std of "
-         "per-round ratios; * = 99% bootstrap interval of the difference excludes "
-         "0. IP, IP*: unconstrained pair (tau 0.95); Cost: protected pair (tau 0.5).")
-
-
-def write_outputs(results: dict, run: dict, out: Path) -> dict:
-    """Write every table and figure under ``out``; return the tables."""
-    settings = run["settings"]
-    per_round = _frames(results, "per_round")
-    reductions = pd.concat(
-        [evaluation.reduction_table(r["per_round"], ("IP", "IP*", "cost", "validity"),
-                                    settings["significance_level"])
-         .reset_index().assign(dataset=n, pair=p) for (n, p), r in results.items()],
-        ignore_index=True)
-    robustness = _frames(results, "robustness")
-    sensitivity = pd.concat(
-        [evaluation.summarise_sensitivity(r["sensitivity"]).reset_index()
-         .assign(dataset=n, pair=p) for (n, p), r in results.items()
-         if "sensitivity" in r], ignore_index=True)
-    validity = (per_round.groupby(["dataset", "pair", "model"], sort=False)
-                [["n_valid", "n"]].sum().assign(validity=lambda f: f.n_valid / f.n)
-                .reset_index())
-    tables = {"main_table": evaluation.main_table(reductions, PAPER_RESULTS, LABELS),
-              "reductions": reductions, "robustness": robustness,
-              "accuracy": _accuracy_table(_frames(results, "accuracy"), robustness,
-                                          settings["epsilons"]),
-              "validity": validity, "sensitivity": sensitivity, "per_round": per_round}
-    for name, frame in tables.items():
-        frame.to_csv(out / f"{name}.csv", index=name in ("main_table", "accuracy"))
-    quick = " (QUICK protocol: a smoke test, not the paper's numbers)" * run["quick"]
-    tables["main_table_markdown"] = (
-        f"# Counterfactual training: main table{quick}\n\n{_NOTE}\n\n"
-        f"{evaluation.to_markdown(tables['main_table'])}\n")
-    (out / "main_table.md").write_text(tables["main_table_markdown"])
-    (out / "accuracy.md").write_text(f"# Test accuracy, clean and attacked{quick}\n\n"
-                                     f"{evaluation.to_markdown(tables['accuracy'])}\n")
-    _figures(robustness, results.get(("digits", "single"), {}).get("digits"), out)
-    return tables
+    keys, tasks = [], []
+    for key, prefix, seed, name in _keys(data):
+        for pair in PAIRS:
+            base = (*prefix, pair)
+            keys.append(base)
+            tasks.append((
+                evaluation.evaluate_pair,
+                ({m: models[(*base, m)] for m in MODELS}, data[key].X_test,
+                 data[key].y_test),
+                {"single": pair == "single", "settings": settings,
+                 "n_individuals": max(10, PAPER_SETTINGS[name]["n_individuals"]
+                                      // settings["individuals_divisor"]),
+                 "protected": data[key].protected,
+                 "images": name == "digits" and pair == "single",
+                 "random_state": _task_seed(random_state, seed, name, pair,
+                                            "evaluate")}))
+    return run_tasks(keys, tasks, n_jobs, bar, log)
 
 
 @contextmanager
@@ -439,9 +331,30 @@ def _names(datasets) -> list:
     return [d for d in DATASETS if d in names]
 
 
+def _prepare(names, seeds, random_state, data_home) -> dict:
+    """``{(seed index, name): prepare_data output}``; fixed data prepared once."""
+    data = {}
+    for seed in range(seeds):
+        for name in names:
+            fresh = _data_seed(random_state, seed, name)
+            data[seed, name] = (
+                data[0, name] if seed and fresh is None else
+                prepare_data(name, data_home=data_home, random_state=fresh))
+    return data
+
+
+def _cluster(client) -> dict | None:
+    """What settings.json records of a Dask cluster (None: a local run)."""
+    if client is None:
+        return None
+    threads = client.nthreads()
+    return {"scheduler": client.scheduler.address, "workers": len(threads),
+            "threads": int(sum(threads.values()))}
+
+
 def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
               data_home=None, random_state=0, verbose=1,
-              reference_zero_ridge=False) -> dict:
+              reference_zero_ridge=False, seeds=1, scheduler=None) -> dict:
     """Run the paper's protocol on some data sets and write every result.
 
     Parameters
@@ -453,36 +366,59 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
     n_jobs : int, default=1
         Parallel fits and evaluations through joblib, one torch thread each.
         The active joblib backend is used: loky processes by default, or a
-        Dask cluster inside ``joblib.parallel_config(backend="dask")``.
+        Dask cluster (see ``scheduler``), where the cluster's worker threads
+        set the parallelism instead.
     out : str or path-like, default="results"
         Output folder (created).
     data_home : str or path-like, default=None
         Folder of the real data sets' CSV files.
     random_state : int, default=0
-        Seeds, per (data set, pair, model), every fit and evaluation. The
-        data keep the reference's fixed seeds (see :func:`prepare_data`).
+        Seeds every fit and evaluation, per seed index, data set, pair and
+        model, and the synthetic data of seed indices above 0.
     verbose : int, default=1
         1: a progress bar over the stages, then the main table; 0: silent.
     reference_zero_ridge : bool, default=False
         Train the synthetic protected pairs with ``lambda_reg = lambda_adv =
         0`` as the reference did (see :func:`make_model` for why we do not).
+    seeds : int, default=1
+        Training seeds: every model is fitted and evaluated ``seeds`` times.
+        Each seed index draws the synthetic data sets afresh (index 0 keeps
+        the default data of :func:`prepare_data`); the real sets and digits
+        keep their fixed split. With one seed the main table is the paper's
+        (± and * over the bootstrap rounds of one fitted pair). With several,
+        a cell is the mean over seeds of the percentage reduction ± its
+        sample standard deviation over seeds, starred when a two-sided
+        one-sample t-test of the per-seed differences ``mean(CT) - mean(BL)``
+        (over all bootstrap rounds and energy weights of a seed) rejects 0 at
+        the 1% level and every seed's reduction has that sign
+        (:func:`~sklearn_ct.evaluation.seed_summary`; never with fewer than 3
+        seeds). Each seed's own cells are in ``main_table_per_seed``.
+    scheduler : str, cluster object or None, default=None
+        Address of a running Dask scheduler (``"tcp://host:8786"``): every
+        fit and evaluation goes to its workers through joblib's dask backend
+        (:func:`~sklearn_ct.parallel.dask_backend`; needs the ``dask``
+        extra). The results equal a local run's with the same seeds.
 
     Returns
     -------
     dict of str -> DataFrame
-        The tables written: ``main_table``, ``reductions``, ``accuracy``,
-        ``robustness``, ``validity``, ``sensitivity``, ``per_round``.
+        The tables written: ``main_table``, ``main_table_per_seed``,
+        ``reductions`` and ``reductions_over_seeds``, ``accuracy``,
+        ``robustness``, ``validity``, ``sensitivity``, ``per_round``
+        (per-seed tables with a ``seed`` column).
     """
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
+    seeds = check_scalar(seeds, "seeds", numbers.Integral, min_val=1)
     names, random_state, out = _names(datasets), int(random_state), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seconds, log = {}, {}
     common = {"quick": quick, "n_jobs": n_jobs, "random_state": random_state}
-    with tqdm(total=2 + 6 * len(names), disable=not verbose, unit="task") as bar:
+    with (tqdm(total=2 + 6 * len(names) * seeds, disable=not verbose,
+               unit="task") as bar, dask_backend(scheduler) as client):
         with _stage("prepare", bar, seconds):
-            data = {n: prepare_data(n, data_home=data_home) for n in names}
+            data = _prepare(names, seeds, random_state, data_home)
             bar.update()
         with _stage("train", bar, seconds):
             models = train_models(data, bar=bar, log=log,
@@ -491,21 +427,28 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
             results = evaluate_models(data, models, bar=bar, log=log, **common)
         with _stage("write", bar, seconds):
             run = {**common, "quick": bool(quick), "datasets": names,
-                   "reference_zero_ridge": bool(reference_zero_ridge),
-                   "cpu_count": os.cpu_count(), "versions": _versions(),
-                   "warnings": log,
-                   "settings": protocol(quick),
+                   "n_seeds": seeds, "reference_zero_ridge": bool(reference_zero_ridge),
+                   "cluster": _cluster(client), "cpu_count": os.cpu_count(),
+                   "versions": _versions(("dask", "distributed") if client else ()),
+                   "warnings": log, "settings": protocol(quick),
                    "paper_settings": {n: dict(PAPER_SETTINGS[n]) for n in names},
-                   "seeds": {"/".join(k): _seed(random_state, *k) for k in models},
-                   "fit_seconds": {"/".join(k): float(m.history_["seconds"].sum())
+                   "seeds": {
+                       "data": {joined(k): _data_seed(random_state, *k)
+                                for k in data},
+                       "fit": {joined(k): _task_seed(random_state, *k)
+                               for k in models},
+                       "evaluate": {joined(k): _task_seed(random_state, *k,
+                                                           "evaluate")
+                                    for k in results}},
+                   "fit_seconds": {joined(k): float(m.history_["seconds"].sum())
                                    for k, m in models.items()},
-                   "models": {"/".join(k): {p: repr(v) for p, v in
-                                            m.get_params().items()}
+                   "models": {joined(k): {p: repr(v) for p, v in
+                                           m.get_params().items()}
                               for k, m in models.items()},
                    "data": {n: {"n_train": len(d.X_train), "n_test": len(d.X_test),
                                 "n_features": d.X_train.shape[1], "protected":
                                 [d.feature_names[j] for j in d.protected]}
-                            for n, d in data.items()}}
+                            for (s, n), d in data.items() if s == 0}}
             tables = write_outputs(results, run, out)
             bar.update()
     run["seconds"] = {**seconds, "total": time.perf_counter() - start}

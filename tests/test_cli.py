@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sklearn_ct.cli import build_parser, main
+from sklearn_ct import experiments
+from sklearn_ct.cli import SCHEDULER_ENV, build_parser, main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -18,6 +19,45 @@ def test_parser_knows_the_commands():
     assert parser.parse_args(["demo"]).out == "."
     with pytest.raises(SystemExit):
         parser.parse_args([])
+
+
+def test_reproduce_help_lists_seeds_and_scheduler(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["reproduce", "--help"])
+    text = capsys.readouterr().out
+    assert "--seeds K" in text and "--scheduler ADDRESS" in text
+    assert SCHEDULER_ENV in text
+    assert build_parser().parse_args(["reproduce"]).seeds == 1
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["reproduce", "--seeds", "0"])
+
+
+@pytest.fixture
+def reproduce_calls(monkeypatch):
+    """Record the arguments ``sklearn-ct reproduce`` passes, running nothing."""
+    calls = []
+    monkeypatch.setattr(experiments, "reproduce",
+                        lambda datasets, **kwargs: calls.append((datasets, kwargs)))
+    monkeypatch.delenv(SCHEDULER_ENV, raising=False)
+    return calls
+
+
+def test_reproduce_passes_seeds_and_runs_locally_by_default(reproduce_calls):
+    assert main(["reproduce", "--datasets", "ls,moons", "--seeds", "3",
+                 "--quiet"]) == 0
+    datasets, kwargs = reproduce_calls[0]
+    assert datasets == ["ls", "moons"]
+    assert kwargs["seeds"] == 3 and kwargs["scheduler"] is None
+
+
+def test_scheduler_option_wins_over_the_environment(reproduce_calls, monkeypatch):
+    monkeypatch.setenv(SCHEDULER_ENV, "tcp://from-env:8786")
+    main(["reproduce", "--quiet"])
+    main(["reproduce", "--quiet", "--scheduler", "tcp://from-option:8786"])
+    monkeypatch.setenv(SCHEDULER_ENV, "")
+    main(["reproduce", "--quiet"])
+    assert [kwargs["scheduler"] for _, kwargs in reproduce_calls] == [
+        "tcp://from-env:8786", "tcp://from-option:8786", None]
 
 
 def test_bench_quick_prints_figures(capsys):

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sklearn.datasets import make_blobs
 
 from sklearn_ct import CounterfactualTrainingClassifier
@@ -16,6 +17,8 @@ from sklearn_ct.evaluation import (
     reduction_table,
     round_means,
     sample_individuals,
+    seed_reductions,
+    seed_summary,
     table_cell,
     to_markdown,
 )
@@ -87,6 +90,60 @@ def test_table_cell_and_main_table_layout():
     assert table.loc["Moon", "IP (paper)"] == "19.59 ± 0.73 *"
     assert table.loc["Avg.", "Cost (paper)"] == "5.16"
     assert to_markdown(table).splitlines()[1] == "|---|---|---|---|---|---|---|"
+
+
+def test_seed_summary_matches_a_hand_computed_t_test():
+    percent, plus_minus, significant, p_value = seed_summary(
+        [20.0, 25.0, 30.0], [-1.0, -1.2, -1.1])
+    assert (percent, plus_minus) == (pytest.approx(25.0), pytest.approx(5.0))
+    t = -1.1 / (0.1 / np.sqrt(3))  # mean / (sample std / sqrt(n)), 2 df
+    assert p_value == pytest.approx(2 * stats.t.sf(abs(t), df=2))
+    assert p_value < 0.01 and significant is True
+
+
+def test_seed_summary_stars_only_results_that_hold_across_seeds():
+    assert seed_summary([20.0, -1.0, 30.0], [-1.0, -1.2, -1.1])[2] is False  # sign
+    assert seed_summary([-20.0, -25.0, -30.0], [1.0, 1.2, 1.1])[2] is True  # worse
+    assert seed_summary([20.0, 25.0, 30.0], [1.0, 1.2, 1.1])[2] is False  # d > 0
+    # p = 0.074: significant at the 10% level only
+    spread = ([10.0, 20.0, 30.0], [-1.0, -2.0, -3.0])
+    assert seed_summary(*spread)[3] == pytest.approx(0.0742, abs=1e-4)
+    assert seed_summary(*spread)[2] is False
+    assert seed_summary(*spread, level=90.0)[2] is True
+    two = seed_summary([20.0, 30.0], [-1.0, -1.1])  # fewer than 3 seeds: never
+    assert two[:2] == (pytest.approx(25.0), pytest.approx(np.sqrt(50.0)))
+    assert two[2] is False and np.isnan(two[3])
+
+
+def test_seed_summary_leaves_out_seeds_without_a_result():
+    percent, _, significant, p_value = seed_summary(
+        [20.0, 25.0, 30.0, np.nan], [-1.0, -1.2, -1.1, np.nan])
+    assert percent == pytest.approx(25.0) and p_value < 0.01
+    assert significant is False  # a seed without a result is not robust
+    assert np.isnan(seed_summary([np.nan], [np.nan])[0])
+    with pytest.raises(ValueError, match="same length"):
+        seed_summary([1.0, 2.0], [1.0])
+
+
+def test_seed_reductions_and_their_main_table():
+    reductions = pd.DataFrame([
+        {"seed": seed, "dataset": "moons", "pair": pair, "metric": metric,
+         "percent": percent, "ct_mean": 1.0 - percent / 100, "bl_mean": 1.0}
+        for seed, percent in enumerate([20.0, 22.0, 24.0])
+        for pair in ("single", "protected") for metric in ("IP", "IP*", "cost")])
+    reductions.loc[(reductions["seed"] == 2) & (reductions["metric"] == "cost"),
+                   ["percent", "ct_mean"]] = np.nan
+    table = seed_reductions(reductions)
+    assert len(table) == 6 and set(table["n_seeds"]) == {3}
+    ip = table.set_index(["pair", "metric"]).loc[("single", "IP")]
+    assert (ip["percent"], ip["plus_minus"]) == (pytest.approx(22.0),
+                                                 pytest.approx(2.0))
+    assert ip["significant"] and ip["n_finite"] == 3  # p = 0.0027
+    cost = table.set_index(["pair", "metric"]).loc[("protected", "cost")]
+    assert cost["n_finite"] == 2 and not cost["significant"]
+    main = main_table(table, PAPER_RESULTS, {"moons": "Moon"})
+    assert main.loc["Moon", "IP"] == "22.00 ± 2.00 *"
+    assert main.loc["Moon", "Cost"] == "21.00 ± 1.41 [2/3 seeds]"
 
 
 def test_paper_averages_are_the_means_of_its_rows():

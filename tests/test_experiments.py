@@ -1,22 +1,32 @@
-"""Tests of the experiment protocol: data, models, settings and a quick run."""
+"""Tests of the experiment protocol: data, models, seeds, Dask and quick runs."""
 
 import json
 import math
+import os
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.datasets import make_blobs
 
+from sklearn_ct import CounterfactualTrainingClassifier, experiments
 from sklearn_ct.datasets import DATASETS
 from sklearn_ct.experiments import (
+    LABELS,
     PAPER_RESULTS,
     PAPER_SETTINGS,
+    evaluate_models,
     make_model,
     prepare_data,
     protocol,
     reproduce,
+    train_models,
 )
+from sklearn_ct.parallel import dask_backend, run_tasks
+from sklearn_ct.reporting import main_table_per_seed
 
 DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_data = pytest.mark.skipif(not (DATA_HOME / "credit_default.csv").is_file(),
@@ -123,6 +133,197 @@ def test_quick_reproduce_writes_every_output(tmp_path):
     assert settings["quick"] is True and settings["settings"]["n_rounds"] == 5
     assert set(settings["seconds"]) == {"prepare", "train", "evaluate", "write",
                                         "total"}
-    assert len(settings["seeds"]) == 8 and "torch" in settings["versions"]
-    assert set(tables) >= {"main_table", "accuracy", "robustness", "per_round"}
+    assert settings["n_seeds"] == 1 and settings["cluster"] is None
+    assert len(settings["seeds"]["fit"]) == 8 and "torch" in settings["versions"]
+    assert set(tables) >= {"main_table", "accuracy", "robustness", "per_round",
+                           "main_table_per_seed"}
     assert len(tables["per_round"]) == 2 * 2 * 5 * 2  # sets x pairs x rounds x models
+    assert set(tables["reductions"]["seed"]) == {0}
+    assert "Per seed" not in (tmp_path / "main_table.md").read_text()
+
+
+def test_seed_index_zero_keeps_the_one_seed_run():
+    seed, data_seed = experiments._task_seed, experiments._data_seed
+    assert seed(7, 0, "moons", "single", "CT") == experiments._seed(
+        7, "moons", "single", "CT")
+    assert seed(7, 1, "moons", "single", "CT") != seed(7, 0, "moons", "single", "CT")
+    assert data_seed(7, 0, "moons") is None and data_seed(7, 2, "adult") is None
+    assert data_seed(7, 1, "moons") != data_seed(7, 2, "moons")
+    assert data_seed(7, 1, "moons") != data_seed(8, 1, "moons")
+
+
+def test_every_seed_draws_fresh_synthetic_data_only():
+    data = experiments._prepare(["moons", "digits"], 2, 0, None)
+    assert set(data) == {(0, "moons"), (1, "moons"), (0, "digits"), (1, "digits")}
+    np.testing.assert_array_equal(data[0, "moons"].X_train,
+                                  prepare_data("moons").X_train)
+    assert not np.allclose(data[0, "moons"].X_train, data[1, "moons"].X_train)
+    assert data[1, "digits"] is data[0, "digits"]  # the fixed split, prepared once
+
+
+def _recorded_tasks(monkeypatch):
+    calls = []
+
+    def record(keys, tasks, n_jobs, bar=None, log=None):
+        calls.append((keys, tasks))
+        return dict.fromkeys(keys)
+
+    monkeypatch.setattr(experiments, "run_tasks", record)
+    return calls
+
+
+def test_fits_and_evaluations_are_one_task_each_per_seed(monkeypatch):
+    calls = _recorded_tasks(monkeypatch)
+    ls = prepare_data("ls")
+    models = train_models({(0, "linearly_separable"): ls,
+                           (1, "linearly_separable"): ls}, random_state=3)
+    keys, tasks = calls[0]
+    assert len(keys) == len(tasks) == 2 * 2 * 2  # seeds x pairs x models
+    assert keys[0] == (0, "linearly_separable", "single", "BL")
+    seeds = {k: task[0].__self__.random_state for k, task in zip(keys, tasks,
+                                                                 strict=True)}
+    assert len(set(seeds.values())) == 8
+    assert seeds[0, "linearly_separable", "single", "CT"] == experiments._seed(
+        3, "linearly_separable", "single", "CT")
+    evaluate_models({(0, "linearly_separable"): ls, (1, "linearly_separable"): ls},
+                    models, random_state=3)
+    keys, tasks = calls[1]
+    assert keys == [(s, "linearly_separable", p) for s in (0, 1)
+                    for p in ("single", "protected")]
+    assert len({task[2]["random_state"] for task in tasks}) == 4
+    # Names alone are seed index 0, with the one-seed keys of before.
+    train_models({"linearly_separable": ls}, random_state=3)
+    assert calls[2][0][0] == ("linearly_separable", "single", "BL")
+    assert calls[2][1][3][0].__self__.random_state == seeds[
+        0, "linearly_separable", "protected", "CT"]
+
+
+def test_reproduce_checks_seeds(tmp_path):
+    with pytest.raises(ValueError, match="seeds"):
+        reproduce("ls", seeds=0, out=tmp_path, verbose=0)
+    with pytest.raises(TypeError, match="seeds"):
+        reproduce("ls", seeds=1.5, out=tmp_path, verbose=0)
+
+
+def test_main_table_per_seed_shows_each_seeds_cells():
+    reductions = pd.DataFrame([
+        {"seed": seed, "dataset": name, "pair": pair, "metric": metric,
+         "percent": 10.0 * (seed + 1), "plus_minus": 1.0, "significant": seed == 0}
+        for seed in (0, 1) for name in ("moons", "linearly_separable")
+        for pair in ("single", "protected") for metric in ("IP", "IP*", "cost")])
+    table = main_table_per_seed(reductions)
+    assert list(table.index) == [LABELS["linearly_separable"], LABELS["moons"]]
+    assert list(table.columns) == ["IP s0", "IP s1", "IP* s0", "IP* s1",
+                                   "Cost s0", "Cost s1"]
+    assert table.loc["Moon", "Cost s0"] == "10.00 ± 1.00 *"
+    assert table.loc["Moon", "IP s1"] == "20.00 ± 1.00"
+
+
+def test_dask_backend_needs_the_extra(monkeypatch):
+    with dask_backend(None) as client:
+        assert client is None
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    with pytest.raises(ImportError, match=r"sklearn-ct\[dask\]"):
+        with dask_backend("tcp://127.0.0.1:1"):
+            pass
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A real two-process Dask cluster on this machine, one thread per worker."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as local:
+        yield local
+
+
+def _tiny_fits():
+    X, y = make_blobs(60, centers=[[-2, -2], [2, 2]], random_state=0)
+    keys = [(seed,) for seed in range(2)]
+    tasks = [(CounterfactualTrainingClassifier(max_epochs=2, batch_size=20,
+                                               n_counterfactuals=10,
+                                               random_state=seed).fit, (X, y), {})
+             for seed in range(2)]
+    return keys, tasks, X
+
+
+def test_tasks_go_through_dask(recwarn):
+    # The mechanism, in one process (fast). Fits are compared on the process
+    # cluster below (slow): threads of one process share torch's global RNG.
+    distributed = pytest.importorskip("distributed")
+    keys = [(k,) for k in range(6)]
+    tasks = [(np.linalg.norm, (np.arange(k, k + 3.0),), {}) for k in range(6)]
+    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1,
+                                   processes=False, dashboard_address=None) as local,
+          dask_backend(local.scheduler_address)):
+        remote = run_tasks(keys, tasks, n_jobs=1)  # n_jobs: the cluster decides
+        threads = run_tasks([("thread",)] * 4,
+                            [(threading.current_thread, (), {})] * 4)
+    assert remote == run_tasks(keys, tasks)
+    assert all("Dask-Default-Threads" in thread.name for thread in threads.values())
+    assert not [w for w in recwarn if "more than one thread" in str(w.message)]
+
+
+def test_dask_backend_warns_about_workers_with_several_threads():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as local:
+        with pytest.warns(UserWarning, match="--nthreads 1"):
+            with dask_backend(local.scheduler_address):
+                pass
+
+
+@pytest.mark.slow
+def test_tasks_on_a_dask_cluster_equal_local_ones(cluster):
+    keys, tasks, X = _tiny_fits()
+    local = run_tasks(keys, tasks)
+    keys, tasks, X = _tiny_fits()
+    with dask_backend(cluster.scheduler_address) as client:
+        remote = run_tasks(keys, tasks)
+        where = run_tasks([("pid",)] * 4, [(os.getpid, (), {})] * 4)
+        assert len(client.nthreads()) == 2
+    assert os.getpid() not in set(where.values())  # ran on the workers
+    for key in keys:
+        assert remote[key] is not local[key]
+        np.testing.assert_array_equal(remote[key].predict_proba(X),
+                                      local[key].predict_proba(X))
+
+
+@pytest.mark.slow
+def test_reproduce_on_a_dask_cluster_equals_the_local_run(cluster, tmp_path):
+    run = {"datasets": "ls", "quick": True, "seeds": 2, "verbose": 0}
+    local = reproduce(out=tmp_path / "local", **run)
+    remote = reproduce(out=tmp_path / "dask", scheduler=cluster.scheduler_address,
+                       **run)
+    for name in ("main_table", "main_table_per_seed", "reductions", "per_round",
+                 "robustness", "sensitivity"):
+        pd.testing.assert_frame_equal(local[name], remote[name])
+    assert ((tmp_path / "local" / "main_table.md").read_text()
+            == (tmp_path / "dask" / "main_table.md").read_text())
+    settings = json.loads((tmp_path / "dask" / "settings.json").read_text())
+    assert settings["cluster"]["workers"] == 2 and settings["n_seeds"] == 2
+
+
+@pytest.mark.slow
+def test_quick_reproduce_with_three_seeds(tmp_path):
+    one = reproduce("moons", quick=True, out=tmp_path / "one", verbose=0)
+    three = reproduce("moons", quick=True, seeds=3, n_jobs=2, out=tmp_path / "three",
+                      verbose=0)
+    first = three["reductions"][three["reductions"]["seed"] == 0]
+    pd.testing.assert_frame_equal(first.reset_index(drop=True), one["reductions"])
+    assert set(three["reductions"]["seed"]) == {0, 1, 2}
+    assert set(three["per_round"]["seed"]) == {0, 1, 2}
+    assert list(three["main_table_per_seed"].columns)[:3] == ["IP s0", "IP s1",
+                                                             "IP s2"]
+    over = three["reductions_over_seeds"].set_index(["pair", "metric"])
+    ip = three["reductions"].query("pair == 'single' and metric == 'IP'")
+    assert over.loc[("single", "IP"), "percent"] == pytest.approx(
+        ip["percent"].mean())
+    assert over.loc[("single", "IP"), "plus_minus"] == pytest.approx(
+        ip["percent"].std(ddof=1))
+    text = (tmp_path / "three" / "main_table.md").read_text()
+    assert "t-test" in text and "Per seed" in text
+    settings = json.loads((tmp_path / "three" / "settings.json").read_text())
+    assert settings["n_seeds"] == 3 and len(settings["seeds"]["fit"]) == 12
+    assert settings["seeds"]["data"]["0/moons"] is None
+    assert settings["seeds"]["data"]["1/moons"] is not None
