@@ -66,6 +66,47 @@ def make_example_data(n_samples=3600, random_state=0) -> tuple[pd.DataFrame, np.
     return pd.DataFrame(X[order], columns=list(FEATURES)), y[order]
 
 
+def make_loans(n_samples=2000, random_state=0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Loan applicants as a lender has them: numbers, counts and a category.
+
+    Columns: ``age`` (years, integer), ``income`` and ``debt`` (thousands a
+    year, one decimal), ``dependents`` (integer) and ``housing`` (``"own"``,
+    ``"rent"`` or ``"family"``). Default (``y = 1``) is more likely with more
+    debt for the income, more dependents, renting, and youth: age separates
+    the classes too, but nobody can change it.
+
+    Parameters
+    ----------
+    n_samples : int, default=2000
+    random_state : int, RandomState instance or None, default=0
+
+    Returns
+    -------
+    X : DataFrame
+    y : ndarray of int
+        1 = default.
+
+    Examples
+    --------
+    >>> X, y = make_loans(5)
+    >>> list(X.columns)
+    ['age', 'income', 'debt', 'dependents', 'housing']
+    """
+    rng = check_random_state(random_state)
+    age = rng.randint(18, 71, n_samples)
+    income = np.round(rng.lognormal(np.log(45) + 0.01 * (age - 40), 0.35), 1)
+    debt = np.round(income * rng.uniform(0.05, 0.9, n_samples), 1)
+    dependents = np.minimum(rng.poisson(1.0, n_samples), 5)
+    housing = rng.choice(["own", "rent", "family"], n_samples, p=[0.4, 0.45, 0.15])
+    score = (6.0 * (debt / income - 0.45) + 0.4 * (dependents - 1)
+             + 0.8 * (housing == "rent") - 0.4 * (housing == "own")
+             - 0.05 * (age - 40))
+    y = (score + rng.logistic(0, 0.5, n_samples) > 0).astype(int)
+    X = pd.DataFrame({"age": age, "income": income, "debt": debt,
+                      "dependents": dependents, "housing": housing})
+    return X, y
+
+
 def _model(objective, age_immutable, random_state):
     clf = CounterfactualTrainingClassifier(
         objective=objective, mutability=["none", "both"] if age_immutable else None,

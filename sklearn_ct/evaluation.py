@@ -420,7 +420,7 @@ def evaluate_counterfactuals(models, X, y, *, decision_threshold=0.95,
             result = models[name].explain(  # all rounds in one batched search
                 X[index], target=target, generator=generator,
                 decision_threshold=decision_threshold, max_iter=max_iter,
-                lr=step_size)
+                lr=step_size, refine=False)  # the paper's search: no refinement
             for r in range(n_rounds):
                 part = slice(r * n_individuals, (r + 1) * n_individuals)
                 view = SimpleNamespace(
@@ -517,7 +517,8 @@ def digit_examples(models, X, *, n_images=8, lambda_energy=1.0,
     counterfactuals = {
         name: models[name].explain(X[rows], target=targets, generator=generator,
                                    decision_threshold=decision_threshold,
-                                   max_iter=max_iter).model_counterfactuals
+                                   max_iter=max_iter,
+                                   refine=False).model_counterfactuals
         for name in names}
     return X[rows], counterfactuals, targets
 

@@ -231,7 +231,8 @@ def make_model(data: Bunch, pair: str, model: str, *, quick=False,
         mutability=data.mutability if pair == "protected" else None,
         domain=data.domain, max_epochs=common["max_epochs"],
         batch_size=paper["batch_size"], lr=common["lr"], random_state=random_state,
-        categorical_groups=data.categorical_groups or None)
+        categorical_groups=data.categorical_groups or None,
+        integer_features=None)  # the paper's search knows no integer features
 
 
 def _keys(data: dict):
