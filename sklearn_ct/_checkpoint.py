@@ -68,7 +68,7 @@ class EpochCheckpoint(Callback):
             "module": net.module_.state_dict(),
             "optimizer": net.optimizer_.state_dict(),
             "history": list(net.history),
-            "torch_rng": torch.get_rng_state(),
+            "shuffle_rng": net.shuffle_rng_.get_state(),
             "pool_rng": None if pool_rng is None else pool_rng.get_state(),
         }
         folder = Path(self.dirname)
@@ -104,7 +104,8 @@ def restore(net, state, pool) -> None:
     net.module_.load_state_dict(state["module"])
     net.optimizer_.load_state_dict(state["optimizer"])
     net.history = History(state["history"])
-    torch.set_rng_state(state["torch_rng"])
+    net.shuffle_rng_ = torch.Generator().manual_seed(0)
+    net.shuffle_rng_.set_state(state["shuffle_rng"])
     if state["pool_rng"] is not None and pool is not None:
         pool.rng_ = torch.Generator().manual_seed(0)
         pool.rng_.set_state(state["pool_rng"])

@@ -367,7 +367,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         self._warn_if_large(X)
         self._set_constraints(self._resolve_constraints(X))
         y_index = y_index.astype(np.int64)
-        seeds, digest, saved = _seeds(self.random_state, 3), None, None
+        seeds, digest, saved = _seeds(self.random_state, 4), None, None
         if self.checkpoint_dir is not None:
             params = self.get_params(deep=False)
             if self.random_state is not None:
@@ -435,39 +435,37 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             "step_size": self.lr_cf,
             "epsilon": self.epsilon,
         }, round(self.burnin * self.max_epochs), int(seeds[1]))
-        fork_devices = [] if device.type == "cpu" else None
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(int(seeds[0]))  # weights and batch order
-            module = self._build_module(X.shape[1], len(self.classes_), X)
-            self.net_ = CTNet(
-                module,
-                criterion=nn.CrossEntropyLoss,
-                optimizer=self.optimizer,
-                lr=self.lr,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                train_split=None,
-                callbacks=self._callbacks(pool, digest, seeds),
-                callbacks__print_log=None,
-                device=device,
-                verbose=int(self.verbose == 2),
-                objective=self.objective,
-                lambda_div=self.lambda_div,
-                lambda_reg=self.lambda_reg,
-                lambda_adv=self.lambda_adv,
-            )
-            try:
-                if saved is None:
-                    self.net_.fit(X, y_index)
-                else:  # resume after the last saved epoch
-                    self.net_.initialize()
-                    restore(self.net_, saved, pool)
-                    remaining = self.max_epochs - len(self.net_.history)
-                    if remaining > 0:
-                        self.net_.partial_fit(X, y_index, epochs=remaining)
-            finally:  # also after an error: no training data stays behind
-                self.net_.chunks_ = None
-                pool.forget()
+        module = self._build_module(X.shape[1], len(self.classes_), X, int(seeds[0]))
+        self.net_ = CTNet(
+            module,
+            criterion=nn.CrossEntropyLoss,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            callbacks=self._callbacks(pool, digest, seeds),
+            callbacks__print_log=None,
+            device=device,
+            verbose=int(self.verbose == 2),
+            objective=self.objective,
+            lambda_div=self.lambda_div,
+            lambda_reg=self.lambda_reg,
+            lambda_adv=self.lambda_adv,
+            shuffle_seed=int(seeds[3]),
+        )
+        try:
+            if saved is None:
+                self.net_.fit(X, y_index)
+            else:  # resume after the last saved epoch
+                self.net_.initialize()
+                restore(self.net_, saved, pool)
+                remaining = self.max_epochs - len(self.net_.history)
+                if remaining > 0:
+                    self.net_.partial_fit(X, y_index, epochs=remaining)
+        finally:  # also after an error: no training data stays behind
+            self.net_.chunks_ = self.net_.shuffle_rng_ = None
+            pool.forget()
 
     def _warn_about_training(self):
         """Say so when training diverged, skipped updates or was interrupted."""
@@ -510,12 +508,20 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning, stacklevel=4,
             )
 
-    def _build_module(self, n_features, n_classes, X):
+    def _build_module(self, n_features, n_classes, X, seed):
         spec = self.module
         if isinstance(spec, nn.Module):
             spec = copy.deepcopy(spec)  # never train the user's own instance
-        module = build_module(spec, n_features, n_classes, self.hidden_layer_sizes,
-                              self.module_params)
+        if isinstance(spec, str):  # our own networks draw from their own generator
+            module = build_module(spec, n_features, n_classes, self.hidden_layer_sizes,
+                                  self.module_params,
+                                  generator=torch.Generator().manual_seed(seed))
+        else:  # a user's class initialises from torch's global generator
+            devices = [] if torch.device(self.device).type == "cpu" else None
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(seed)
+                module = build_module(spec, n_features, n_classes,
+                                      self.hidden_layer_sizes, self.module_params)
         with torch.no_grad():
             out = module.to(self.device)(torch.tensor(X[:2], device=self.device))
         if out.ndim != 2 or out.shape[1] != n_classes:

@@ -255,18 +255,16 @@ class DivergenceGuard(Callback):
 class _ShuffledBatches:
     """Iterable of shuffled ``(X, y)`` mini-batches; ``len`` draws no randomness."""
 
-    def __init__(self, X, y, batch_size):
-        self.X, self.y, self.batch_size = X, y, batch_size
+    def __init__(self, X, y, batch_size, rng):
+        self.X, self.y, self.batch_size, self.rng = X, y, batch_size, rng
 
     def __len__(self):
         return -(-len(self.X) // self.batch_size)
 
     def __iter__(self):
-        # torch's RandomSampler, without its per-sample Python list: one seed
-        # from the global RNG (seeded in fit), then a permutation.
-        seed = int(torch.empty((), dtype=torch.int64).random_().item())
-        order = torch.randperm(len(self.X),
-                               generator=torch.Generator().manual_seed(seed))
+        # The net's own generator, never torch's global one: fits running in
+        # threads of one process stay reproducible.
+        order = torch.randperm(len(self.X), generator=self.rng)
         for batch in order.split(self.batch_size):
             yield self.X[batch], self.y[batch]
 
@@ -281,15 +279,19 @@ class CTNet(NeuralNet):
     objective : {"vanilla", "energy", "adversarial", "full"}
     lambda_div, lambda_reg, lambda_adv : float
         Weights of the divergence, ridge and adversarial terms.
+    shuffle_seed : int, default=0
+        Seed of the net's own generator of batch orders (``shuffle_rng_``,
+        made at the first epoch and dropped after training).
     """
 
     def __init__(self, *args, objective="full", lambda_div=0.5, lambda_reg=0.1,
-                 lambda_adv=0.25, **kwargs):
+                 lambda_adv=0.25, shuffle_seed=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.objective = objective
         self.lambda_div = lambda_div
         self.lambda_reg = lambda_reg
         self.lambda_adv = lambda_adv
+        self.shuffle_seed = shuffle_seed
 
     def initialize(self):
         """Initialize, and pickle the ``module`` parameter the device-portable way.
@@ -308,14 +310,15 @@ class CTNet(NeuralNet):
         """Shuffled training mini-batches sliced straight from in-memory arrays.
 
         skorch's default DataLoader indexes and collates sample by sample; the
-        same shuffle as torch's RandomSampler (same RNG use) with one slice per
-        batch gives the same batches in a fraction of the time.
+        shuffle with one slice per batch gives batches in a fraction of the time.
         """
         if not training or not hasattr(dataset, "X"):
             return super().get_iterator(dataset, training)
         size = len(dataset) if self.batch_size == -1 else self.batch_size
+        if getattr(self, "shuffle_rng_", None) is None:
+            self.shuffle_rng_ = torch.Generator().manual_seed(self.shuffle_seed)
         return _ShuffledBatches(torch.as_tensor(dataset.X),
-                                torch.as_tensor(dataset.y), size)
+                                torch.as_tensor(dataset.y), size, self.shuffle_rng_)
 
     def train_step(self, batch, **fit_params):
         """One update: cross-entropy plus this batch's chunk of counterfactual terms.

@@ -37,6 +37,8 @@ class MLP(nn.Module):
         Width of each hidden layer; ``()`` gives multinomial logistic regression.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Hidden activation.
+    generator : torch.Generator or None, default=None
+        Source of the initial weights (torch's global generator when None).
 
     Examples
     --------
@@ -45,13 +47,14 @@ class MLP(nn.Module):
     """
 
     def __init__(self, n_features, n_classes, hidden_layer_sizes=(32,),
-                 activation="relu"):
+                 activation="relu", generator=None):
         super().__init__()
         sizes = [n_features, *hidden_layer_sizes, n_classes]
         layers = []
         for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
-            linear = nn.Linear(fan_in, fan_out)
-            nn.init.xavier_uniform_(linear.weight)
+            # skip_init: no default initialisation drawing from the global RNG.
+            linear = torch.nn.utils.skip_init(nn.Linear, fan_in, fan_out)
+            nn.init.xavier_uniform_(linear.weight, generator=generator)
             nn.init.zeros_(linear.bias)
             layers.append(linear)
             if i < len(sizes) - 2:
@@ -68,7 +71,7 @@ _OUT_NAMES = ("n_classes", "out_features", "output_dim", "output_size", "n_outpu
 
 
 def build_module(spec, n_features, n_classes, hidden_layer_sizes=(32,),
-                 module_params=None) -> nn.Module:
+                 module_params=None, generator=None) -> nn.Module:
     """Instantiate the classifier's network from its ``module`` parameter.
 
     Parameters
@@ -85,6 +88,8 @@ def build_module(spec, n_features, n_classes, hidden_layer_sizes=(32,),
         Used by ``"mlp"``.
     module_params : dict or None, default=None
         Extra constructor arguments for a module class.
+    generator : torch.Generator or None, default=None
+        Initial weights of ``"mlp"`` and ``"logistic"`` are drawn from it.
 
     Returns
     -------
@@ -93,9 +98,10 @@ def build_module(spec, n_features, n_classes, hidden_layer_sizes=(32,),
     params = dict(module_params or {})
     if isinstance(spec, str):
         if spec == "mlp":
-            return MLP(n_features, n_classes, tuple(hidden_layer_sizes), **params)
+            return MLP(n_features, n_classes, tuple(hidden_layer_sizes),
+                       generator=generator, **params)
         if spec == "logistic":
-            return MLP(n_features, n_classes, (), **params)
+            return MLP(n_features, n_classes, (), generator=generator, **params)
         raise ValueError(
             f"module={spec!r} is not understood; expected 'mlp', 'logistic', a "
             "torch.nn.Module subclass or instance."

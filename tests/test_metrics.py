@@ -231,7 +231,7 @@ def test_robust_accuracy_pipeline_and_string_labels(blobs):
 
 
 def _ct(**params):
-    return CounterfactualTrainingClassifier(max_epochs=3, n_counterfactuals=16,
+    return CounterfactualTrainingClassifier(max_epochs=3, n_counterfactuals=16, lr=0.01,
                                             max_iter_cf=5, random_state=0, **params)
 
 

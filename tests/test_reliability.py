@@ -252,3 +252,19 @@ def test_a_checkpoint_of_another_fit_is_refused(blobs, tmp_path):
     with pytest.raises(ValueError, match="checkpoint of a fit with other settings"):
         CounterfactualTrainingClassifier(checkpoint_dir=tmp_path,
                                          **{**FAST, "lambda_div": 0.1}).fit(X, y)
+
+
+def test_fits_in_threads_of_one_process_are_reproducible(blobs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = blobs
+
+    def fit(seed):
+        clf = CounterfactualTrainingClassifier(**{**FAST, "random_state": seed})
+        return clf.fit(X, y).predict_proba(X)
+
+    alone = [fit(seed) for seed in (1, 2)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(fit, (1, 2)))
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_array_equal(a, b)
