@@ -17,6 +17,7 @@ python -W ignore diag/ls_settings.py $R/ls_settings_default.csv default
 python -W ignore diag/pair.py credit_default $R/tab_credit_default.csv ours
 python -W ignore diag/pair.py adult $R/tab_adult.csv ours
 python -W ignore diag/pair.py adult $R/pair_adult_zero_adv.csv zero_adv
+python -W ignore diag/pair.py credit_default $R/pair_credit_default_zero_adv.csv zero_adv
 for n in circles moons overlapping; do
   python -W ignore diag/pair.py $n $R/pair_$n.csv ours zero_ridge
 done
