@@ -94,9 +94,9 @@ def dask_backend(scheduler):
     ignored; a cluster of a single thread runs the tasks in this process, as
     joblib does with one job). Start workers with one thread each (``dask
     worker ADDRESS --nthreads 1``): tasks running side by side in the threads
-    of one process share torch's thread count, its global random state (which
-    a fit seeds) and the warnings filters, so their results could differ from
-    a local run's; a worker with more than one thread gets a warning.
+    of one process share torch's thread count, the GIL and the warnings
+    filters (fits draw from their own generators, so results still match a
+    local run's); a worker with more than one thread gets a warning.
 
     Parameters
     ----------
@@ -131,7 +131,7 @@ def dask_backend(scheduler):
         if any(n > 1 for n in threads.values()):
             warnings.warn(
                 f"Dask workers with more than one thread ({threads}): fits running "
-                "side by side in one process share torch's global random state, "
-                "so results may differ from a local run; start workers with "
-                "--nthreads 1.", UserWarning, stacklevel=3)
+                "side by side in one process share torch's thread setting and the "
+                "GIL, which slows them down; start workers with --nthreads 1.",
+                UserWarning, stacklevel=3)
         yield client
