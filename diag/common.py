@@ -109,7 +109,8 @@ def cost_benchmark(models, data, *, n_rounds=100, n_individuals=250, tau=0.5,
         for name in names:
             clf = models[name]
             res = clf.explain(X[index], target=target, generator=generator,
-                              decision_threshold=tau, max_iter=max_iter, lr=step_size)
+                              decision_threshold=tau, max_iter=max_iter, lr=step_size,
+                              refine=False)
             x, xc = res.model_factuals, res.model_counterfactuals
             cost = np.abs(xc - x).sum(1)
             frame = pd.DataFrame({"lambda_energy": lam, "model": name,
