@@ -30,11 +30,10 @@ from .generators import resolve_generator
 from .preprocessing import model_space
 from .recourse import (
     bisect_toward_factual,
-    feature_changes,
     feature_membership,
     main_lever,
     reaches,
-    sparsify,
+    sparse_counterfactuals,
 )
 from .result import CounterfactualResult
 from .search import SearchResult, counterfactual_search
@@ -399,34 +398,20 @@ class CounterfactualExplainer(BaseEstimator):
                 for name in copies[0]}
 
     def _sparsify(self, module, x, cf, target, constraints, member, found):
-        """Search again on the features that carried the change, then revert the rest.
+        """:func:`~sklearn_ct.recourse.sparse_counterfactuals` with this search."""
+        def search(c, threshold):
+            return counterfactual_search(
+                module, x, target, self.generator_, c, decision_threshold=threshold,
+                max_iter=self.max_iter, step_size=self.lr, epsilon=self.epsilon)
 
-        Features whose change is under a quarter of the row's largest are
-        frozen and the search runs again from the factual, so the remaining
-        features can make up for them, this time a little past the threshold
-        (a quarter of the way to certainty) to leave slack; a row keeps the
-        new point if it reaches the target. Then every change not needed is
-        reverted, smallest first, and refining takes the slack back.
-        """
-        threshold = self.decision_threshold
-        changes = feature_changes(x, cf, member)
-        minor = (changes > 0) & (changes < 0.25 * changes.amax(dim=1, keepdim=True))
-        frozen = (minor.unsqueeze(2) & member).any(dim=1)
-        if constraints.frozen is not None:
-            frozen = frozen | constraints.frozen
-        again = counterfactual_search(
-            module, x, target, self.generator_, constraints.with_frozen(frozen),
-            decision_threshold=None if threshold is None else
-            threshold + (1 - threshold) / 4,
-            max_iter=self.max_iter, step_size=self.lr, epsilon=self.epsilon)
-        better = reaches(module, again.counterfactuals, target, threshold)
-        cf = torch.where(better.unsqueeze(1), again.counterfactuals, cf)
-        found = SearchResult(
+        cf, again, better = sparse_counterfactuals(
+            search, module, x, cf, target, constraints, member,
+            self.decision_threshold)
+        return cf, SearchResult(
             counterfactuals=cf,
             converged=torch.where(better, again.converged, found.converged),
             n_iter=found.n_iter + torch.where(better, again.n_iter, 0),
             adversarial=found.adversarial, p_target=found.p_target)
-        return sparsify(module, x, cf, target, member, threshold), found
 
     def _result(self, X, X_in, order, X_model, rows, found, predicted, target_index,
                 classes, module):

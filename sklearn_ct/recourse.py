@@ -146,6 +146,48 @@ def sparsify(model, x, x_cf, target, member, threshold=None) -> torch.Tensor:
     return current
 
 
+def sparse_counterfactuals(search, model, x, x_cf, target, constraints, member,
+                           threshold=None):
+    """Search again on the features that carried the change, then revert the rest.
+
+    Features whose change is under a quarter of the row's largest are frozen
+    and the search runs again from the factual, so the remaining features
+    can make up for them, this time a little past the threshold (a quarter
+    of the way to certainty) to leave slack; a row takes the new point if it
+    reaches the target. Then :func:`sparsify` reverts every change not
+    needed, smallest first; refining afterwards takes the slack back.
+
+    Parameters
+    ----------
+    search : callable
+        ``search(constraints, threshold) -> SearchResult`` from the factuals.
+    model : callable
+    x, x_cf : Tensor of shape (n, n_features)
+    target : LongTensor of shape (n,)
+    constraints : Constraints
+    member : BoolTensor of shape (n_user_features, n_features)
+    threshold : float or None, default=None
+
+    Returns
+    -------
+    counterfactuals : Tensor of shape (n, n_features)
+    again : SearchResult
+        The second search.
+    better : BoolTensor of shape (n,)
+        Rows that took its point.
+    """
+    changes = feature_changes(x, x_cf, member)
+    minor = (changes > 0) & (changes < 0.25 * changes.amax(dim=1, keepdim=True))
+    frozen = (minor.unsqueeze(2) & member).any(dim=1)
+    if constraints.frozen is not None:
+        frozen = frozen | constraints.frozen
+    again = search(constraints.with_frozen(frozen),
+                   None if threshold is None else threshold + (1 - threshold) / 4)
+    better = reaches(model, again.counterfactuals, target, threshold)
+    x_cf = torch.where(better.unsqueeze(1), again.counterfactuals, x_cf)
+    return sparsify(model, x, x_cf, target, member, threshold), again, better
+
+
 def main_lever(x, x_cf, member) -> torch.Tensor:
     """Columns of each row's largest changed feature: BoolTensor (n, n_features).
 
