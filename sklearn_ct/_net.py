@@ -306,6 +306,17 @@ class CTNet(NeuralNet):
                                                "module"]
         return self
 
+    def _grad_listeners(self) -> bool:
+        """Whether a callback does something on ``on_grad_computed`` (cached)."""
+        callbacks = getattr(self, "callbacks_", [])
+        key = tuple(id(c) for _, c in callbacks)
+        if getattr(self, "_grad_listeners_key", None) != key:
+            self._grad_listeners_key = key
+            self._grad_listeners_value = any(
+                type(c).on_grad_computed is not Callback.on_grad_computed
+                for _, c in callbacks)
+        return self._grad_listeners_value
+
     def get_iterator(self, dataset, training=False):
         """Shuffled training mini-batches sliced straight from in-memory arrays.
 
@@ -341,15 +352,22 @@ class CTNet(NeuralNet):
         finite = bool(torch.isfinite(loss))
         if finite:
             loss.backward()
-            self.notify("on_grad_computed",
-                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                        batch=batch, training=True)
+            if self._grad_listeners():
+                self.notify("on_grad_computed",
+                            named_parameters=TeeGenerator(
+                                self.get_all_learnable_params()),
+                            batch=batch, training=True)
             self._step_optimizer(lambda: loss)
+        # One transfer for every record of the batch.
+        nan = clf_loss.new_tensor(float("nan"))
+        values = torch.stack([
+            clf_loss.detach(), *(terms[n].detach() if n in terms else nan
+                                 for n in ("div", "reg", "adv")),
+            (logits.argmax(1) == yi).float().mean(), logits.detach().abs().max(),
+        ]).tolist()
         record = self.history.record_batch
-        record("clf_loss", clf_loss.item())
-        for name in ("div", "reg", "adv"):
-            record(f"{name}_loss", terms[name].item() if name in terms else np.nan)
-        record("accuracy", (logits.argmax(1) == yi).float().mean().item())
+        for name, value in zip(("clf_loss", "div_loss", "reg_loss", "adv_loss",
+                                "accuracy", "max_logit"), values, strict=True):
+            record(name, value)
         record("skipped", int(not finite))
-        record("max_logit", logits.detach().abs().max().item())
         return {"loss": loss.detach(), "y_pred": logits.detach()}
