@@ -78,7 +78,7 @@ def _plain_ce_training(X, y, seed, max_epochs, batch_size):
     module = MLP(X.shape[1], 2, (32,),
                  generator=torch.Generator().manual_seed(int(seeds[0])))
     shuffle = torch.Generator().manual_seed(int(seeds[3]))
-    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(module.parameters(), lr=5e-3)
     for _ in range(max_epochs):
         for batch in torch.randperm(len(X), generator=shuffle).split(batch_size):
             optimizer.zero_grad()

@@ -117,7 +117,8 @@ def test_grid_search_over_lambdas_with_explainability_scorers(loans):
 
 def test_cross_validate_with_scorers_on_the_bare_classifier(blobs3):
     X, y = blobs3
-    scores = cross_validate(CounterfactualTrainingClassifier(**FAST), X, y, cv=2,
+    scores = cross_validate(CounterfactualTrainingClassifier(**{**FAST, "max_epochs": 20}),
+                            X, y, cv=2,
                             scoring={"validity": validity_scorer,
                                      "plausibility": plausibility_scorer})
     assert np.isfinite(scores["test_plausibility"]).all()
