@@ -41,7 +41,7 @@ print(f"{len(X_train)} training and {len(X_test)} test images of 8x8 pixels")
 def make_model(objective):
     return CounterfactualTrainingClassifier(
         objective=objective, hidden_layer_sizes=(32,), max_epochs=100,
-        batch_size=32, n_counterfactuals=1000, decision_threshold=0.5,
+        batch_size=32, lr=1e-3, n_counterfactuals=1000, decision_threshold=0.5,
         lambda_reg=0.01, domain=(-1.0, 1.0), random_state=0,
     )
 
@@ -70,7 +70,8 @@ rows = [np.flatnonzero(y_test == digit)[0] for digit, _ in pairs]
 factuals = X_test[rows]
 targets = np.array([target for _, target in pairs])
 search = {"generator": "ecco", "lambda_cost": 0.0, "lambda_energy": 1.0,
-          "decision_threshold": 0.95, "max_iter": 50, "domain": (-1.0, 1.0)}
+          "decision_threshold": 0.95, "max_iter": 50, "domain": (-1.0, 1.0),
+          "refine": False}
 explainers = {name: CounterfactualExplainer(model, **search).fit(X_train)
               for name, model in models.items()}
 images = {name: explainer.explain(factuals, target=targets)

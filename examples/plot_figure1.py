@@ -57,6 +57,7 @@ def make_model(objective, mutability=None):
         mutability=mutability,
         max_epochs=50,
         batch_size=30,
+        lr=1e-3,
         n_counterfactuals=1000,
         decision_threshold=0.75,
         lambda_reg=0.01,
@@ -77,7 +78,7 @@ print(f"baseline test accuracy: {baseline.score(X_test, y_test):.3f}")
 # so counterfactuals come back in years and thousands.
 factuals = X_test[baseline.predict(X_test) == 1].iloc[:100]
 search = {"generator": "ecco", "lambda_cost": 0.0, "lambda_energy": 1.0,
-          "decision_threshold": 0.95, "max_iter": 50}
+          "decision_threshold": 0.95, "max_iter": 50, "refine": False}
 
 
 def explain(model, mutability=None):
