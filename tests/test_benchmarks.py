@@ -8,7 +8,12 @@ import torch
 from sklearn.datasets import make_moons
 
 from sklearn_ct import CounterfactualTrainingClassifier
-from sklearn_ct.benchmarks import check_claims, run_benchmarks, run_scaling
+from sklearn_ct.benchmarks import (
+    check_claims,
+    format_scaling,
+    run_benchmarks,
+    run_scaling,
+)
 from sklearn_ct.benchmarks.dice import MinMaxProbability, bench_dice
 from sklearn_ct.benchmarks.floor import ENV, bench_floor
 from sklearn_ct.benchmarks.scaling import COLUMNS
@@ -33,6 +38,8 @@ def _check_scaling_files(frame, out):
 def test_scaling_writes_csv_and_plot_in_process(tmp_path):
     frame = run_scaling(tmp_path, fresh_process=False, **TINY)
     _check_scaling_files(frame, tmp_path)
+    assert format_scaling(frame).splitlines()[0].split()[:3] == ["rows", "cf/epoch",
+                                                                 "hidden"]
     lines = check_claims(frame)
     assert lines[0] == "50 cf/epoch, hidden (4,):"
     assert all(("holds" in line) or ("FAILS" in line) for line in lines[1:])

@@ -5,7 +5,8 @@ keeps one core busy, threads that wait for each other slow a fit far more
 than the lost core alone would. The fits run in a child process whose
 environment has the usual thread-count variables (``OMP_NUM_THREADS`` and
 friends) removed, so what is measured is the classifier's own default, not
-the shell's.
+the shell's. "Quiet" means no busy process of ours: the note gives the load
+average before the quiet fit, since other work on the machine counts too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def timed_default_fit(n_samples=3000):
             "torch_threads": torch.get_num_threads()}
 
 
+def _load_average():
+    """The 1-minute load average (other work on the machine), if known."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except (AttributeError, OSError):
+        return "unknown"
+
+
 def _fit_in_child(n_samples):
     env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
     code = ("import json; from sklearn_ct.benchmarks.contention import "
@@ -69,6 +78,7 @@ def bench_contention(n_samples=3000):
     -------
     list of (name, seconds, note)
     """
+    load = _load_average()
     quiet = _fit_in_child(n_samples)
     busy_loop = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
@@ -79,6 +89,7 @@ def bench_contention(n_samples=3000):
     name = f"fit demo data, {n_samples} rows, default settings"
     ratio = busy["seconds"] / quiet["seconds"]
     return [(f"{name}, quiet", quiet["seconds"],
-             f"{quiet['torch_threads']} torch threads ({os.cpu_count()} CPUs)"),
+             f"{quiet['torch_threads']} torch threads, {os.cpu_count()} CPUs, load "
+             f"average {load} before"),
             (f"{name}, one busy process beside", busy["seconds"],
              f"contended/quiet {ratio:.2f} (target <= 1.5)")]

@@ -1,10 +1,15 @@
 """Resident memory of this process, as the operating system counts it.
 
 tracemalloc sees only allocations made through Python's allocator, not torch's;
-the resident set size (RSS) sees both. The peak comes from
-``getrusage(RUSAGE_SELF).ru_maxrss``, a high-water mark over the whole life
-of the process: measure in a fresh process, after loading the data, so that
-the peak minus the RSS at that point is what the measured call added.
+the resident set size (RSS) sees both. The peak is a high-water mark over the
+life of the process: measure in a fresh process, after loading the data, so
+that the peak minus the RSS at that point is what the measured call added.
+
+On Linux the peak is ``VmHWM`` from ``/proc/self/status``, which belongs to
+the process's own memory map. ``getrusage(RUSAGE_SELF).ru_maxrss``, the
+fallback elsewhere, survives ``exec``: a child started by ``fork`` + ``exec``
+(multiprocessing's spawn) begins with its parent's RSS as its peak, which
+would hide any smaller peak of its own.
 """
 
 from __future__ import annotations
@@ -40,6 +45,13 @@ def peak_rss_mb():
     >>> peak_rss_mb() >= current_rss_mb() * 0.9
     True
     """
+    try:
+        with open("/proc/self/status") as file:
+            for line in file:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / MB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / MB if sys.platform == "darwin" else peak * 1024 / MB
 

@@ -46,7 +46,7 @@ COLUMNS = (
     "torch_threads", "data_mb", "fit_seconds", "epoch_seconds", "cf_seconds_per_epoch",
     "fit_base_mb", "fit_peak_mb", "n_explained", "explain_batch_size",
     "explain_seconds", "explanations_per_second", "explain_base_mb",
-    "explain_peak_mb", "explain_result_mb", "explain_validity",
+    "explain_peak_mb", "explain_result_mb", "explain_validity", "explain_mean_n_iter",
 )
 
 
@@ -150,7 +150,8 @@ def explain_worker(data_dir, model_path):
     dict
         Seconds, explanations per second, resident MiB after the data, model
         and warm-up (``explain_base_mb``), the peak beyond it
-        (``explain_peak_mb``), the MiB of the result itself and its validity.
+        (``explain_peak_mb``), the MiB of the result itself, its validity and
+        the mean number of search steps.
     """
     with torch_threads(1):
         X, _ = _load(data_dir)
@@ -170,7 +171,8 @@ def explain_worker(data_dir, model_path):
             "explain_seconds": seconds, "explanations_per_second": len(X) / seconds,
             "explain_base_mb": base, "explain_peak_mb": peak - base,
             "explain_result_mb": _result_mb(result, X),
-            "explain_validity": float(result.valid.mean())}
+            "explain_validity": float(result.valid.mean()),
+            "explain_mean_n_iter": float(result.n_iter.mean())}
 
 
 def _call(fn, *args, fresh_process=True):
@@ -259,6 +261,7 @@ def format_scaling(frame) -> str:
         "fit MB": frame["fit_peak_mb"].round(1),
         "data MB": frame["data_mb"].round(1),
         "expl/s": frame["explanations_per_second"].round(0).astype(int),
+        "steps": frame["explain_mean_n_iter"].round(1),
         "explain MB": frame["explain_peak_mb"].round(1),
         "result MB": frame["explain_result_mb"].round(1),
     })
@@ -315,15 +318,16 @@ def _growth(group, column):
     return (last[column] - first[column]) / (last["data_mb"] - first["data_mb"])
 
 
-def check_claims(frame, max_growth=0.5, min_steady=0.8) -> list[str]:
+def check_claims(frame, max_growth=0.75, min_steady=0.8) -> list[str]:
     """Test the three scaling claims per configuration; one line per verdict.
 
     * fit time linear in rows: the log-log slope of fit seconds against rows
       (over sizes >= 10^4 when there are two) is at most 1.15;
     * fit memory independent of rows: the fit's peak beyond the data grows
-      by less than ``max_growth`` MiB per MiB of data (a shuffle permutation
-      and label indices, 8 bytes per row each, are the floor; a copy of the
-      data is 1);
+      by less than ``max_growth`` MiB per MiB of data (``X`` and ``y``). A
+      few int64 index arrays (the shuffle order, label indices: 8 bytes per
+      row each) are the floor of shuffled mini-batch training and pass; a
+      float32 copy of ``X`` (0.83 MiB per MiB of data at 10 features) fails;
     * explain in bounded memory at a steady rate: its peak beyond the data
       and its own result grows by less than ``max_growth`` MiB per MiB of
       data, and the rate at the largest size is at least ``min_steady`` of
@@ -333,7 +337,7 @@ def check_claims(frame, max_growth=0.5, min_steady=0.8) -> list[str]:
     ----------
     frame : DataFrame
         As returned by :func:`run_scaling` (at least two sizes).
-    max_growth : float, default=0.5
+    max_growth : float, default=0.75
     min_steady : float, default=0.8
 
     Returns
