@@ -30,6 +30,7 @@ def _check_scaling_files(frame, out):
     assert (written[["fit_seconds", "epoch_seconds", "explain_seconds",
                      "explanations_per_second", "data_mb"]] > 0).all().all()
     assert (written["n_explained"] == written["n_rows"]).all()
+    assert (written["explain_model_rows"] == 600).all()
     assert (written["torch_threads"] == 1).all()
     assert np.allclose(written["fit_seconds"], frame["fit_seconds"])
     assert (out / "scaling.png").stat().st_size > 10_000

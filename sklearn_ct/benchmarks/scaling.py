@@ -4,7 +4,10 @@ Synthetic data (``make_classification``, standardised, float32) from 10^3 to
 10^6 rows; per configuration (counterfactuals per epoch, hidden layers) one
 fresh process fits a :class:`~sklearn_ct.CounterfactualTrainingClassifier`
 (a fixed number of epochs and batch size, one torch thread) and another
-explains every row with ``CounterfactualExplainer(model)``. Each records its
+explains every row with ``CounterfactualExplainer(model)``, ``model`` being
+the configuration's fit on the first size of at least 10^4 rows for every
+size (a model fitted on more rows needs fewer search steps, which would
+confound the rate with the size). Each records its
 resident memory after loading the data (and a small warm-up run) and its peak
 after the measured call (see :mod:`~sklearn_ct.benchmarks.memory`): the
 difference is what the call added beyond the data. Results go to a CSV (one
@@ -44,7 +47,8 @@ QUICK_CONFIGS = ((250, (32,)), (4000, (128,)))
 COLUMNS = (
     "n_rows", "n_counterfactuals", "hidden_layer_sizes", "epochs", "batch_size",
     "torch_threads", "data_mb", "fit_seconds", "epoch_seconds", "cf_seconds_per_epoch",
-    "fit_base_mb", "fit_peak_mb", "n_explained", "explain_batch_size",
+    "fit_base_mb", "fit_peak_mb", "explain_model_rows", "n_explained",
+    "explain_batch_size",
     "explain_seconds", "explanations_per_second", "explain_base_mb",
     "explain_peak_mb", "explain_result_mb", "explain_validity", "explain_mean_n_iter",
 )
@@ -216,35 +220,46 @@ def run_scaling(out=".", quick=False, rows=None, configs=None, epochs=2,
     Returns
     -------
     DataFrame
-        One row per (size, configuration), columns :data:`COLUMNS`.
+        One row per (size, configuration), columns :data:`COLUMNS`; the
+        explain columns use the configuration's model fitted on
+        ``explain_model_rows`` rows.
     """
-    rows = rows or (QUICK_ROWS if quick else FULL_ROWS)
+    rows = sorted(rows or (QUICK_ROWS if quick else FULL_ROWS))
     configs = configs or (QUICK_CONFIGS if quick else FULL_CONFIGS)
+    reference = next((n for n in rows if n >= 10**4), rows[-1])
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    records = []
+    records = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for n_rows in rows:
+        folders = {n: Path(tmp) / f"rows_{n}" for n in rows}
+        for n_rows, folder in folders.items():
+            folder.mkdir()
             X, y = make_scaling_data(n_rows, n_features)
-            np.save(Path(tmp) / "X.npy", X)
-            np.save(Path(tmp) / "y.npy", y)
+            np.save(folder / "X.npy", X)
+            np.save(folder / "y.npy", y)
             del X, y
-            for n_cf, hidden in configs:
-                model_path = str(Path(tmp) / "model.pkl")
-                record = {"n_rows": n_rows, "n_counterfactuals": n_cf,
-                          "hidden_layer_sizes": str(tuple(hidden)), "epochs": epochs,
-                          "batch_size": batch_size}
-                record.update(_call(fit_worker, tmp, n_cf, tuple(hidden), epochs,
-                                    batch_size, model_path,
+            for i, (n_cf, hidden) in enumerate(configs):
+                record = records[n_rows, i] = {
+                    "n_rows": n_rows, "n_counterfactuals": n_cf,
+                    "hidden_layer_sizes": str(tuple(hidden)), "epochs": epochs,
+                    "batch_size": batch_size, "explain_model_rows": reference}
+                record.update(_call(fit_worker, str(folder), n_cf, tuple(hidden),
+                                    epochs, batch_size, str(folder / f"model_{i}.pkl"),
                                     fresh_process=fresh_process))
-                record.update(_call(explain_worker, tmp, model_path,
-                                    fresh_process=fresh_process))
-                records.append(record)
                 if verbose:
                     print(f"{n_rows:>9,} rows, {n_cf} cf/epoch, hidden {hidden}: fit "
-                          f"{record['fit_seconds']:.2f} s, explain "
-                          f"{record['explanations_per_second']:,.0f}/s", flush=True)
-    frame = pd.DataFrame(records, columns=list(COLUMNS))
+                          f"{record['fit_seconds']:.2f} s", flush=True)
+        # Every size is explained by the same model per configuration (the one
+        # fitted on ``reference`` rows), so that rates compare across sizes.
+        for (n_rows, i), record in records.items():
+            record.update(_call(explain_worker, str(folders[n_rows]),
+                                str(folders[reference] / f"model_{i}.pkl"),
+                                fresh_process=fresh_process))
+            if verbose:
+                print(f"{n_rows:>9,} rows, {configs[i][0]} cf/epoch, hidden "
+                      f"{configs[i][1]}: explain "
+                      f"{record['explanations_per_second']:,.0f}/s", flush=True)
+    frame = pd.DataFrame(list(records.values()), columns=list(COLUMNS))
     frame.to_csv(out / "scaling.csv", index=False)
     if plot:
         plot_scaling(frame, out / "scaling.png")
