@@ -9,7 +9,8 @@ in the same process a moment apart, rather than absolute seconds across runs.
 * :mod:`~sklearn_ct.benchmarks.floor`: our CT fit against a minimal torch loop;
 * :mod:`~sklearn_ct.benchmarks.contention`: a default fit beside a busy process;
 * :mod:`~sklearn_ct.benchmarks.scaling`: fit and explain from 10^3 to 10^6
-  rows (``sklearn-ct bench --scaling``).
+  rows (``sklearn-ct bench --scaling``), reported by
+  :mod:`~sklearn_ct.benchmarks.scaling_report`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .basic import bench_batched_vs_loop, bench_explain, bench_training
 from .contention import bench_contention
 from .dice import bench_dice
 from .floor import bench_floor
-from .scaling import check_claims, format_scaling, run_scaling
+from .scaling import run_scaling
+from .scaling_report import check_claims, format_scaling
 from .timing import format_rows
 
 __all__ = ["BENCHMARKS", "check_claims", "format_scaling", "run_benchmarks",
