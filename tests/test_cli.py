@@ -60,10 +60,14 @@ def test_scheduler_option_wins_over_the_environment(reproduce_calls, monkeypatch
         "tcp://from-env:8786", "tcp://from-option:8786", None]
 
 
-def test_bench_quick_prints_figures(capsys):
-    assert main(["bench", "--quick"]) == 0
+def test_bench_quick_prints_figures(capsys, tmp_path):
+    assert main(["bench", "--quick", "--only", "search,training",
+                 "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "batched is" in out and "x vanilla" in out
+    assert (tmp_path / "bench.txt").read_text() == out
+    args = build_parser().parse_args(["bench", "--scaling", "--quick"])
+    assert args.scaling and args.quick and args.out is None
 
 
 def test_readme_names_the_two_commands():
