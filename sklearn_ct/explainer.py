@@ -29,12 +29,12 @@ from .backends import as_logits_module, label_index, module_device, module_dtype
 from .generators import resolve_generator
 from .preprocessing import model_space
 from .recourse import (
-    bisect_toward_factual,
     feature_membership,
     main_lever,
     reaches,
     sparse_counterfactuals,
 )
+from .recourse import refine as refine_counterfactuals
 from .result import CounterfactualResult
 from .search import SearchResult, counterfactual_search
 
@@ -119,11 +119,14 @@ class CounterfactualExplainer(BaseEstimator):
         integers (and that reaches the model through passthrough or a scaler).
         ``OrdinalEncoder`` codes are always integers.
     refine : bool, default=True
-        Move each counterfactual that reached the threshold back toward its
-        factual, to the closest point on the straight segment between them
-        that still does (batched bisection). The fixed gradient steps of the
-        search overshoot where gradients are large; this removes the
-        overshoot. The paper's protocol switches it off.
+        Make each counterfactual that reached the threshold as cheap as it can
+        be (:func:`sklearn_ct.recourse.refine`): move it back along the
+        segment to the factual to where it still reaches the threshold, or
+        first shrink every feature's change toward the factual as far as the
+        threshold allows, smallest first, whichever is cheaper in L1 (batched
+        bisections). The fixed gradient steps of the search overshoot where
+        gradients are large and move every feature a little; this removes
+        both. The paper's protocol switches it off.
     batch_size : int, default=8192
         Factuals searched at once; larger inputs are explained in chunks of
         this many rows, so memory stays bounded.
@@ -387,7 +390,8 @@ class CounterfactualExplainer(BaseEstimator):
             if sparse:
                 cf, found = self._sparsify(module, x, cf, target, c, member, found)
             if self.refine:
-                cf = bisect_toward_factual(module, x, cf, target, c, threshold)
+                cf = refine_counterfactuals(module, x, cf, target, member, c,
+                                            threshold)
             copies.append({"counterfactuals": cf, "converged": found.converged,
                            "n_iter": found.n_iter, "adversarial": found.adversarial})
             if k > 1:

@@ -13,6 +13,8 @@ from sklearn_ct.recourse import (
     feature_membership,
     main_lever,
     reaches,
+    refine,
+    shrink_features,
     sparsify,
 )
 
@@ -66,6 +68,25 @@ def test_sparsify_reverts_what_is_not_needed():
     member = feature_membership([[0], [1], [2]], 3)
     out = sparsify(model, x, x_cf, torch.ones(4, dtype=torch.long), member)
     assert torch.equal(out, torch.tensor([[1.0, -1, -1]] * 4))
+
+
+def test_shrinking_finds_the_cheapest_point_on_a_linear_boundary():
+    # Margin of class 1: 3 * x0 + 1 * x1; the cheapest crossing in L1 moves x0.
+    model = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[0.0, 0.0], [3.0, 1.0]]))
+        model.bias.copy_(torch.tensor([0.0, -3.0]))
+    x = torch.zeros(5, 2)
+    x_cf = torch.full((5, 2), 2.0)  # far past the boundary along both
+    target = torch.ones(5, dtype=torch.long)
+    member = feature_membership([[0], [1]], 2)
+    constraints = make_constraints(["both", "both"], [-9, -9], [9, 9])
+    shrunk = shrink_features(model, x, x_cf, target, member, constraints)
+    assert torch.equal(shrunk[:, 1], x[:, 1])  # the flatter feature reverts exactly
+    best = refine(model, x, x_cf, target, member, constraints)
+    np.testing.assert_allclose(best[:, 0], 1.0 + 1e-3 / 3, atol=1e-4)  # 3 x0 = 3
+    along = bisect_toward_factual(model, x, x_cf, target, constraints)
+    assert ((best - x).abs().sum(1) < (along - x).abs().sum(1)).all()
 
 
 def test_main_lever_is_the_largest_changed_feature():
