@@ -363,7 +363,9 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         check_numeric_frame(X)
-        X, y = validate_data(self, X, y, dtype=np.float32, copy=True)
+        # No copy: training only reads X (and lets go of it when fit ends).
+        X, y = validate_data(self, X, y, dtype=np.float32)
+        X = np.require(X, requirements="W")  # torch wants writeable memory
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:

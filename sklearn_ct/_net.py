@@ -60,9 +60,15 @@ class CounterfactualPool:
         ]
 
 
+def class_index(y, n_classes):
+    """Positions of ``y`` sorted by class, the class counts and their offsets."""
+    counts = torch.bincount(y, minlength=n_classes)
+    return torch.argsort(y, stable=True), counts, torch.cumsum(counts, 0) - counts
+
+
 def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
                constraints, decision_threshold, max_iter, step_size, epsilon,
-               rng: torch.Generator) -> CounterfactualPool:
+               rng: torch.Generator, by_class=None) -> CounterfactualPool:
     """Generate one epoch's counterfactual pool with the current model.
 
     Parameters
@@ -84,6 +90,8 @@ def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
         Search settings (see :func:`~sklearn_ct.search.counterfactual_search`).
     rng : torch.Generator
         Source of all randomness of the pool (on the CPU).
+    by_class : tuple of Tensor, default=None
+        :func:`class_index` of ``y``, when computed once for all epochs.
 
     Returns
     -------
@@ -107,9 +115,8 @@ def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
     )
     module.train(was_training)
     # x+: one random training sample whose true label is the target.
-    order = torch.argsort(y, stable=True)
-    counts = torch.bincount(y, minlength=n_classes)
-    offsets = torch.cumsum(counts, 0) - counts
+    order, counts, offsets = by_class if by_class is not None else class_index(
+        y, n_classes)
     u = torch.rand(n, generator=rng).to(device)
     pick = offsets[target] + (u * counts[target]).long().clamp_max(counts[target] - 1)
     neighbours = X[order[pick]]
@@ -161,6 +168,7 @@ class CounterfactualPoolCallback(Callback):
             self.rng_ = torch.Generator().manual_seed(self.seed)
         self.constraints_ = self.pool_params["constraints"].tensors(
             device=net.device)
+        self.by_class_ = class_index(self.y_, self.pool_params["n_classes"])
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         """Generate this epoch's pool and hand one chunk to each mini-batch."""
@@ -174,7 +182,8 @@ class CounterfactualPoolCallback(Callback):
                   # Every mini-batch gets counterfactuals (the reference does this).
                   "n_counterfactuals": max(self.pool_params["n_counterfactuals"],
                                            n_batches)}
-        pool = build_pool(net.module_, self.X_, self.y_, rng=self.rng_, **params)
+        pool = build_pool(net.module_, self.X_, self.y_, rng=self.rng_,
+                          by_class=self.by_class_, **params)
         net.chunks_ = iter(pool.chunks(n_batches))
         net.history.record("cf_converged", pool.share_converged)
         net.history.record("cf_n_iter", pool.mean_n_iter)
@@ -186,7 +195,7 @@ class CounterfactualPoolCallback(Callback):
 
     def forget(self):
         """Release everything that only training needs."""
-        for name in ("X_", "y_", "rng_", "constraints_"):
+        for name in ("X_", "y_", "rng_", "constraints_", "by_class_"):
             self.__dict__.pop(name, None)
 
 

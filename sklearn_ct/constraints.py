@@ -140,12 +140,20 @@ def infer_domain(X, n_std: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
     >>> float(low[0]), float(high[0])
     (-1.0, 3.0)
     """
-    X = np.asarray(X, dtype=float)
-    mean = X.mean(axis=0)
-    std = X.std(axis=0, ddof=1) if X.shape[0] > 1 else np.zeros(X.shape[1])
+    X = _as_float(X)
+    mean = X.mean(axis=0, dtype=np.float64)
+    # One column at a time: a temporary the size of a column, not of the data.
+    std = np.array([X[:, j].std(ddof=1, dtype=np.float64) if X.shape[0] > 1 else 0.0
+                    for j in range(X.shape[1])])
     low = np.minimum(mean - n_std * std, X.min(axis=0))
     high = np.maximum(mean + n_std * std, X.max(axis=0))
     return low, high
+
+
+def _as_float(X) -> np.ndarray:
+    """``X`` as a float array, without a float64 copy of float32 data."""
+    X = np.asarray(X)
+    return X if X.dtype.kind == "f" else X.astype(np.float64)
 
 
 def _as_bounds(pair, argname):
@@ -190,7 +198,7 @@ def resolve_domain(
     -------
     low, high : ndarray of shape (n_features,)
     """
-    X = np.asarray(X, dtype=float)
+    X = _as_float(X)
     n_features = X.shape[1]
     if isinstance(domain, str):
         if domain not in ("infer", "observed"):
@@ -199,7 +207,7 @@ def resolve_domain(
                 " None, a (low, high) pair, a list of pairs or a dict by feature name."
             )
         if domain == "observed":
-            low, high = X.min(axis=0), X.max(axis=0)
+            low, high = X.min(axis=0).astype(float), X.max(axis=0).astype(float)
         else:
             low, high = infer_domain(X, n_std)
     elif domain is None:

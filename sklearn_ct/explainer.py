@@ -357,24 +357,27 @@ class CounterfactualExplainer(BaseEstimator):
         classes = np.asarray(classes)
         with torch_threads(self.n_threads):
             dtype, device = module_dtype(module), module_device(module)
-            x = torch.tensor(X_model, dtype=dtype, device=device)
+            chunks = _chunks(len(X_model), self.batch_size)
             with torch.no_grad():
-                predicted = torch.cat([module(part).argmax(dim=1)
-                                       for part in x.split(self.batch_size)])
-            predicted = predicted.cpu().numpy()
+                predicted = np.concatenate([
+                    module(torch.as_tensor(X_model[s], dtype=dtype, device=device))
+                    .argmax(dim=1).cpu().numpy() for s in chunks])
             rng = check_random_state(self.random_state)
             target_index = self._targets(target, predicted, classes, rng)
             tensors = constraints.tensors(dtype=dtype, device=device)
             columns, _ = space.feature_columns(X_model.shape[1])
             member = feature_membership(columns, X_model.shape[1], device)
-            t = torch.as_tensor(target_index, device=device)
-            parts = [self._explain_rows(module, x[s], t[s], tensors, member, sparsify,
-                                        n_per_factual)
-                     for s in _chunks(len(x), self.batch_size)]
-        found = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-        rows = np.repeat(np.arange(len(X_model)), n_per_factual)
-        return self._result(X, X_in, order, X_model, rows, found, predicted,
-                            target_index, classes, module)
+            parts = []
+            for s in chunks:  # bounded memory: everything per chunk of rows
+                x = torch.as_tensor(X_model[s], dtype=dtype, device=device)
+                t = torch.as_tensor(target_index[s], device=device)
+                found = self._explain_rows(module, x, t, tensors, member, sparsify,
+                                           n_per_factual)
+                rows = np.repeat(np.arange(s.start, min(s.stop, len(X_model))),
+                                 n_per_factual)
+                parts.append(self._result(X, X_in, order, X_model, rows, found,
+                                          predicted, target_index, classes, module))
+        return CounterfactualResult.concat(parts)
 
     def _explain_rows(self, module, x, target, constraints, member, sparse, k):
         """Counterfactuals for a chunk of factuals: k per factual, factual-major."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,32 @@ class CounterfactualResult:
 
     def __len__(self) -> int:
         return len(self.target)
+
+    @classmethod
+    def concat(cls, parts) -> CounterfactualResult:
+        """One result of the rows of several (explained in chunks, say).
+
+        Parameters
+        ----------
+        parts : sequence of CounterfactualResult
+            With the same columns.
+
+        Returns
+        -------
+        CounterfactualResult
+        """
+        parts = list(parts)
+        if len(parts) == 1:
+            return parts[0]
+
+        def join(values):
+            if isinstance(values[0], pd.DataFrame):
+                return pd.concat(values)
+            return np.concatenate([np.asarray(v) for v in values])
+
+        return cls(**{f.name: join([getattr(p, f.name) for p in parts])
+                      for f in fields(cls) if f.name != "feature_names"},
+                   feature_names=parts[0].feature_names)
 
     @property
     def status(self) -> np.ndarray:

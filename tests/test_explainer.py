@@ -289,3 +289,17 @@ def test_fit_labels_map_by_value_and_unknown_labels_are_an_error(blobs3, blobs3_
         explainer.fit(X, np.where(y == 2, 7, y))
     assert CounterfactualExplainer(blobs3_logreg,
                                    decision_threshold=np.float32(0.9)).fit(X)
+
+
+def test_explaining_in_chunks_equals_one_batch(moons, moons_mlp):
+    import pandas as pd
+
+    X, _, X_test, _ = moons
+    frame = pd.DataFrame(X_test[:50], columns=["a", "b"])
+    whole = CounterfactualExplainer(moons_mlp, random_state=0).fit(X).explain(
+        frame, n_per_factual=2)
+    parts = CounterfactualExplainer(moons_mlp, batch_size=7, random_state=0).fit(
+        X).explain(frame, n_per_factual=2)
+    pd.testing.assert_frame_equal(parts.counterfactuals, whole.counterfactuals)
+    np.testing.assert_array_equal(parts.factual_index, whole.factual_index)
+    np.testing.assert_array_equal(parts.valid, whole.valid)
