@@ -366,7 +366,8 @@ class CounterfactualExplainer(BaseEstimator):
             target_index = self._targets(target, predicted, classes, rng)
             tensors = constraints.tensors(dtype=dtype, device=device)
             columns, _ = space.feature_columns(X_model.shape[1])
-            member = feature_membership(columns, X_model.shape[1], device)
+            member = feature_membership(columns, X_model.shape[1], device,
+                                        groups=constraints.groups)
             parts = []
             for s in chunks:  # bounded memory: everything per chunk of rows
                 x = torch.as_tensor(X_model[s], dtype=dtype, device=device)

@@ -94,7 +94,19 @@ class Constraints:
         return replace(self, frozen=self.frozen[index])
 
     def with_frozen(self, frozen: torch.Tensor | None) -> Constraints:
-        """A copy where ``frozen`` (n_samples, n_features) are immutable per sample."""
+        """A copy where ``frozen`` (n_samples, n_features) are immutable per sample.
+
+        A frozen column of a one-hot group freezes the whole group: resetting
+        one indicator alone to the factual's would break the group.
+        """
+        if frozen is not None and self.group_index is not None:
+            n_groups, size = self.group_index.shape
+            gather, positions, columns = self._group_layout
+            block = frozen.index_select(1, gather).view(-1, n_groups, size)
+            whole = (block & self.group_valid).any(dim=2, keepdim=True)
+            whole = whole.expand(-1, -1, size).reshape(-1, n_groups * size)
+            frozen = frozen.clone()
+            frozen[:, columns] = whole[:, positions]
         return replace(self, frozen=frozen)
 
     def to(self, device=None, dtype=None) -> Constraints:

@@ -22,6 +22,7 @@ None of this runs during training or in the paper's protocol.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .projection import Constraints, project
@@ -194,13 +195,28 @@ def refine(model, x, x_cf, target, member, constraints: Constraints,
     return torch.where(cheaper.unsqueeze(1), shrunk, along)
 
 
-def feature_membership(feature_columns, n_features, device=None) -> torch.Tensor:
-    """BoolTensor (n_user_features, n_features): which model columns form each feature."""
-    member = torch.zeros(len(feature_columns), n_features, dtype=torch.bool,
-                         device=device)
+def feature_membership(feature_columns, n_features, device=None,
+                       groups=()) -> torch.Tensor:
+    """BoolTensor (n_user_features, n_features): which model columns form each feature.
+
+    The features that share a column with a one-hot group in ``groups`` are
+    merged with it into one feature, so a categorical feature is reverted,
+    frozen and counted as a whole (reverting one indicator of a switched
+    level would leave two levels active, or none).
+    """
+    member = np.zeros((len(feature_columns), n_features), dtype=bool)
     for f, cols in enumerate(feature_columns):
-        member[f, torch.as_tensor(cols, dtype=torch.long, device=device)] = True
-    return member
+        member[f, np.asarray(cols, dtype=np.int64)] = True
+    for group in groups:
+        rows = np.flatnonzero(member[:, group].any(axis=1))
+        merged = member[rows].any(axis=0)
+        merged[group] = True
+        if len(rows):
+            member[rows[0]] = merged
+            member = np.delete(member, rows[1:], axis=0)
+        else:
+            member = np.vstack([member, merged])
+    return torch.as_tensor(member, device=device)
 
 
 def feature_changes(x, x_cf, member) -> torch.Tensor:

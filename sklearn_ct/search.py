@@ -1,9 +1,9 @@
 """The one batched gradient search for counterfactuals (method.md section 2).
 
 All factuals of a batch are searched at once in torch. Each sample carries its
-own target and stops at its own convergence: an ``active`` mask shrinks as
-samples reach ``p(target) >= tau``, and only active samples are evaluated, so
-the cost of a step falls as the batch converges. Per step and sample:
+own target and stops at its own convergence: the working set of rows still
+searching is compacted whenever some reach ``p(target) >= tau`` (their results
+are written once, then), so the cost of a step falls as the batch converges. Per step and sample:
 
 1. the gradient of the generator's objective with respect to the search state
    (never with respect to the model);
@@ -55,18 +55,6 @@ class SearchResult:
     p_target: torch.Tensor
 
 
-def _rows(idx, mask):
-    """Where the rows of ``mask`` (over the active subset) sit in the full batch.
-
-    Returns ``(full, local)`` indices; plain slices when every row is meant,
-    so the common case copies without gathering.
-    """
-    if bool(mask.all()):
-        return (slice(None) if idx is None else idx), slice(None)
-    local = mask.nonzero().squeeze(1)
-    return (local if idx is None else idx[local]), local
-
-
 def counterfactual_search(
     model: Callable[[torch.Tensor], torch.Tensor],
     x: torch.Tensor,
@@ -111,25 +99,20 @@ def counterfactual_search(
     x = x.detach()
     target = target.to(device=x.device, dtype=torch.long)
     n = x.shape[0]
-    state = generator.encode(x).detach().clone()
-    x_cf = x.clone()
-    adversarial = x.clone()  # the start of the path is always within the ball
+    x_cf, adversarial = x.clone(), x.clone()
     converged = torch.zeros(n, dtype=torch.bool, device=x.device)
-    active = torch.ones(n, dtype=torch.bool, device=x.device)
     n_iter = torch.zeros(n, dtype=torch.long, device=x.device)
     p_target = torch.zeros(n, dtype=x.dtype, device=x.device)
+    # The working set: the rows still searching, compacted whenever some finish,
+    # with their state, factual, target, constraints, nascent adversarial
+    # example (the start of the path is always within the ball) and steps.
+    rows = torch.arange(n, device=x.device)
+    s, x_i, t_i, c_i = generator.encode(x).detach().clone(), x, target, constraints
+    adv_i, steps_i = x, torch.zeros(n, dtype=torch.long, device=x.device)
 
     # Iteration t evaluates the point reached after t - 1 steps: it checks
     # convergence and, while t <= max_iter, takes step t from the same forward pass.
     for step in range(1, max_iter + 2):
-        if bool(active.all()):  # every row still searching: views, no gathers
-            idx, s, x_i, t_i = None, state, x, target
-        else:
-            idx = active.nonzero().squeeze(1)
-            if idx.numel() == 0:
-                break
-            s, x_i, t_i = state[idx], x[idx], target[idx]
-        c_i = constraints.rows(idx)
         take_step = step <= max_iter
         if generator.latent:  # differentiate through the decoder
             s = s.detach().requires_grad_(take_step)
@@ -143,36 +126,35 @@ def counterfactual_search(
             logits = model(point)
         p = logits.detach().softmax(dim=1).gather(1, t_i.view(-1, 1)).squeeze(1)
         here = point.detach()
-        if decision_threshold is None:
-            done = torch.zeros_like(p, dtype=torch.bool)
-        else:
-            done = p >= decision_threshold
-        # Results are written once, when a row finishes (or at the last check).
-        full, local = _rows(idx, done | (not take_step))
-        x_cf[full], p_target[full] = here[local], p[local]
-        converged[_rows(idx, done)[0]] = True
-        if step > 1:  # the start point is the factual, already in ``adversarial``
-            full, local = _rows(idx, (here - x_i).abs().amax(dim=1) <= epsilon)
-            adversarial[full] = here[local]
-        if not take_step:
-            break
-        keep = ~done
-        active[_rows(idx, done)[0]] = False
-        if not keep.any():
-            break
+        if step > 1:  # the last point of the path still within the epsilon ball
+            within = (here - x_i).abs().amax(dim=1, keepdim=True) <= epsilon
+            adv_i = torch.where(within, here, adv_i)
+        done = (torch.zeros_like(p, dtype=torch.bool) if decision_threshold is None
+                else p >= decision_threshold)
+        finished = done if take_step else torch.ones_like(done)
+        any_finished = bool(finished.any())
+        if any_finished:  # results are written once, when a row finishes
+            out = rows[finished]
+            x_cf[out], p_target[out] = here[finished], p[finished]
+            converged[out], adversarial[out] = done[finished], adv_i[finished]
+            n_iter[out] = steps_i[finished]
+            if bool(finished.all()):
+                break
         loss = generator.loss(point, x_i, logits, t_i, step, max_iter)
-        (grad,) = torch.autograd.grad((loss * keep).sum(), wrt)
+        (grad,) = torch.autograd.grad((loss * ~done).sum(), wrt)
         # Non-finite components (NaN, or an overflowing gradient) take no step.
         delta = -step_size * grad
         delta = torch.where(torch.isfinite(delta), delta, torch.zeros_like(delta))
         if not generator.latent:  # a latent step cannot be masked per feature
             delta = mask_step(delta, c_i)
-        new_state = s.detach() + delta
+        s = s.detach() + delta
         if not generator.latent:
-            new_state = clamp_to_domain(new_state, c_i)
-        full, local = _rows(idx, keep)
-        state[full] = new_state[local]
-        n_iter[full] += 1
+            s = clamp_to_domain(s, c_i)
+        steps_i = steps_i + 1
+        if any_finished:  # drop the finished rows from the working set
+            keep = ~finished
+            rows, s, x_i, t_i = rows[keep], s[keep], x_i[keep], t_i[keep]
+            adv_i, steps_i, c_i = adv_i[keep], steps_i[keep], c_i.rows(keep)
 
     if decision_threshold is None:
         with torch.no_grad():
