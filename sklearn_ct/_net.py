@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from dataclasses import dataclass
 
@@ -228,6 +227,17 @@ class EpochSummary(Callback):
         net.history.record("n_skipped", int(sum(b["skipped"] for b in batches)))
 
 
+def _clone(state):
+    """A copy of a (nested) state dict: tensors cloned, containers rebuilt."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return {key: _clone(value) for key, value in state.items()}
+    if isinstance(state, (list, tuple)):
+        return type(state)(_clone(value) for value in state)
+    return state
+
+
 class DivergenceGuard(Callback):
     """Detects exploding training, restores the last finite state and stops.
 
@@ -248,8 +258,8 @@ class DivergenceGuard(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         """Keep the state of the end of the previous epoch (small networks: cheap)."""
-        self.state_ = (copy.deepcopy(net.module_.state_dict()),
-                       copy.deepcopy(net.optimizer_.state_dict()))
+        self.state_ = (_clone(net.module_.state_dict()),
+                       _clone(net.optimizer_.state_dict()))
 
     def on_epoch_end(self, net, **kwargs):
         """Restore and stop if this epoch left the model non-finite or exploding."""
@@ -353,7 +363,8 @@ class CTNet(NeuralNet):
 
         A non-finite loss skips the update and is counted in ``n_skipped``.
         """
-        self._set_training(True)
+        if not self.module_.training:  # (a recursive walk: only when needed)
+            self._set_training(True)
         Xi, yi = unpack_data(batch)
         yi = torch.as_tensor(yi, device=self.device)
         chunk = next(self.chunks_, None) if getattr(self, "chunks_", None) else None
@@ -375,16 +386,16 @@ class CTNet(NeuralNet):
                                 self.get_all_learnable_params()),
                             batch=batch, training=True)
             self._step_optimizer(lambda: loss)
-        # One transfer for every record of the batch.
-        nan = clf_loss.new_tensor(float("nan"))
+        # One transfer for every record of the batch, written into the batch's
+        # record at once (History.record_batch looks it up for every value).
+        names = ["clf_loss", "accuracy", "max_logit",
+                 *(f"{name}_loss" for name in terms)]
         values = torch.stack([
-            clf_loss.detach(), *(terms[n].detach() if n in terms else nan
-                                 for n in ("div", "reg", "adv")),
-            (logits.argmax(1) == yi).float().mean(), logits.detach().abs().max(),
+            clf_loss.detach(), (logits.argmax(1) == yi).float().mean(),
+            logits.detach().abs().max(), *(t.detach() for t in terms.values()),
         ]).tolist()
-        record = self.history.record_batch
-        for name, value in zip(("clf_loss", "div_loss", "reg_loss", "adv_loss",
-                                "accuracy", "max_logit"), values, strict=True):
-            record(name, value)
-        record("skipped", int(not finite))
+        record = self.history[-1]["batches"][-1]
+        record.update({"div_loss": np.nan, "reg_loss": np.nan, "adv_loss": np.nan})
+        record.update(zip(names, values, strict=True))
+        record["skipped"] = int(not finite)
         return {"loss": loss.detach(), "y_pred": logits.detach()}

@@ -453,24 +453,18 @@ class FeatureConstraints:
             integer=self.integer | other.integer, scale=scale, offset=offset,
             box_given=self.box_given or other.box_given)
 
-    def check_data(self, X, argname="X", check_structure=True) -> np.ndarray:
-        """Check that data fits the constraints' structure; return who is outside the box.
+    def check_data(self, X, argname="X") -> None:
+        """Check that data fits the constraints' structure.
 
-        With ``check_structure``, one-hot groups must hold 0/1 indicators (in
-        their units) with at most one active per row: anything else is a
-        ``ValueError`` naming the columns (a group over continuous columns
-        would silently snap them to 0/1). Integer features are checked where
-        they are declared, on the user's own values.
-
-        Returns
-        -------
-        ndarray of float, shape (n_features,)
-            Share of rows outside the domain box, per feature.
+        One-hot groups must hold 0/1 indicators (in their units) with at most
+        one active per row: anything else is a ``ValueError`` naming the
+        columns (a group over continuous columns would silently snap them to
+        0/1). Integer features are checked where they are declared, on the
+        user's own values.
         """
-        X = np.asarray(X, dtype=float)
-        units = self.units(X)
-        for group in self.groups if check_structure else ():
-            block = units[:, group]
+        X = np.asarray(X)
+        for group in self.groups:
+            block = (X[:, group] - self.offset[group]) / self.scale[group]
             binary = np.isclose(block, 0, atol=1e-6) | np.isclose(block, 1, atol=1e-6)
             if not binary.all() or np.any(block.sum(axis=1) > 1 + 1e-6):
                 raise ValueError(
@@ -479,11 +473,17 @@ class FeatureConstraints:
                     "group must list the columns that one-hot encode one categorical "
                     "feature."
                 )
+
+    def share_outside(self, X) -> np.ndarray:
+        """Share of the rows of ``X`` outside the domain box, per feature."""
+        X = np.asarray(X)
+        if not len(X):
+            return np.zeros(self.n_features)
         # Relative tolerance: bounds learned in float32 round by ~6e-8.
         tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(X, posinf=0, neginf=0)))
         with np.errstate(invalid="ignore"):
             outside = (X < self.low - tol) | (X > self.high + tol)
-        return outside.mean(axis=0) if len(X) else np.zeros(self.n_features)
+        return outside.mean(axis=0)
 
     def tensors(self, dtype=torch.float32, device="cpu") -> Constraints:
         """The constraints as a :class:`~sklearn_ct.projection.Constraints` bundle.

@@ -513,9 +513,13 @@ def _warn_outside(constraints, X_model, space, what, check=True):
     outliers of other data, as documented; a box the user gave that excludes
     the data is worth a warning, since moving a feature into it is a change.
     """
-    share = constraints.check_data(X_model, check_structure=check)
+    if check:
+        constraints.check_data(X_model)
+    if not constraints.box_given:
+        return
+    share = constraints.share_outside(X_model)
     outside = np.flatnonzero(share > 0)
-    if not len(outside) or not constraints.box_given:
+    if not len(outside):
         return
     names = space.feature_names or [f"x{k}" for k in range(len(share))]
     listed = ", ".join(f"{names[k]} ({share[k]:.2%} of rows)" for k in outside[:5])
