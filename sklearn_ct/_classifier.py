@@ -381,7 +381,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             )
         self._warn_if_large(X)
         self._set_constraints(self._resolve_constraints(X))
-        y_index = y_index.astype(np.int64)
+        y_index = y_index.astype(np.int64, copy=False)
         seeds, digest, saved = _seeds(self.random_state, 4), None, None
         if self.checkpoint_dir is not None:
             params = self.get_params(deep=False)
@@ -401,7 +401,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _warn_if_large(self, X):
-        largest = float(np.abs(X).max()) if X.size else 0.0
+        largest = float(max(X.max(), -X.min())) if X.size else 0.0  # no |X| copy
         if largest > _LARGE_INPUT:
             warnings.warn(
                 f"X holds values as large as {largest:.3g}. The network computes in "

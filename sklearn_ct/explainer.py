@@ -378,7 +378,7 @@ class CounterfactualExplainer(BaseEstimator):
                                  n_per_factual)
                 parts.append(self._result(X, X_in, order, X_model, rows, found,
                                           predicted, target_index, classes, module))
-        return CounterfactualResult.concat(parts)
+        return CounterfactualResult.concat(parts, release=True)
 
     def _explain_rows(self, module, x, target, constraints, member, sparse, k):
         """Counterfactuals for a chunk of factuals: k per factual, factual-major."""

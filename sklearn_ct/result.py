@@ -71,13 +71,16 @@ class CounterfactualResult:
         return len(self.target)
 
     @classmethod
-    def concat(cls, parts) -> CounterfactualResult:
+    def concat(cls, parts, release=False) -> CounterfactualResult:
         """One result of the rows of several (explained in chunks, say).
 
         Parameters
         ----------
         parts : sequence of CounterfactualResult
             With the same columns.
+        release : bool, default=False
+            Drop each part's arrays as soon as they are joined (the parts are
+            not used again), so joining holds one field twice, not all.
 
         Returns
         -------
@@ -92,9 +95,14 @@ class CounterfactualResult:
                 return pd.concat(values)
             return np.concatenate([np.asarray(v) for v in values])
 
-        return cls(**{f.name: join([getattr(p, f.name) for p in parts])
-                      for f in fields(cls) if f.name != "feature_names"},
-                   feature_names=parts[0].feature_names)
+        joined = {}
+        for f in fields(cls):
+            if f.name != "feature_names":
+                joined[f.name] = join([getattr(p, f.name) for p in parts])
+                if release:
+                    for part in parts:
+                        setattr(part, f.name, None)
+        return cls(**joined, feature_names=parts[0].feature_names)
 
     @property
     def status(self) -> np.ndarray:
