@@ -20,7 +20,12 @@ from torch import nn
 from ._checkpoint import EpochCheckpoint, fingerprint, load_checkpoint, restore
 from ._net import CounterfactualPoolCallback, CTNet, DivergenceGuard, EpochSummary
 from ._threads import check_n_threads, torch_threads
-from .explainer import CounterfactualExplainer, _warn_outside, check_explain_options
+from .explainer import (
+    CounterfactualExplainer,
+    _warn_outside,
+    check_explain_options,
+    set_constraints,
+)
 from .generators import Generator, resolve_generator
 from .modules import build_module
 from .objective import OBJECTIVES
@@ -380,7 +385,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 f"classes in y; got one class ({self.classes_[0]!r})."
             )
         self._warn_if_large(X)
-        self._set_constraints(self._resolve_constraints(X))
+        set_constraints(self, self._resolve_constraints(X))
         y_index = y_index.astype(np.int64, copy=False)
         seeds, digest, saved = _seeds(self.random_state, 4), None, None
         if self.checkpoint_dir is not None:
@@ -431,12 +436,6 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             integer_features=self.integer_features, domain_n_std=self.domain_n_std)
         _warn_outside(constraints, X, space, "the training data")
         return constraints
-
-    def _set_constraints(self, constraints):
-        self.constraints_ = constraints
-        self.mutability_ = constraints.mutability
-        self.domain_ = (constraints.low, constraints.high)
-        self.categorical_groups_ = list(constraints.groups)
 
     def _train(self, X, y_index, seeds, digest=None, saved=None):
         device = torch.device(self.device)

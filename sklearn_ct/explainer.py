@@ -267,19 +267,13 @@ class CounterfactualExplainer(BaseEstimator):
         self.n_features_in_ = np.shape(X)[1]
         if space.input_names is not None:
             self.feature_names_in_ = np.asarray(space.input_names, dtype=object)
-        self._set_constraints(constraints)
+        set_constraints(self, constraints)
         y_index = None if y is None else label_index(y, classes, "y")
         self.generator_ = resolve_generator(
             self.generator, lambda_cost=self.lambda_cost,
             lambda_energy=self.lambda_energy,
         ).fit(X_model, y_index, random_state=self.random_state)
         return self
-
-    def _set_constraints(self, constraints):
-        self.constraints_ = constraints
-        self.mutability_ = constraints.mutability
-        self.domain_ = (constraints.low, constraints.high)
-        self.categorical_groups_ = list(constraints.groups)
 
     @classmethod
     def _from_fitted_parts(cls, estimator, space, constraints, generator, **params):
@@ -290,7 +284,7 @@ class CounterfactualExplainer(BaseEstimator):
         explainer.n_features_in_ = space.n_inputs or constraints.n_features
         if space.input_names is not None:
             explainer.feature_names_in_ = np.asarray(space.input_names, dtype=object)
-        explainer._set_constraints(constraints)
+        set_constraints(explainer, constraints)
         overrides = {k: v for k, v in (("lambda_cost", explainer.lambda_cost),
                                        ("lambda_energy", explainer.lambda_energy))
                      if v is not None and k in generator.get_params(deep=False)}
@@ -314,7 +308,7 @@ class CounterfactualExplainer(BaseEstimator):
 
     def explain(self, X, target=None, *, sparsify=False,
                 n_per_factual=1) -> CounterfactualResult:
-        """Search counterfactuals for every row of ``X``, all rows at once.
+        """Search counterfactuals for every row of ``X``, ``batch_size`` rows at once.
 
         Parameters
         ----------
@@ -374,8 +368,7 @@ class CounterfactualExplainer(BaseEstimator):
                 t = torch.as_tensor(target_index[s], device=device)
                 found = self._explain_rows(module, x, t, tensors, member, sparsify,
                                            n_per_factual)
-                rows = np.repeat(np.arange(s.start, min(s.stop, len(X_model))),
-                                 n_per_factual)
+                rows = np.repeat(np.arange(s.start, s.stop), n_per_factual)
                 parts.append(self._result(X, X_in, order, X_model, rows, found,
                                           predicted, target_index, classes, module))
         return CounterfactualResult.concat(parts, release=True)
@@ -492,12 +485,20 @@ class CounterfactualExplainer(BaseEstimator):
         return np.where(unchanged, out, np.clip(out, low, high))
 
 
+def set_constraints(estimator, constraints) -> None:
+    """Set the fitted constraint attributes of an explainer or a classifier."""
+    estimator.constraints_ = constraints
+    estimator.mutability_ = constraints.mutability
+    estimator.domain_ = (constraints.low, constraints.high)
+    estimator.categorical_groups_ = list(constraints.groups)
+
+
 def _is(value, name) -> bool:
     return isinstance(value, str) and value == name
 
 
 def _chunks(n, size):
-    return [slice(start, start + size) for start in range(0, n, size)]
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 def _names_of(X):
