@@ -12,6 +12,8 @@
   (and counts) updates whose loss is not finite.
 * :class:`EpochSummary` turns per-batch records into per-epoch history
   (and drops them: skorch would keep them all).
+* :class:`DivergenceGuard` restores the last finite state and stops training
+  when an epoch leaves non-finite weights or exploding logits.
 """
 
 from __future__ import annotations
