@@ -3,77 +3,38 @@
 from __future__ import annotations
 
 import copy
-import numbers
 import warnings
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import Callback, PrintLog
+from skorch.callbacks import PrintLog
 from torch import nn
 
 from ._checkpoint import EpochCheckpoint, fingerprint, load_checkpoint, restore
-from ._net import CounterfactualPoolCallback, CTNet, DivergenceGuard, EpochSummary
-from ._threads import check_n_threads, torch_threads
-from .explainer import (
-    CounterfactualExplainer,
-    _warn_outside,
-    check_explain_options,
-    set_constraints,
+from ._net import (
+    CounterfactualPoolCallback,
+    CTNet,
+    DivergenceGuard,
+    EpochProgressBar,
+    EpochSummary,
+    history_frame,
+    warn_about_training,
 )
+from ._threads import check_n_threads, torch_threads
+from ._validation import check, check_explain_options, is_int, is_real
+from .explainer import CounterfactualExplainer, _warn_outside, set_constraints
 from .generators import Generator, resolve_generator
 from .modules import build_module
 from .objective import OBJECTIVES
 from .preprocessing import check_numeric_frame, model_space
 
-#: Columns of ``history_``: (name in skorch's history, name in ``history_``).
-HISTORY_COLUMNS = (
-    ("epoch", "epoch"), ("train_loss", "loss"), ("clf_loss", "clf_loss"),
-    ("div_loss", "div_loss"), ("reg_loss", "reg_loss"), ("adv_loss", "adv_loss"),
-    ("accuracy", "accuracy"), ("cf_converged", "cf_converged"),
-    ("cf_n_iter", "cf_n_iter"), ("cf_seconds", "cf_seconds"),
-    ("n_skipped", "n_skipped"), ("diverged", "diverged"), ("dur", "seconds"),
-)
 #: Inputs beyond this magnitude make float32 training overflow-prone.
 _LARGE_INPUT = 1e6
-
-
-class _EpochProgressBar(Callback):
-    """A tqdm bar over epochs with the latest loss and accuracy (``verbose=1``)."""
-
-    def on_train_begin(self, net, **kwargs):
-        from tqdm.auto import tqdm
-
-        self.bar_ = tqdm(total=net.max_epochs, desc="counterfactual training",
-                         unit="epoch", leave=False)
-
-    def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
-        self.bar_.set_postfix(loss=f"{row.get('train_loss', np.nan):.3f}",
-                              acc=f"{row.get('accuracy', np.nan):.3f}")
-        self.bar_.update()
-
-    def on_train_end(self, net, **kwargs):
-        self.bar_.close()
-        del self.bar_  # a fitted model pickles without a terminal handle
-
-
-def _check(condition, name, expected, value):
-    if not condition:
-        raise ValueError(f"{name} must be {expected}; got {value!r}.")
-
-
-def _is_real(value, low=None, high=None, low_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return False
-    if low is not None and (value <= low if low_open else value < low):
-        return False
-    return high is None or value <= high
 
 
 class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
@@ -306,41 +267,38 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------ validation
     def _validate_params(self):
-        _check(self.objective in OBJECTIVES, "objective", f"one of {list(OBJECTIVES)}",
-               self.objective)
+        check(self.objective in OBJECTIVES, "objective", f"one of {list(OBJECTIVES)}",
+              self.objective)
         for name in ("lambda_div", "lambda_adv", "lambda_reg", "epsilon"):
-            value = getattr(self, name)
-            _check(_is_real(value, 0), name, "a float >= 0", value)
+            check(is_real(getattr(self, name), 0), name, "a float >= 0",
+                  getattr(self, name))
         for name in ("lr", "lr_cf", "domain_n_std"):
-            value = getattr(self, name)
-            _check(_is_real(value, 0, low_open=True), name, "a float > 0", value)
-        for name in ("n_counterfactuals", "max_iter_cf", "max_epochs", "batch_size"):
-            value = getattr(self, name)
-            if name == "n_counterfactuals" and isinstance(value, str) and value == "auto":
-                continue
-            _check(isinstance(value, numbers.Integral) and not isinstance(value, bool)
-                   and value >= 1, name, "an integer >= 1"
-                   + (' or "auto"' if name == "n_counterfactuals" else ""), value)
-        _check(_is_real(self.decision_threshold, 0, 1, low_open=True)
-               and self.decision_threshold < 1, "decision_threshold",
-               "a float in (0, 1)", self.decision_threshold)
-        _check(_is_real(self.burnin, 0, 1), "burnin", "a float in [0, 1]", self.burnin)
-        _check(self.verbose in (0, 1, 2), "verbose", "0, 1 or 2", self.verbose)
+            check(is_real(getattr(self, name), 0, low_open=True), name, "a float > 0",
+                  getattr(self, name))
+        for name in ("max_iter_cf", "max_epochs", "batch_size"):
+            check(is_int(getattr(self, name)), name, "an integer >= 1",
+                  getattr(self, name))
+        nce = self.n_counterfactuals
+        check(is_int(nce) or (isinstance(nce, str) and nce == "auto"),
+              "n_counterfactuals", 'an integer >= 1 or "auto"', nce)
+        check(is_real(self.decision_threshold, 0, 1, low_open=True, high_open=True),
+              "decision_threshold", "a float in (0, 1)", self.decision_threshold)
+        check(is_real(self.burnin, 0, 1), "burnin", "a float in [0, 1]", self.burnin)
+        check(self.verbose in (0, 1, 2), "verbose", "0, 1 or 2", self.verbose)
         if not isinstance(self.hidden_layer_sizes, (tuple, list)):
             raise TypeError(
                 "hidden_layer_sizes must be a tuple of positive integers, one per "
                 f"hidden layer, such as (32,) or (64, 32); got {self.hidden_layer_sizes!r}"
                 f" ({type(self.hidden_layer_sizes).__name__})."
             )
-        _check(all(isinstance(h, numbers.Integral) and not isinstance(h, bool)
-                   and h >= 1 for h in self.hidden_layer_sizes), "hidden_layer_sizes",
-               "a tuple of positive integers", self.hidden_layer_sizes)
+        check(all(is_int(h) for h in self.hidden_layer_sizes), "hidden_layer_sizes",
+              "a tuple of positive integers", self.hidden_layer_sizes)
         check_n_threads(self.n_threads)
-        _check(isinstance(self.optimizer, type)
-               and issubclass(self.optimizer, torch.optim.Optimizer),
-               "optimizer", "a torch.optim.Optimizer class", self.optimizer)
-        _check(isinstance(self.generator, (str, Generator)), "generator",
-               "a generator name or a Generator instance", self.generator)
+        check(isinstance(self.optimizer, type)
+              and issubclass(self.optimizer, torch.optim.Optimizer),
+              "optimizer", "a torch.optim.Optimizer class", self.optimizer)
+        check(isinstance(self.generator, (str, Generator)), "generator",
+              "a generator name or a Generator instance", self.generator)
 
     # ------------------------------------------------------------------- fit
     def _callbacks(self, pool, digest, seeds):
@@ -350,7 +308,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(("ct_checkpoint", EpochCheckpoint(
                 self.checkpoint_dir, digest, pool, [int(v) for v in seeds])))
         if self.verbose == 1:
-            callbacks.append(("ct_progress", _EpochProgressBar()))
+            callbacks.append(("ct_progress", EpochProgressBar()))
         elif self.verbose == 2:
             callbacks.append(("ct_print_log", PrintLog(
                 keys_ignored=["train_batch_count", "cf_seconds", "max_logit"])))
@@ -402,7 +360,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             self._train(X, y_index, seeds, digest, saved)
         self.history_ = self._history_frame()
         self.n_iter_ = len(self.history_)
-        self._warn_about_training()
+        warn_about_training(self.history_, self)
         return self
 
     def _warn_if_large(self, X):
@@ -483,47 +441,6 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             self.net_.chunks_ = self.net_.shuffle_rng_ = None
             pool.forget()
 
-    def _warn_about_training(self):
-        """Say so when training diverged, skipped updates or was interrupted."""
-        history = self.history_
-        if history["diverged"].fillna(False).astype(bool).any():
-            epoch = int(history["epoch"].iloc[-1])
-            warnings.warn(
-                f"Training diverged in epoch {epoch}: weights became non-finite or "
-                f"logits exceeded {DivergenceGuard().bound:g}. The weights of the end "
-                f"of epoch {epoch - 1} were restored and training stopped (see "
-                "history_['diverged']). Standardise the inputs, or lower lr or the "
-                "lambda_* weights.", RuntimeWarning, stacklevel=3)
-        elif len(history) < self.max_epochs:
-            warnings.warn(
-                f"Training stopped after {len(history)} of max_epochs="
-                f"{self.max_epochs} epochs (interrupted); the model keeps the weights "
-                "reached so far. With checkpoint_dir set, fitting again resumes "
-                "where it stopped.", UserWarning, stacklevel=3)
-        skipped = int(history["n_skipped"].fillna(0).sum())
-        if skipped:
-            warnings.warn(
-                f"{skipped} updates were skipped because the loss was not finite "
-                "(see history_['n_skipped']).", RuntimeWarning, stacklevel=3)
-        self._warn_if_inactive()
-
-    def _warn_if_inactive(self):
-        """Say so when (almost) no counterfactual matured: the divergence was idle."""
-        matured = self.history_["cf_converged"].dropna()
-        if "div" not in OBJECTIVES[self.objective] or matured.empty:
-            return
-        if matured.mean() < 0.05:
-            warnings.warn(
-                f"Only {matured.mean():.1%} of the training counterfactuals reached "
-                f"decision_threshold={self.decision_threshold} within "
-                f"max_iter_cf={self.max_iter_cf} steps, so the contrastive-divergence"
-                " term was mostly inactive. The search takes plain gradient steps of "
-                "size lr_cf, which are tiny on unscaled inputs and while the model's "
-                "logits are still flat. Standardise the inputs (a Pipeline with "
-                "StandardScaler), or raise max_iter_cf, lr_cf or max_epochs.",
-                ConvergenceWarning, stacklevel=4,
-            )
-
     def _build_module(self, n_features, n_classes, X, seed):
         spec = self.module
         if isinstance(spec, nn.Module):
@@ -548,9 +465,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         return module
 
     def _history_frame(self) -> pd.DataFrame:
-        rows = [{new: row.get(old, np.nan) for old, new in HISTORY_COLUMNS}
-                for row in self.net_.history if "dur" in row]  # completed epochs
-        return pd.DataFrame(rows, columns=[new for _, new in HISTORY_COLUMNS])
+        return history_frame(self.net_.history)
 
     # ------------------------------------------------------------ prediction
     def _logits_module(self):

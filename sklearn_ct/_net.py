@@ -19,11 +19,14 @@
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
+from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
@@ -32,6 +35,14 @@ from skorch.utils import TeeGenerator
 from .objective import OBJECTIVES, counterfactual_terms, protect_immutable, total_loss
 from .search import counterfactual_search
 
+#: Columns of ``history_``: (name in skorch's history, name in ``history_``).
+HISTORY_COLUMNS = (
+    ("epoch", "epoch"), ("train_loss", "loss"), ("clf_loss", "clf_loss"),
+    ("div_loss", "div_loss"), ("reg_loss", "reg_loss"), ("adv_loss", "adv_loss"),
+    ("accuracy", "accuracy"), ("cf_converged", "cf_converged"),
+    ("cf_n_iter", "cf_n_iter"), ("cf_seconds", "cf_seconds"),
+    ("n_skipped", "n_skipped"), ("diverged", "diverged"), ("dur", "seconds"),
+)
 # Per-batch records averaged (weighted by batch size) into the epoch's history.
 BATCH_MEANS = ("clf_loss", "div_loss", "reg_loss", "adv_loss", "accuracy")
 
@@ -279,6 +290,77 @@ class DivergenceGuard(Callback):
     def on_train_end(self, net, **kwargs):
         """Forget the kept state."""
         self.__dict__.pop("state_", None)
+
+
+class EpochProgressBar(Callback):
+    """A tqdm bar over epochs with the latest loss and accuracy (``verbose=1``)."""
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=net.max_epochs, desc="counterfactual training",
+                         unit="epoch", leave=False)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.bar_.set_postfix(loss=f"{row.get('train_loss', np.nan):.3f}",
+                              acc=f"{row.get('accuracy', np.nan):.3f}")
+        self.bar_.update()
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+        del self.bar_  # a fitted model pickles without a terminal handle
+
+
+def history_frame(history) -> pd.DataFrame:
+    """The classifier's ``history_``: one row per completed epoch."""
+    rows = [{new: row.get(old, np.nan) for old, new in HISTORY_COLUMNS}
+            for row in history if "dur" in row]
+    return pd.DataFrame(rows, columns=[new for _, new in HISTORY_COLUMNS])
+
+
+def warn_about_training(history, params) -> None:
+    """Say so when training diverged, skipped updates, was cut short or idled.
+
+    Parameters
+    ----------
+    history : DataFrame
+        The classifier's ``history_``.
+    params : CounterfactualTrainingClassifier
+        Its ``max_epochs``, ``objective``, ``decision_threshold`` and
+        ``max_iter_cf`` word the messages.
+    """
+    if history["diverged"].fillna(False).astype(bool).any():
+        epoch = int(history["epoch"].iloc[-1])
+        warnings.warn(
+            f"Training diverged in epoch {epoch}: weights became non-finite or "
+            f"logits exceeded {DivergenceGuard().bound:g}. The weights of the end "
+            f"of epoch {epoch - 1} were restored and training stopped (see "
+            "history_['diverged']). Standardise the inputs, or lower lr or the "
+            "lambda_* weights.", RuntimeWarning, stacklevel=3)
+    elif len(history) < params.max_epochs:
+        warnings.warn(
+            f"Training stopped after {len(history)} of max_epochs="
+            f"{params.max_epochs} epochs (interrupted); the model keeps the weights "
+            "reached so far. With checkpoint_dir set, fitting again resumes "
+            "where it stopped.", UserWarning, stacklevel=3)
+    skipped = int(history["n_skipped"].fillna(0).sum())
+    if skipped:
+        warnings.warn(
+            f"{skipped} updates were skipped because the loss was not finite "
+            "(see history_['n_skipped']).", RuntimeWarning, stacklevel=3)
+    matured = history["cf_converged"].dropna()
+    if "div" in OBJECTIVES[params.objective] and len(matured) \
+            and matured.mean() < 0.05:  # the divergence term was idle
+        warnings.warn(
+            f"Only {matured.mean():.1%} of the training counterfactuals reached "
+            f"decision_threshold={params.decision_threshold} within "
+            f"max_iter_cf={params.max_iter_cf} steps, so the contrastive-divergence"
+            " term was mostly inactive. The search takes plain gradient steps of "
+            "size lr_cf, which are tiny on unscaled inputs and while the model's "
+            "logits are still flat. Standardise the inputs (a Pipeline with "
+            "StandardScaler), or raise max_iter_cf, lr_cf or max_epochs.",
+            ConvergenceWarning, stacklevel=3)
 
 
 class _ShuffledBatches:

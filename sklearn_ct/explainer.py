@@ -14,7 +14,6 @@ units and categories, each counterfactual re-predicted as returned.
 from __future__ import annotations
 
 import copy
-import numbers
 import warnings
 
 import numpy as np
@@ -25,6 +24,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._threads import check_n_threads, torch_threads
+from ._validation import (
+    check,
+    check_bool,
+    check_explain_options,
+    check_real,
+    is_int,
+    is_real,
+)
 from .backends import as_logits_module, label_index, module_device, module_dtype
 from .generators import resolve_generator
 from .preprocessing import model_space
@@ -39,29 +46,6 @@ from .result import CounterfactualResult
 from .search import SearchResult, counterfactual_search
 
 __all__ = ["CounterfactualExplainer", "CounterfactualResult"]
-
-
-def _check_real(value, name, low=None, *, low_open=False, allow_none=False):
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) \
-        and np.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if not ok:
-        bound = "" if low is None else f" {'>' if low_open else '>='} {low}"
-        raise ValueError(f"{name} must be a finite float{bound}"
-                         f"{' or None' if allow_none else ''}; got {value!r}.")
-
-
-def check_explain_options(sparsify, n_per_factual):
-    """Validate the options of ``explain`` (shared by every ``explain``)."""
-    if not isinstance(sparsify, (bool, np.bool_)):
-        raise ValueError(f"sparsify must be True or False; got {sparsify!r}.")
-    if not (isinstance(n_per_factual, numbers.Integral)
-            and not isinstance(n_per_factual, bool) and n_per_factual >= 1):
-        raise ValueError("n_per_factual must be a positive integer; got "
-                         f"{n_per_factual!r}.")
 
 
 class CounterfactualExplainer(BaseEstimator):
@@ -212,22 +196,17 @@ class CounterfactualExplainer(BaseEstimator):
     # ------------------------------------------------------------------ fit
     def _validate_params(self):
         t = self.decision_threshold
-        if t is not None and not (isinstance(t, numbers.Real) and 0 < t < 1):
-            raise ValueError(
-                f"decision_threshold must be None or a float in (0, 1); got {t!r}."
-            )
+        check(t is None or is_real(t, 0, 1, low_open=True, high_open=True),
+              "decision_threshold", "None or a float in (0, 1)", t)
         for name in ("max_iter", "batch_size"):
-            value = getattr(self, name)
-            if not (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-                    and value >= 1):
-                raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-        _check_real(self.lr, "lr", 0, low_open=True)
-        _check_real(self.epsilon, "epsilon", 0)
-        _check_real(self.domain_n_std, "domain_n_std", 0, low_open=True)
-        _check_real(self.lambda_cost, "lambda_cost", 0, allow_none=True)
-        _check_real(self.lambda_energy, "lambda_energy", 0, allow_none=True)
-        if not isinstance(self.refine, (bool, np.bool_)):
-            raise ValueError(f"refine must be True or False; got {self.refine!r}.")
+            check(is_int(getattr(self, name)), name, "a positive integer",
+                  getattr(self, name))
+        check_real(self.lr, "lr", 0, low_open=True)
+        check_real(self.epsilon, "epsilon", 0)
+        check_real(self.domain_n_std, "domain_n_std", 0, low_open=True)
+        check_real(self.lambda_cost, "lambda_cost", 0, allow_none=True)
+        check_real(self.lambda_energy, "lambda_energy", 0, allow_none=True)
+        check_bool(self.refine, "refine")
         check_n_threads(self.n_threads)
 
     def fit(self, X, y=None):

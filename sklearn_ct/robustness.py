@@ -19,8 +19,8 @@ from .backends import (
     module_dtype,
     split_pipeline,
 )
-from .constraints import _feature_position
 from .preprocessing import model_space
+from .specs import _feature_position
 
 __all__ = ["robust_accuracy", "sensitivity"]
 

@@ -30,13 +30,8 @@ import numpy as np
 import pandas as pd
 
 from . import _layout
-from .constraints import (
-    MUTABILITY_VALUES,
-    FeatureConstraints,
-    _as_bounds,
-    resolve_domain,
-    resolve_mutability,
-)
+from .constraints import FeatureConstraints
+from .specs import MUTABILITY_VALUES, _as_bounds, resolve_domain, resolve_mutability
 
 _FLIP = {"increase": "decrease", "decrease": "increase"}
 
