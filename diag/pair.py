@@ -20,7 +20,9 @@ from sklearn_ct.experiments import PAPER_SETTINGS, _seed
 name, out = sys.argv[1], sys.argv[2]
 variants = sys.argv[3:] or ["ours"]
 PARAMS = {"ours": {}, "zero_ridge": {"lambda_reg": 0.0, "lambda_adv": 0.0},
-          "zero_adv": {"lambda_adv": 0.0}, "zero_reg": {"lambda_reg": 0.0}}
+          "zero_adv": {"lambda_adv": 0.0}, "zero_reg": {"lambda_reg": 0.0},
+          # the reference's training search: one-hot columns as continuous
+          "train_no_groups": {"categorical_groups": None}}
 data = load(name)
 p = data.protected
 d = data.X_train[data.y_train == 1].mean(0) - data.X_train[data.y_train == 0].mean(0)

@@ -95,6 +95,7 @@ def protocol(quick: bool = False) -> dict:
         "epsilons": np.linspace(0, 0.1, 10).tolist(), "pgd_steps": 40,
         "pgd_step_size": 0.01, "attack_domain_clamping": True, "ig_rounds": 20,
         "ig_rows": 2500, "digit_images": 8, "digit_lambda_energy": 1.0,
+        "refined_cost": True,  # ours, beside the paper's Cost (docs/protected_cost.md)
     }
     if quick:
         settings["model"]["max_epochs"] = 10

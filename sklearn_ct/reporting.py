@@ -60,20 +60,21 @@ PAPER_ACCURACY = MappingProxyType({
     "digits": (0.90, 0.92, 0.84, 0.78), "moons": (1.00, 1.00, 1.00, 1.00),
     "overlapping": (0.92, 0.91, 0.91, 0.91)})
 
-#: Main table columns: (pair, metric of the reductions).
-_COLUMNS = MappingProxyType({"IP": ("single", "IP"), "IP*": ("single", "IP*"),
-                             "Cost": ("protected", "cost")})
-
 _PAIRS_NOTE = "IP, IP*: unconstrained pair (tau 0.95); Cost: protected pair (tau 0.5)."
+_REFINED_NOTE = (" Cost, refined (not in the paper): the same counterfactuals moved "
+                 "back toward the factual to the cheapest valid point found "
+                 "(refine=True), i.e. without the overshoot of the search's last "
+                 "fixed step; see docs/protected_cost.md.")
 
 
-def _note(n_seeds: int, level: float) -> str:
+def _note(n_seeds: int, level: float, refined: bool = False) -> str:
     """The main table's note: what a cell, its ± and its star mean."""
+    pairs = _PAIRS_NOTE + _REFINED_NOTE * refined
     if n_seeds == 1:
         return ("Reduction in % of CT vs baseline (positive: CT better); ± = 100 x "
                 "std of per-round ratios; * = "
                 f"{level:g}% bootstrap interval of the difference excludes 0. "
-                + _PAIRS_NOTE)
+                + pairs)
     few = (f" With fewer than 3 seeds (here {n_seeds}) no cell is starred."
            if n_seeds < 3 else "")
     return (f"Reduction in % of CT vs baseline (positive: CT better): mean over "
@@ -84,7 +85,7 @@ def _note(n_seeds: int, level: float) -> str:
             f"seed s) against 0 rejects at the {100 - level:g}% level and every "
             f"seed's reduction has that sign.{few} [k/K seeds]: only k seeds "
             "gave a finite reduction (e.g. no valid counterfactual in the others). "
-            + _PAIRS_NOTE
+            + pairs
             + " Each seed's own bootstrap cells: main_table_per_seed.")
 
 
@@ -99,16 +100,24 @@ def main_table_per_seed(reductions: pd.DataFrame, labels=LABELS) -> pd.DataFrame
     """
     indexed = reductions.set_index(["seed", "dataset", "pair", "metric"])
     seeds = sorted(set(reductions["seed"]))
+    columns = {c: pm for c, pm in evaluation.MAIN_COLUMNS.items()
+               if pm[1] in set(reductions["metric"])}
     rows = []
     for name in [n for n in labels if n in set(reductions["dataset"])]:
         row = {"data": labels[name]}
-        for column, (pair, metric) in _COLUMNS.items():
+        for column, (pair, metric) in columns.items():
             for seed in seeds:
                 cell = indexed.loc[(seed, name, pair, metric)]
                 row[f"{column} s{seed}"] = evaluation.table_cell(
                     cell["percent"], cell["plus_minus"], cell["significant"])
         rows.append(row)
     return pd.DataFrame(rows).set_index("data")
+
+
+def _metrics(per_round: pd.DataFrame) -> tuple:
+    """The metrics of one pair's reductions: cost_refined where it was measured."""
+    return ("IP", "IP*", "cost", "validity") + ("cost_refined",) * (
+        "cost_refined" in per_round)
 
 
 def _frames(results, key):
@@ -202,8 +211,7 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
     level = settings["significance_level"]
     per_round = _frames(results, "per_round")
     reductions = pd.concat(
-        [evaluation.reduction_table(r["per_round"], ("IP", "IP*", "cost", "validity"),
-                                    level)
+        [evaluation.reduction_table(r["per_round"], _metrics(r["per_round"]), level)
          .reset_index().assign(seed=s, dataset=n, pair=p)
          for (s, n, p), r in results.items()], ignore_index=True)
     robustness = _frames(results, "robustness")
@@ -231,7 +239,8 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
                 f"\n## Per seed (each seed's bootstrap ± and star)\n\n"
                 f"{evaluation.to_markdown(tables['main_table_per_seed'])}\n")
     tables["main_table_markdown"] = (
-        f"# Counterfactual training: main table{quick}\n\n{_note(n_seeds, level)}\n\n"
+        f"# Counterfactual training: main table{quick}\n\n"
+        f"{_note(n_seeds, level, 'cost_refined' in per_round)}\n\n"
         f"{evaluation.to_markdown(tables['main_table'])}\n{per_seed}")
     (out / "main_table.md").write_text(tables["main_table_markdown"])
     mean = " (means over seeds)" if n_seeds > 1 else ""

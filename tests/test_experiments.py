@@ -125,10 +125,11 @@ def test_quick_reproduce_writes_every_output(tmp_path):
         assert (tmp_path / name).stat().st_size > 0, name
     main = pd.read_csv(tmp_path / "main_table.csv", index_col=0)
     assert list(main.index) == ["LS", "Moon", "Avg."]
-    for column in ("IP", "IP*", "Cost"):
+    for column in ("IP", "IP*", "Cost", "Cost, refined"):
         assert all(math.isfinite(v) for cell in main[column]
                    for v in _numbers(cell))
     assert "QUICK" in (tmp_path / "main_table.md").read_text()
+    assert "Cost, refined (not in the paper)" in (tmp_path / "main_table.md").read_text()
     settings = json.loads((tmp_path / "settings.json").read_text())
     assert settings["quick"] is True and settings["settings"]["n_rounds"] == 5
     assert set(settings["seconds"]) == {"prepare", "train", "evaluate", "write",
