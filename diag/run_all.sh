@@ -26,6 +26,9 @@ lane_b() {
   for n in circles moons overlapping; do
     python -W ignore diag/pair.py $n $R/pair_$n.csv ours zero_ridge
   done
+  for n in california_housing gmsc; do
+    python -W ignore diag/pair.py $n $R/tab_$n.csv ours
+  done
 }
 lane_a > $R/lane_a.log 2>&1 &
 A=$!
