@@ -61,15 +61,10 @@ class CounterfactualPool:
     mean_n_iter: float
 
     def chunks(self, n_chunks: int) -> list[dict]:
-        """Split into ``n_chunks`` contiguous chunks of (almost) equal size."""
-        index = torch.arange(self.target.shape[0], device=self.target.device)
-        return [
-            {"counterfactuals": self.counterfactuals[i],
-             "adversarial": self.adversarial[i],
-             "target": self.target[i], "neighbours": self.neighbours[i],
-             "labels": self.labels[i]}
-            for i in torch.tensor_split(index, n_chunks)
-        ]
+        """Split into ``n_chunks`` contiguous chunks of (almost) equal size (views)."""
+        names = ("counterfactuals", "adversarial", "target", "neighbours", "labels")
+        parts = [getattr(self, name).tensor_split(n_chunks) for name in names]
+        return [dict(zip(names, chunk, strict=True)) for chunk in zip(*parts, strict=True)]
 
 
 def class_index(y, n_classes):

@@ -143,8 +143,7 @@ def counterfactual_search(
         loss = generator.loss(point, x_i, logits, t_i, step, max_iter)
         (grad,) = torch.autograd.grad((loss * ~done).sum(), wrt)
         # Non-finite components (NaN, or an overflowing gradient) take no step.
-        delta = -step_size * grad
-        delta = torch.where(torch.isfinite(delta), delta, torch.zeros_like(delta))
+        delta = torch.nan_to_num(-step_size * grad, nan=0.0, posinf=0.0, neginf=0.0)
         if not generator.latent:  # a latent step cannot be masked per feature
             delta = mask_step(delta, c_i)
         s = s.detach() + delta
