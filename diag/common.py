@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from sklearn_ct.evaluation import reduction, sample_individuals
+from sklearn_ct.evaluation import sample_individuals
 from sklearn_ct.experiments import _seed, make_model, prepare_data
 from sklearn_ct.explainer import CounterfactualExplainer
 from sklearn_ct.generators import ECCCoGenerator
+from sklearn_ct.reductions import reduction
 
 torch.set_num_threads(1)
 LAMBDAS = (0.1, 0.5, 1.0, 5.0, 10.0)

@@ -393,7 +393,7 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
         one-sample t-test of the per-seed differences ``mean(CT) - mean(BL)``
         (over all bootstrap rounds and energy weights of a seed) rejects 0 at
         the 1% level and every seed's reduction has that sign
-        (:func:`~sklearn_ct.evaluation.seed_summary`; never with fewer than 3
+        (:func:`~sklearn_ct.reductions.seed_summary`; never with fewer than 3
         seeds). Each seed's own cells are in ``main_table_per_seed``.
     scheduler : str, cluster object or None, default=None
         Address of a running Dask scheduler (``"tcp://host:8786"``): every

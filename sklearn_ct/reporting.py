@@ -6,7 +6,7 @@ and pair) into every table and figure of :func:`sklearn_ct.experiments.reproduce
 With one training seed the main table is the paper's (bootstrap ± and star of
 one fitted pair); with several it reports the mean and spread over seeds and
 stars a cell only if it holds across seeds
-(:func:`~sklearn_ct.evaluation.seed_summary`), while
+(:func:`~sklearn_ct.reductions.seed_summary`), while
 :func:`main_table_per_seed` keeps each seed's own cells.
 """
 
@@ -20,6 +20,14 @@ import numpy as np
 import pandas as pd
 
 from . import evaluation
+from .reductions import (
+    MAIN_COLUMNS,
+    main_table,
+    reduction_table,
+    seed_reductions,
+    table_cell,
+    to_markdown,
+)
 
 __all__ = ["LABELS", "PAPER_ACCURACY", "PAPER_RESULTS", "main_table_per_seed",
            "write_outputs"]
@@ -100,7 +108,7 @@ def main_table_per_seed(reductions: pd.DataFrame, labels=LABELS) -> pd.DataFrame
     """
     indexed = reductions.set_index(["seed", "dataset", "pair", "metric"])
     seeds = sorted(set(reductions["seed"]))
-    columns = {c: pm for c, pm in evaluation.MAIN_COLUMNS.items()
+    columns = {c: pm for c, pm in MAIN_COLUMNS.items()
                if pm[1] in set(reductions["metric"])}
     rows = []
     for name in [n for n in labels if n in set(reductions["dataset"])]:
@@ -108,7 +116,7 @@ def main_table_per_seed(reductions: pd.DataFrame, labels=LABELS) -> pd.DataFrame
         for column, (pair, metric) in columns.items():
             for seed in seeds:
                 cell = indexed.loc[(seed, name, pair, metric)]
-                row[f"{column} s{seed}"] = evaluation.table_cell(
+                row[f"{column} s{seed}"] = table_cell(
                     cell["percent"], cell["plus_minus"], cell["significant"])
         rows.append(row)
     return pd.DataFrame(rows).set_index("data")
@@ -201,7 +209,7 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
     With one seed, ``main_table`` is the paper's (± and star over the
     bootstrap rounds of one fitted pair). With several, each cell is the mean
     over seeds ± the sample std over seeds, starred by
-    :func:`~sklearn_ct.evaluation.seed_summary` (a two-sided one-sample t-test
+    :func:`~sklearn_ct.reductions.seed_summary` (a two-sided one-sample t-test
     of the per-seed differences at ``100 - significance_level`` percent, and
     the same sign of every seed's reduction; never with fewer than 3 seeds);
     ``reductions_over_seeds`` holds those cells with their p-values and
@@ -211,7 +219,7 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
     level = settings["significance_level"]
     per_round = _frames(results, "per_round")
     reductions = pd.concat(
-        [evaluation.reduction_table(r["per_round"], _metrics(r["per_round"]), level)
+        [reduction_table(r["per_round"], _metrics(r["per_round"]), level)
          .reset_index().assign(seed=s, dataset=n, pair=p)
          for (s, n, p), r in results.items()], ignore_index=True)
     robustness = _frames(results, "robustness")
@@ -222,9 +230,9 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
     validity = (per_round.groupby(["seed", "dataset", "pair", "model"], sort=False)
                 [["n_valid", "n"]].sum().assign(validity=lambda f: f.n_valid / f.n)
                 .reset_index())
-    over_seeds = evaluation.seed_reductions(reductions, level)
+    over_seeds = seed_reductions(reductions, level)
     cells = reductions if n_seeds == 1 else over_seeds
-    tables = {"main_table": evaluation.main_table(cells, PAPER_RESULTS, LABELS),
+    tables = {"main_table": main_table(cells, PAPER_RESULTS, LABELS),
               "main_table_per_seed": main_table_per_seed(reductions),
               "reductions": reductions, "reductions_over_seeds": over_seeds,
               "robustness": robustness,
@@ -237,15 +245,15 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
     quick = " (QUICK protocol: a smoke test, not the paper's numbers)" * run["quick"]
     per_seed = ("" if n_seeds == 1 else
                 f"\n## Per seed (each seed's bootstrap ± and star)\n\n"
-                f"{evaluation.to_markdown(tables['main_table_per_seed'])}\n")
+                f"{to_markdown(tables['main_table_per_seed'])}\n")
     tables["main_table_markdown"] = (
         f"# Counterfactual training: main table{quick}\n\n"
         f"{_note(n_seeds, level, 'cost_refined' in per_round)}\n\n"
-        f"{evaluation.to_markdown(tables['main_table'])}\n{per_seed}")
+        f"{to_markdown(tables['main_table'])}\n{per_seed}")
     (out / "main_table.md").write_text(tables["main_table_markdown"])
     mean = " (means over seeds)" if n_seeds > 1 else ""
     (out / "accuracy.md").write_text(
         f"# Test accuracy, clean and attacked{mean}{quick}\n\n"
-        f"{evaluation.to_markdown(tables['accuracy'])}\n")
+        f"{to_markdown(tables['accuracy'])}\n")
     _figures(robustness, results.get((0, "digits", "single"), {}).get("digits"), out)
     return tables
