@@ -18,15 +18,29 @@ import pandas as pd
 from scipy.stats import ttest_1samp
 
 __all__ = [
-    "MAIN_COLUMNS", "difference_interval", "lambda_average", "main_table",
-    "reduction", "reduction_table", "round_means", "seed_reductions",
-    "seed_summary", "table_cell", "to_markdown",
+    "MAIN_COLUMNS", "difference_interval", "lambda_average", "main_columns",
+    "main_table", "reduction", "reduction_table", "round_means",
+    "seed_reductions", "seed_summary", "table_cell", "to_markdown",
 ]
 
 #: The main table's columns: (pair, metric). "Cost, refined" is ours only.
 MAIN_COLUMNS = MappingProxyType({
     "IP": ("single", "IP"), "IP*": ("single", "IP*"), "Cost": ("protected", "cost"),
     "Cost, refined": ("protected", "cost_refined")})
+
+
+def main_columns(metrics) -> dict:
+    """:data:`MAIN_COLUMNS` without "Cost, refined" when ``metrics`` lack it.
+
+    Examples
+    --------
+    >>> list(main_columns(["IP", "IP*", "cost"]))
+    ['IP', 'IP*', 'Cost']
+    """
+    columns = dict(MAIN_COLUMNS)
+    if "cost_refined" not in set(metrics):
+        del columns["Cost, refined"]
+    return columns
 
 
 def lambda_average(values, axis: int = -1) -> np.ndarray:
@@ -279,9 +293,7 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
     (:func:`evaluate_counterfactuals`), a last column "Cost, refined" shows
     it; the paper has no such column.
     """
-    picks = dict(MAIN_COLUMNS)
-    if not (reductions["metric"] == "cost_refined").any():
-        del picks["Cost, refined"]
+    picks = main_columns(reductions["metric"])
     indexed = reductions.set_index(["dataset", "pair", "metric"])
     rows, ours, theirs = [], {c: [] for c in picks}, {c: [] for c in paper["Avg."]}
     for name in [n for n in labels if n in set(reductions["dataset"])]:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import evaluation
 from .reductions import (
-    MAIN_COLUMNS,
+    main_columns,
     main_table,
     reduction_table,
     seed_reductions,
@@ -108,8 +108,7 @@ def main_table_per_seed(reductions: pd.DataFrame, labels=LABELS) -> pd.DataFrame
     """
     indexed = reductions.set_index(["seed", "dataset", "pair", "metric"])
     seeds = sorted(set(reductions["seed"]))
-    columns = {c: pm for c, pm in MAIN_COLUMNS.items()
-               if pm[1] in set(reductions["metric"])}
+    columns = main_columns(reductions["metric"])
     rows = []
     for name in [n for n in labels if n in set(reductions["dataset"])]:
         row = {"data": labels[name]}
