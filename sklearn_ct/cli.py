@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--seed", type=int, default=0, help="random seed")
     reproduce.add_argument("--seeds", type=_positive, default=1, metavar="K",
                            help="training seeds per model (default: 1); the "
-                                "synthetic data are drawn afresh per seed and the "
+                                "synthetic data get fresh rows per seed and the "
                                 "table reports mean ± std over seeds, starred by a "
                                 "t-test across seeds (needs K >= 3)")
     reproduce.add_argument("--scheduler", default=None, metavar="ADDRESS",

@@ -1,8 +1,9 @@
 """Data sets of the Counterfactual Training paper.
 
-Four synthetic two-dimensional sets are generated with NumPy, four real tabular
-sets are read from CSV files, and scikit-learn's bundled 8x8 handwritten digits
-stand in for MNIST. A real set's file is read from a local folder when it is
+Four synthetic two-dimensional sets are generated with NumPy (the two blob
+sets at the centres that the reference drew with Julia's seeded generator),
+four real tabular sets are read from CSV files, and scikit-learn's bundled 8x8
+handwritten digits stand in for MNIST. A real set's file is read from a local folder when it is
 there; otherwise it is downloaded once with pooch, checked against the SHA-256
 of the paper's file and cached (see ``sklearn_ct._fetch``). Every loader
 returns a :class:`~sklearn.utils.Bunch` with the data, the labels, the feature
@@ -24,6 +25,7 @@ from sklearn.datasets import load_digits as _sklearn_load_digits
 from sklearn.utils import Bunch
 
 from sklearn_ct._fetch import data_file
+from sklearn_ct._julia_random import reference_blob_centres
 
 __all__ = ["DATASETS", "load_dataset"]
 
@@ -132,9 +134,17 @@ def _half_labels(n: int) -> np.ndarray:
     return np.repeat(np.array([0, 1], dtype=np.int64), [n // 2, n - n // 2])
 
 
-def _blobs(n: int, rng: np.random.Generator, std: float) -> tuple:
-    # Centres first, so LS and OL share them for the same seed.
-    centres = rng.uniform(-10.0, 10.0, size=(2, 2))
+#: The centres of the reference's LS and OL blobs: MLJBase's draw under Julia's
+#: ``Random.seed!(42)`` (see ``sklearn_ct._julia_random``), one row per class.
+_BLOB_CENTRES = reference_blob_centres(_DATA_SEED)
+
+
+def _blobs(
+    n: int, rng: np.random.Generator, std: float, centres: np.ndarray | None = None
+) -> tuple:
+    # The centres are the reference's whatever the seed: a fresh draw of them
+    # would be another data set (docs/protected_cost.md); the seed draws rows.
+    centres = _BLOB_CENTRES if centres is None else np.asarray(centres, dtype=float)
     y = _half_labels(n)
     return centres[y] + std * rng.standard_normal((n, 2)), y
 
@@ -168,7 +178,10 @@ def _circles(n: int, rng: np.random.Generator) -> tuple:
 
 _SYNTHETIC_GENERATORS = MappingProxyType(
     {
-        "linearly_separable": (_linearly_separable, "two Gaussian blobs, std 0.5"),
+        "linearly_separable": (
+            _linearly_separable,
+            "two Gaussian blobs at the reference's centres, std 0.5",
+        ),
         "overlapping": (_overlapping, "the same two blobs with std 2.0"),
         "circles": (_circles, "a blob at the origin inside a noisy unit circle"),
         "moons": (_moons, "two interleaving half circles (MLJBase variant)"),
@@ -480,7 +493,9 @@ def load_dataset(
         Seed of the generation, the subsampling and the split. ``None`` uses
         the reference's fixed seeds (42 for generated data and digits, 2025
         for the real sets' splits), so the default data set is always the
-        same.
+        same. The blob sets (``"linearly_separable"``, ``"overlapping"``)
+        keep the reference's centres, about (2.59, -0.45) for class 0 and
+        (-0.99, 4.06) for class 1, whatever the seed: it draws their rows.
     as_frame : bool, default=False
         If True, ``data`` is a DataFrame of the features (string columns
         stay strings), ``target`` a Series named ``"target"`` and ``frame``

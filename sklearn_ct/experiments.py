@@ -2,7 +2,7 @@
 
 :func:`reproduce` runs method.md sections 5-7 for one or several training
 seeds and writes every table and figure: :func:`prepare_data` (the paper's
-split, tabular data encoded on the training part; per seed a fresh draw of the
+split, tabular data encoded on the training part; per seed fresh rows of the
 synthetic sets), :func:`train_models` (per seed and data set a ``"single"``
 and a ``"protected"`` pair of baseline ``"BL"`` and CT models; parallel fits,
 one torch thread each), :func:`evaluate_models` (on the test split), then
@@ -122,7 +122,8 @@ def _data_seed(random_state: int, seed: int, name: str):
     """``random_state`` of :func:`prepare_data` at seed index ``seed``.
 
     ``None`` (the fixed default data) at seed index 0 and for the real data
-    sets and digits; a fresh draw of the synthetic sets at every other index.
+    sets and digits; fresh rows of the synthetic sets at every other index
+    (the blob sets keep the reference's centres).
     """
     if seed == 0 or name not in _SYNTHETIC:
         return None
@@ -162,8 +163,9 @@ def prepare_data(name: str, data_home=None, random_state=None) -> Bunch:
     data_home : str or path-like, default=None
     random_state : int or None, default=None
         Passed to :func:`~sklearn_ct.datasets.load_dataset`; ``None`` (what
-        :func:`reproduce` uses) keeps the reference's fixed seeds, so the
-        geometry of the synthetic sets is the package's default one.
+        :func:`reproduce` uses at seed index 0) keeps the reference's fixed
+        seeds; another seed draws other rows of the same distributions (LS
+        and OL keep the reference's centres).
 
     Returns
     -------
@@ -384,8 +386,9 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
         0`` as the reference did (see :func:`make_model` for why we do not).
     seeds : int, default=1
         Training seeds: every model is fitted and evaluated ``seeds`` times.
-        Each seed index draws the synthetic data sets afresh (index 0 keeps
-        the default data of :func:`prepare_data`); the real sets and digits
+        Each seed index draws fresh rows of the synthetic data sets from the
+        same distributions (LS and OL at the reference's centres; index 0
+        keeps the default data of :func:`prepare_data`); the real sets and digits
         keep their fixed split. With one seed the main table is the paper's
         (± and * over the bootstrap rounds of one fitted pair). With several,
         a cell is the mean over seeds of the percentage reduction ± its

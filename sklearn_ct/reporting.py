@@ -86,7 +86,7 @@ def _note(n_seeds: int, level: float, refined: bool = False) -> str:
     few = (f" With fewer than 3 seeds (here {n_seeds}) no cell is starred."
            if n_seeds < 3 else "")
     return (f"Reduction in % of CT vs baseline (positive: CT better): mean over "
-            f"{n_seeds} training seeds (synthetic data: a fresh draw per seed; "
+            f"{n_seeds} training seeds (synthetic data: fresh rows per seed; "
             "the other sets keep their fixed split) ± sample std over the seeds; "
             "* = a two-sided one-sample t-test of the per-seed differences d_s = "
             "mean(CT) - mean(BL) (over all bootstrap rounds and energy weights of "

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from sklearn_ct import _fetch
+from sklearn_ct._julia_random import julia_rand, reference_blob_centres, seed_state
 from sklearn_ct.datasets import DATASETS, load_dataset
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -150,11 +151,35 @@ def _class_means(ds):
     return np.array([ds.data[ds.target == k].mean(axis=0) for k in (0, 1)])
 
 
-def test_linearly_separable_and_overlapping_share_centres():
-    ls = load_dataset("ls", n_samples=20000)
-    ol = load_dataset("ol", n_samples=20000)
-    np.testing.assert_allclose(_class_means(ls), _class_means(ol), atol=0.1)
-    assert np.all(np.abs(_class_means(ls)) <= 10.1)
+def test_julia_random_matches_julias_documented_stream():
+    # Julia's docstring of Xoshiro: rand(Xoshiro(1234), 2).
+    assert julia_rand(1234, 2).tolist() == [0.32597672886359486, 0.5490511363155669]
+    # A seed of more than 32 bits hashes two words, not one.
+    assert seed_state(2**32) != seed_state(0)
+    for bad in (-1, 1.5, True, "42"):
+        with pytest.raises(ValueError, match="seed"):
+            seed_state(bad)
+    with pytest.raises(ValueError, match="SIMD"):
+        julia_rand(42, 8)
+
+
+def test_blob_centres_are_the_references():
+    # MLJBase: (10 - -10) .* rand(rng, 2, 2) .+ -10 after Random.seed!(42),
+    # filled column by column; row c is the centre of class c.
+    u = julia_rand(42, 4)
+    expected = [[20 * u[0] - 10, 20 * u[2] - 10], [20 * u[1] - 10, 20 * u[3] - 10]]
+    np.testing.assert_allclose(reference_blob_centres(), expected, rtol=1e-15)
+    np.testing.assert_allclose(
+        reference_blob_centres(), [[2.5869, -0.4519], [-0.9932, 4.0626]], atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("random_state", [None, 0, 7])
+def test_linearly_separable_and_overlapping_share_centres(random_state):
+    ls = load_dataset("ls", n_samples=20000, random_state=random_state)
+    ol = load_dataset("ol", n_samples=20000, random_state=random_state)
+    np.testing.assert_allclose(_class_means(ls), reference_blob_centres(), atol=0.02)
+    np.testing.assert_allclose(_class_means(ol), reference_blob_centres(), atol=0.08)
     assert np.std(ls.data[ls.target == 0] - _class_means(ls)[0]) == pytest.approx(
         0.5, rel=0.05
     )
