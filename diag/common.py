@@ -7,13 +7,16 @@ One torch thread, no parallel jobs.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager, nullcontext
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 import torch
 
+from sklearn_ct import datasets
 from sklearn_ct.evaluation import sample_individuals
-from sklearn_ct.experiments import _seed, make_model, prepare_data
+from sklearn_ct.experiments import _task_seed, make_model, prepare_data
 from sklearn_ct.explainer import CounterfactualExplainer
 from sklearn_ct.generators import ECCCoGenerator
 from sklearn_ct.reductions import reduction
@@ -22,16 +25,17 @@ torch.set_num_threads(1)
 LAMBDAS = (0.1, 0.5, 1.0, 5.0, 10.0)
 
 
-def fit_pair(data, *, random_state=0, bl=None, ct=None, **overrides):
+def fit_pair(data, *, random_state=0, seed=0, bl=None, ct=None, **overrides):
     """Fit the protected BL and CT models with the protocol's seeds.
 
+    ``seed`` is reproduce's seed index (0 keeps a one-seed run's fit seeds);
     ``overrides`` are set on both models (e.g. ``max_epochs``); ``bl`` and
     ``ct`` are dicts of parameters set on one model only.
     """
     models, seconds = {}, {}
     for name, extra in (("BL", bl), ("CT", ct)):
-        clf = make_model(data, "protected", name,
-                         random_state=_seed(random_state, data.name, "protected", name))
+        clf = make_model(data, "protected", name, random_state=_task_seed(
+            random_state, seed, data.name, "protected", name))
         clf.set_params(**overrides, **(extra or {}))
         tick = time.perf_counter()
         models[name] = clf.fit(data.X_train, data.y_train)
@@ -182,5 +186,30 @@ def summary(cf):
     return out
 
 
-def load(name, random_state=None):
-    return prepare_data(name, random_state=random_state)
+@contextmanager
+def drawn_centres():
+    """LS and OL as the package generated them before it took the reference's
+    centres: the two centres drawn uniformly in [-10, 10]^2 from the data seed
+    (before the rows), so that each seed is another geometry. The CSV files of
+    the LS geometry study (``ls_seeds*.csv``, ``ls_settings_default.csv``)
+    were made this way."""
+    original = datasets._SYNTHETIC_GENERATORS
+
+    def blobs(std):
+        def generate(n, rng):
+            centres = rng.uniform(-10.0, 10.0, size=(2, 2))
+            return datasets._blobs(n, rng, std, centres=centres)
+        return generate, f"two Gaussian blobs at drawn centres, std {std}"
+
+    datasets._SYNTHETIC_GENERATORS = MappingProxyType({
+        **original, "linearly_separable": blobs(0.5), "overlapping": blobs(2.0)})
+    try:
+        yield
+    finally:
+        datasets._SYNTHETIC_GENERATORS = original
+
+
+def load(name, random_state=None, drawn=False):
+    """:func:`prepare_data`; ``drawn``: LS/OL with drawn centres (see above)."""
+    with drawn_centres() if drawn else nullcontext():
+        return prepare_data(name, random_state=random_state)

@@ -1,5 +1,8 @@
-"""(a) LS over data seeds: Cost reduction against the share of the class
+"""(a) LS over drawn geometries: Cost reduction against the share of the class
 separation along the protected x1; optional variant of the CT/BL settings.
+
+Each seed draws its own two centres (``common.drawn_centres``), unlike the
+package's LS, which keeps the reference's centres for every seed.
 
     python diag/ls_seeds.py OUT.csv VARIANT SEED [SEED ...]
 
@@ -24,7 +27,7 @@ params = {"ours": {}, "zero_ridge": {"lambda_reg": 0.0, "lambda_adv": 0.0},
 rows = []
 for s in seeds:
     seed = None if s == "default" else int(s)
-    data = load(name, random_state=seed)
+    data = load(name, random_state=seed, drawn=True)  # a geometry per seed
     c0 = data.X_train[data.y_train == 0].mean(0)
     c1 = data.X_train[data.y_train == 1].mean(0)
     d = c1 - c0

@@ -14,7 +14,8 @@ from common import cost_benchmark, fit_pair, load, summary
 from sklearn_ct.experiments import _seed
 
 out, s = sys.argv[1], sys.argv[2]
-data = load("linearly_separable", random_state=None if s == "default" else int(s))
+data = load("linearly_separable", random_state=None if s == "default" else int(s),
+            drawn=True)  # the geometry of the study's seed, not the reference's
 grid = [(0.01, 0.25), (0.0, 0.0), (0.1, 0.25), (0.5, 0.25)]
 rows, bl = [], None
 for reg, adv in grid:

@@ -2,6 +2,9 @@
 
     python diag/pair.py NAME OUT.csv [VARIANT ...]
 
+NAME may end in ``:drawn`` (``overlapping:drawn``): LS/OL at the centres drawn
+from the data seed, as the package generated them before it took the
+reference's (``common.drawn_centres``; ``pair_overlapping_drawn.csv``).
 VARIANT as in ls_seeds.py (``ours`` by default). Prints the Cost reduction of
 the protocol (fixed steps), the bisection minimal cost, overshoot, gradient
 sizes, per energy weight, and the share of the class-mean difference (and of
@@ -17,13 +20,13 @@ from common import cost_benchmark, fit_pair, load, summary
 
 from sklearn_ct.experiments import PAPER_SETTINGS, _seed
 
-name, out = sys.argv[1], sys.argv[2]
-variants = sys.argv[3:] or ["ours"]
+name, _, drawn = sys.argv[1].partition(":")
+out, variants = sys.argv[2], sys.argv[3:] or ["ours"]
 PARAMS = {"ours": {}, "zero_ridge": {"lambda_reg": 0.0, "lambda_adv": 0.0},
           "zero_adv": {"lambda_adv": 0.0}, "zero_reg": {"lambda_reg": 0.0},
           # the reference's training search: one-hot columns as continuous
           "train_no_groups": {"categorical_groups": None}}
-data = load(name)
+data = load(name, drawn=drawn == "drawn")
 p = data.protected
 d = data.X_train[data.y_train == 1].mean(0) - data.X_train[data.y_train == 0].mean(0)
 print("class-mean difference on protected", p, d[p].round(3),
