@@ -26,6 +26,7 @@ lane_b() {
     python -W ignore diag/pair.py $n $R/pair_${n}_train_no_groups.csv train_no_groups
   done
   python -W ignore diag/reference_centres.py $R/reference_ol.csv overlapping 5 ours zero_ridge
+  python -W ignore diag/pair.py overlapping:drawn $R/pair_overlapping_drawn.csv ours zero_ridge
   for n in circles moons; do
     python -W ignore diag/pair.py $n $R/pair_$n.csv ours zero_ridge
   done
