@@ -210,9 +210,11 @@ def make_model(data: Bunch, pair: str, model: str, *, quick=False,
 
     The reference trained its synthetic protected models with ``lambda_reg =
     lambda_adv = 0``. Our choice keeps the main runs' values: without the
-    ridge the energies blow up (mean |logit| 689 against 9 for the baseline on
-    LS), so one test-time step jumps far past the boundary and the cost
-    measures that jump. ``reference_zero_ridge=True`` restores the zeros.
+    ridge the energies blow up, one test-time step jumps far past the
+    boundary, and on LS at the reference's centres CT keeps only 28% to 75%
+    of its counterfactuals valid (the paper: 100%), with Cost reductions of
+    -20% to +39% against our +4% to +32% (docs/protected_cost.md, section
+    0). ``reference_zero_ridge=True`` restores the zeros.
 
     ``data`` is a :func:`prepare_data` output; ``random_state`` seeds the fit.
     """
