@@ -37,44 +37,49 @@ def seeds(variant):
         "grad BL/CT": [f"{a:.1f}/{b:.1f}" for a, b in zip(d.grad_BL, d.grad_CT, strict=True)]})
 
 
-for v in ("ours", "zero_ridge"):
-    print(f"\n### LS seeds, {v}\n")
-    print(md(seeds(v)))
+def main():
+    for v in ("ours", "zero_ridge"):
+        print(f"\n### LS seeds, {v}\n")
+        print(md(seeds(v)))
 
-print("\n### zero_adv (first 13 seeds)\n")
-z = pd.read_csv(f"{R}/ls_seeds_zero_adv.csv").sort_values("share_x1")
-print(md(z[["seed", "share_x1", "cost_red", "min_red", "overshoot_CT", "grad_CT"]]))
-print("\n### per energy weight (default seed)\n")
-for v in ("ours", "zero_ridge"):
-    d = pd.read_csv(f"{R}/ls_seeds_{v}.csv").iloc[:1]
-    print(v, d.filter(like="red_lam").round(1).to_dict("records"))
-for f in sorted(glob.glob(f"{R}/ls_settings_*.csv")):
-    print(f"\n### {f}\n")
-    d = pd.read_csv(f)
-    print(md(d[["lambda_reg", "lambda_adv", "tau_eval", "cost_red", "min_red",
-                "cost_BL", "cost_CT", "min_BL", "min_CT", "overshoot_CT", "grad_CT",
-                "iter_CT", "one_step_CT", "train_conv_CT"]]))
-for f in sorted(glob.glob(f"{R}/pair_*.csv") + glob.glob(f"{R}/tab_*.csv")):
-    print(f"\n### {f}\n")
-    d = pd.read_csv(f)
-    cols = ["variant", "cost_red", "min_red", "cost_BL", "cost_CT", "min_BL", "min_CT",
-            "overshoot_BL", "overshoot_CT", "grad_BL", "grad_CT", "iter_BL", "iter_CT",
-            "valid_BL", "valid_CT", "sens_prot_BL", "sens_prot_CT", "train_conv_CT"]
-    print(md(d[[c for c in cols if c in d]]))
-    print(d.filter(like="red_lam").round(1).to_dict("records"))
-for f in sorted(glob.glob(f"{R}/reference_*.csv")):
-    print(f"\n### {f} (the reference's centres, reproduce's seeds)\n")
-    d = pd.read_csv(f)
-    print(md(pd.DataFrame({
-        "seed": d.seed, "variant": d.variant, "valid BL/CT": [
-            f"{a:.2f}/{b:.2f}" for a, b in zip(d.valid_BL, d.valid_CT, strict=True)],
-        "Cost red.": [star(p, s) for p, s in zip(d.cost_red, d.cost_sig, strict=True)],
-        "min-cost red.": [star(p, s) for p, s in zip(d.min_red, d.min_sig, strict=True)],
-        "cost BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in zip(d.cost_BL, d.cost_CT, strict=True)],
-        "min BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in zip(d.min_BL, d.min_CT, strict=True)],
-        "overshoot BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in
-                            zip(d.overshoot_BL, d.overshoot_CT, strict=True)],
-        "grad BL/CT": [f"{a:.1f}/{b:.1f}" for a, b in zip(d.grad_BL, d.grad_CT, strict=True)],
-        "x1 share of grad BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in
-                                   zip(d.sens_prot_BL, d.sens_prot_CT, strict=True)],
-        "conv. train CT": d.train_conv_CT})))
+    print("\n### zero_adv (first 13 seeds)\n")
+    z = pd.read_csv(f"{R}/ls_seeds_zero_adv.csv").sort_values("share_x1")
+    print(md(z[["seed", "share_x1", "cost_red", "min_red", "overshoot_CT", "grad_CT"]]))
+    print("\n### per energy weight (default seed)\n")
+    for v in ("ours", "zero_ridge"):
+        d = pd.read_csv(f"{R}/ls_seeds_{v}.csv").iloc[:1]
+        print(v, d.filter(like="red_lam").round(1).to_dict("records"))
+    for f in sorted(glob.glob(f"{R}/ls_settings_*.csv")):
+        print(f"\n### {f}\n")
+        d = pd.read_csv(f)
+        print(md(d[["lambda_reg", "lambda_adv", "tau_eval", "cost_red", "min_red",
+                    "cost_BL", "cost_CT", "min_BL", "min_CT", "overshoot_CT", "grad_CT",
+                    "iter_CT", "one_step_CT", "train_conv_CT"]]))
+    for f in sorted(glob.glob(f"{R}/pair_*.csv") + glob.glob(f"{R}/tab_*.csv")):
+        print(f"\n### {f}\n")
+        d = pd.read_csv(f)
+        cols = ["variant", "cost_red", "min_red", "cost_BL", "cost_CT", "min_BL", "min_CT",
+                "overshoot_BL", "overshoot_CT", "grad_BL", "grad_CT", "iter_BL", "iter_CT",
+                "valid_BL", "valid_CT", "sens_prot_BL", "sens_prot_CT", "train_conv_CT"]
+        print(md(d[[c for c in cols if c in d]]))
+        print(d.filter(like="red_lam").round(1).to_dict("records"))
+    for f in sorted(glob.glob(f"{R}/reference_*.csv")):
+        print(f"\n### {f} (the reference's centres, reproduce's seeds)\n")
+        d = pd.read_csv(f)
+        print(md(pd.DataFrame({
+            "seed": d.seed, "variant": d.variant, "valid BL/CT": [
+                f"{a:.2f}/{b:.2f}" for a, b in zip(d.valid_BL, d.valid_CT, strict=True)],
+            "Cost red.": [star(p, s) for p, s in zip(d.cost_red, d.cost_sig, strict=True)],
+            "min-cost red.": [star(p, s) for p, s in zip(d.min_red, d.min_sig, strict=True)],
+            "cost BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in zip(d.cost_BL, d.cost_CT, strict=True)],
+            "min BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in zip(d.min_BL, d.min_CT, strict=True)],
+            "overshoot BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in
+                                zip(d.overshoot_BL, d.overshoot_CT, strict=True)],
+            "grad BL/CT": [f"{a:.1f}/{b:.1f}" for a, b in zip(d.grad_BL, d.grad_CT, strict=True)],
+            "x1 share of grad BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in
+                                       zip(d.sens_prot_BL, d.sens_prot_CT, strict=True)],
+            "conv. train CT": d.train_conv_CT})))
+
+
+if __name__ == "__main__":
+    main()

@@ -45,7 +45,7 @@ def _reproduce(args) -> int:
               data_home=args.data_home, random_state=args.seed,
               verbose=0 if args.quiet else 1,
               reference_zero_ridge=args.reference_zero_ridge, seeds=args.seeds,
-              scheduler=_scheduler(args))
+              scheduler=_scheduler(args), step_size=args.step_size)
     return 0
 
 
@@ -53,6 +53,13 @@ def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
 
 
@@ -124,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--reference-zero-ridge", action="store_true",
                            help="train the synthetic protected pairs with "
                                 "lambda_reg = lambda_adv = 0, as the reference did")
+    reproduce.add_argument("--step-size", type=_positive_float, default=None,
+                           metavar="S",
+                           help="the test-time search's fixed step (default: the "
+                                "paper's 0.1; at most 5/S steps). Not the paper's "
+                                "protocol: see docs/step_size.md")
     reproduce.add_argument("--quiet", action="store_true", help="no progress output")
     reproduce.set_defaults(run=_reproduce)
 

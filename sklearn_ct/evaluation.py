@@ -229,8 +229,12 @@ def summarise_sensitivity(rounds: pd.DataFrame) -> pd.DataFrame:
 
 
 def digit_examples(models, X, *, n_images=8, lambda_energy=1.0,
-                   decision_threshold=0.95, max_iter=50, random_state=None):
+                   decision_threshold=0.95, max_iter=50, step_size=0.1,
+                   random_state=None):
     """Counterfactual images with the same factuals and targets for every model.
+
+    At most ``max_iter`` gradient steps of ``step_size`` (ECCCo with
+    ``lambda_cost=0`` and ``lambda_energy``).
 
     Returns
     -------
@@ -253,7 +257,7 @@ def digit_examples(models, X, *, n_images=8, lambda_energy=1.0,
     counterfactuals = {
         name: models[name].explain(X[rows], target=targets, generator=generator,
                                    decision_threshold=decision_threshold,
-                                   max_iter=max_iter,
+                                   max_iter=max_iter, lr=step_size,
                                    refine=False).model_counterfactuals
         for name in names}
     return X[rows], counterfactuals, targets
@@ -306,5 +310,5 @@ def evaluate_pair(models, X, y, *, single: bool, settings: dict, n_individuals: 
             models, X, n_images=settings["digit_images"],
             lambda_energy=settings["digit_lambda_energy"],
             decision_threshold=settings["tau_single"], max_iter=settings["max_iter"],
-            random_state=random_state)
+            step_size=settings["step_size"], random_state=random_state)
     return out

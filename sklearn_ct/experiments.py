@@ -14,6 +14,7 @@ locally, or a Dask cluster (``scheduler``).
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import os
 import time
@@ -73,15 +74,21 @@ PAPER_SETTINGS = MappingProxyType({
     "digits": _settings(0.5, 0.01, "digits"),
 })
 
-def protocol(quick: bool = False) -> dict:
+def protocol(quick: bool = False, step_size: float | None = None) -> dict:
     """Every setting of the protocol; ``quick`` shrinks it to a smoke test:
     10 epochs, 5 rounds, a fifth of the individuals (at least 10), the energy
     weight 1 only, 3 sensitivity rounds of 500 rows.
+
+    ``step_size`` (not the paper's protocol) replaces the test-time search's
+    fixed step of 0.1, and ``max_iter`` becomes ``ceil(5 / step_size)`` so
+    that the longest path stays 50 steps of 0.1 (docs/step_size.md).
 
     Examples
     --------
     >>> protocol(quick=True)["n_rounds"], protocol()["lambdas"]
     (5, [0.1, 0.5, 1.0, 5.0, 10.0])
+    >>> protocol(step_size=0.01)["max_iter"]
+    500
     """
     settings = {
         "quick": bool(quick),
@@ -97,6 +104,11 @@ def protocol(quick: bool = False) -> dict:
         "ig_rows": 2500, "digit_images": 8, "digit_lambda_energy": 1.0,
         "refined_cost": True,  # ours, beside the paper's Cost (docs/protected_cost.md)
     }
+    if step_size is not None:
+        step_size = check_scalar(step_size, "step_size", numbers.Real, min_val=0,
+                                 include_boundaries="neither")
+        settings.update(step_size=float(step_size),
+                        max_iter=math.ceil(round(5.0 / step_size, 9)))
     if quick:
         settings["model"]["max_epochs"] = 10
         settings.update(lambdas=[1.0], n_rounds=5, individuals_divisor=5,
@@ -291,15 +303,16 @@ def train_models(data: dict, *, quick=False, n_jobs=1, random_state=0,
 
 
 def evaluate_models(data: dict, models: dict, *, quick=False, n_jobs=1,
-                    random_state=0, bar=None, log=None) -> dict:
+                    random_state=0, bar=None, log=None, step_size=None) -> dict:
     """:func:`~sklearn_ct.evaluation.evaluate_pair` for every data set and pair.
 
     ``data`` and the other arguments as in :func:`train_models`, whose output
     ``models`` is. Each evaluation's seed derives from ``random_state``, the
     seed index and (data set, pair). Returns ``{(*key, pair): dict of
-    results}``; one parallel task per pair.
+    results}``; one parallel task per pair. ``step_size`` as in
+    :func:`protocol`.
     """
-    settings = protocol(quick)
+    settings = protocol(quick, step_size)
     keys, tasks = [], []
     for key, prefix, seed, name in _keys(data):
         for pair in PAIRS:
@@ -360,7 +373,8 @@ def _cluster(client) -> dict | None:
 
 def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
               data_home=None, random_state=0, verbose=1,
-              reference_zero_ridge=False, seeds=1, scheduler=None) -> dict:
+              reference_zero_ridge=False, seeds=1, scheduler=None,
+              step_size=None) -> dict:
     """Run the paper's protocol on some data sets and write every result.
 
     Parameters
@@ -405,6 +419,12 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
         fit and evaluation goes to its workers through joblib's dask backend
         (:func:`~sklearn_ct.parallel.dask_backend`; needs the ``dask``
         extra). The results equal a local run's with the same seeds.
+    step_size : float or None, default=None
+        The test-time counterfactual search's fixed step; None keeps the
+        paper's 0.1. The step limit scales to keep the path length (0.01:
+        500 steps). Not the paper's protocol: a check of how far its IP, IP*
+        and Cost depend on where the last fixed step lands
+        (docs/step_size.md). Training is unchanged.
 
     Returns
     -------
@@ -418,6 +438,7 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
 
     start = time.perf_counter()
     seeds = check_scalar(seeds, "seeds", numbers.Integral, min_val=1)
+    protocol(quick, step_size)  # checks step_size before any training
     names, random_state, out = _names(datasets), int(random_state), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seconds, log = {}, {}
@@ -431,13 +452,14 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
             models = train_models(data, bar=bar, log=log,
                                   reference_zero_ridge=reference_zero_ridge, **common)
         with _stage("evaluate", bar, seconds):
-            results = evaluate_models(data, models, bar=bar, log=log, **common)
+            results = evaluate_models(data, models, bar=bar, log=log,
+                                      step_size=step_size, **common)
         with _stage("write", bar, seconds):
             run = {**common, "quick": bool(quick), "datasets": names,
                    "n_seeds": seeds, "reference_zero_ridge": bool(reference_zero_ridge),
                    "cluster": _cluster(client), "cpu_count": os.cpu_count(),
                    "versions": _versions(("dask", "distributed") if client else ()),
-                   "warnings": log, "settings": protocol(quick),
+                   "warnings": log, "settings": protocol(quick, step_size),
                    "paper_settings": {n: dict(PAPER_SETTINGS[n]) for n in names},
                    "seeds": {
                        "data": {joined(k): _data_seed(random_state, *k)

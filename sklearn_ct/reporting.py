@@ -242,11 +242,15 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
     for name, frame in tables.items():
         frame.to_csv(out / f"{name}.csv", index=name in indexed)
     quick = " (QUICK protocol: a smoke test, not the paper's numbers)" * run["quick"]
+    marks = quick  # the accuracy table does not depend on the search's step
+    if settings["step_size"] != 0.1:
+        marks += (f" (test-time search step {settings['step_size']:g}, at most "
+                  f"{settings['max_iter']} steps; the paper's: 0.1 and 50)")
     per_seed = ("" if n_seeds == 1 else
                 f"\n## Per seed (each seed's bootstrap ± and star)\n\n"
                 f"{to_markdown(tables['main_table_per_seed'])}\n")
     tables["main_table_markdown"] = (
-        f"# Counterfactual training: main table{quick}\n\n"
+        f"# Counterfactual training: main table{marks}\n\n"
         f"{_note(n_seeds, level, 'cost_refined' in per_round)}\n\n"
         f"{to_markdown(tables['main_table'])}\n{per_seed}")
     (out / "main_table.md").write_text(tables["main_table_markdown"])

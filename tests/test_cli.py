@@ -48,6 +48,12 @@ def test_reproduce_passes_seeds_and_runs_locally_by_default(reproduce_calls):
     datasets, kwargs = reproduce_calls[0]
     assert datasets == ["ls", "moons"]
     assert kwargs["seeds"] == 3 and kwargs["scheduler"] is None
+    assert kwargs["step_size"] is None
+    main(["reproduce", "--quiet", "--step-size", "0.01"])
+    assert reproduce_calls[1][1]["step_size"] == 0.01
+    for bad in ("0", "-1", "inf", "nan"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["reproduce", "--step-size", bad])
 
 
 def test_scheduler_option_wins_over_the_environment(reproduce_calls, monkeypatch):

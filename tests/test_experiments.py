@@ -204,6 +204,33 @@ def test_reproduce_checks_seeds(tmp_path):
         reproduce("ls", seeds=0, out=tmp_path, verbose=0)
     with pytest.raises(TypeError, match="seeds"):
         reproduce("ls", seeds=1.5, out=tmp_path, verbose=0)
+    for bad in (0, -0.1):
+        with pytest.raises(ValueError, match="step_size"):
+            reproduce("ls", step_size=bad, out=tmp_path, verbose=0)
+    assert not any(tmp_path.iterdir())  # refused before any work
+
+
+def test_step_size_keeps_the_search_path_length():
+    paper = experiments.protocol()
+    assert (paper["step_size"], paper["max_iter"]) == (0.1, 50)
+    for step, max_iter in ((0.1, 50), (0.03, 167), (0.01, 500), (0.2, 25)):
+        settings = experiments.protocol(step_size=step)
+        assert (settings["step_size"], settings["max_iter"]) == (step, max_iter)
+        assert {k: v for k, v in settings.items() if k not in ("step_size", "max_iter")
+                } == {k: v for k, v in paper.items() if k not in ("step_size",
+                                                                 "max_iter")}
+
+
+def test_step_size_reaches_every_evaluation(monkeypatch):
+    calls = _recorded_tasks(monkeypatch)
+    ls = prepare_data("ls")
+    models = {(0, "linearly_separable", pair, model): None
+              for pair in ("single", "protected") for model in ("BL", "CT")}
+    evaluate_models({(0, "linearly_separable"): ls}, models, step_size=0.01)
+    for _, task in zip(*calls[0], strict=True):
+        assert task[0] is experiments.evaluation.evaluate_pair
+        assert (task[2]["settings"]["step_size"], task[2]["settings"]["max_iter"]
+                ) == (0.01, 500)
 
 
 def test_main_table_per_seed_shows_each_seeds_cells():
