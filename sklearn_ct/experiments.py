@@ -107,6 +107,8 @@ def protocol(quick: bool = False, step_size: float | None = None) -> dict:
     if step_size is not None:
         step_size = check_scalar(step_size, "step_size", numbers.Real, min_val=0,
                                  include_boundaries="neither")
+        if not math.isfinite(step_size):
+            raise ValueError(f"step_size must be a finite number > 0, got {step_size}.")
         settings.update(step_size=float(step_size),
                         max_iter=math.ceil(round(5.0 / step_size, 9)))
     if quick:

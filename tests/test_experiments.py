@@ -204,7 +204,7 @@ def test_reproduce_checks_seeds(tmp_path):
         reproduce("ls", seeds=0, out=tmp_path, verbose=0)
     with pytest.raises(TypeError, match="seeds"):
         reproduce("ls", seeds=1.5, out=tmp_path, verbose=0)
-    for bad in (0, -0.1):
+    for bad in (0, -0.1, float("inf"), float("nan")):
         with pytest.raises(ValueError, match="step_size"):
             reproduce("ls", step_size=bad, out=tmp_path, verbose=0)
     assert not any(tmp_path.iterdir())  # refused before any work
