@@ -3,7 +3,7 @@
 import glob
 
 import pandas as pd
-from tables import R, md, star
+from tables import R, bl_ct, md, star
 
 ORDER = ["linearly_separable", "circles", "moons", "overlapping", "adult",
          "california_housing", "credit_default", "gmsc", "digits"]
@@ -21,12 +21,12 @@ for (_, name, seed), part in d.groupby(["order", "data", "seed"]):
         "IP red. 0.1": star(p.IP_red, p.IP_sig),
         "0.03": star(at.loc["0.03"].IP_red, at.loc["0.03"].IP_sig),
         "0.01": star(f.IP_red, f.IP_sig),
-        "IP BL/CT 0.1": f"{p.IP_BL:.2f}/{p.IP_CT:.2f}",
-        "IP BL/CT 0.01": f"{f.IP_BL:.2f}/{f.IP_CT:.2f}",
+        "IP BL/CT 0.1": bl_ct(p, "IP"),
+        "IP BL/CT 0.01": bl_ct(f, "IP"),
         "IP* red. 0.1": star(p["IP*_red"], p["IP*_sig"]),
         "IP* red. 0.01": star(f["IP*_red"], f["IP*_sig"]),
-        "IP* BL/CT 0.01": f"{f['IP*_BL']:.3f}/{f['IP*_CT']:.3f}",
-        "cost BL/CT 0.1": f"{p.cost_BL:.2f}/{p.cost_CT:.2f}",
-        "cost BL/CT 0.01": f"{f.cost_BL:.2f}/{f.cost_CT:.2f}",
-        "valid BL/CT 0.1": f"{p.valid_BL:.2f}/{p.valid_CT:.2f}"})
+        "IP* BL/CT 0.01": bl_ct(f, "IP*", 3),
+        "cost BL/CT 0.1": bl_ct(p, "cost"),
+        "cost BL/CT 0.01": bl_ct(f, "cost"),
+        "valid BL/CT 0.1": bl_ct(p, "valid")})
 print(md(pd.DataFrame(rows)))

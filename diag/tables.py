@@ -21,20 +21,34 @@ def star(p, s):
     return "n/a" if not np.isfinite(p) else f"{p:.1f}" + ("*" if s else "")
 
 
+def stars(d, name):
+    """:func:`star` of the columns ``{name}_red`` and ``{name}_sig`` per row."""
+    return [star(p, s) for p, s in zip(d[f"{name}_red"], d[f"{name}_sig"], strict=True)]
+
+
+def bl_ct(d, name, digits=2):
+    """The pair "BL/CT" of the columns ``{name}_BL`` and ``{name}_CT``: a list
+    for a frame, a string for one row."""
+    a, b = d[f"{name}_BL"], d[f"{name}_CT"]
+    if np.ndim(a):
+        return [f"{x:.{digits}f}/{y:.{digits}f}" for x, y in zip(a, b, strict=True)]
+    return f"{a:.{digits}f}/{b:.{digits}f}"
+
+
+def cost_columns(d):
+    """The cost figures every protected-pair table shows, per row of ``d``."""
+    return {"Cost red.": stars(d, "cost"), "min-cost red.": stars(d, "min"),
+            "cost BL/CT": bl_ct(d, "cost"), "min BL/CT": bl_ct(d, "min"),
+            "overshoot BL/CT": bl_ct(d, "overshoot"), "grad BL/CT": bl_ct(d, "grad", 1)}
+
+
 def seeds(variant):
     d = pd.concat([pd.read_csv(f"{R}/ls_seeds_{variant}.csv"),
                    pd.read_csv(f"{R}/ls_seeds_more_{variant}.csv")])
     d = d.sort_values("share_x1")
     return pd.DataFrame({
         "seed": d.seed, "share x1": d.share_x1, "valid BL": d.valid_BL,
-        "valid CT": d.valid_CT, "conv. train CT": d.train_conv_CT,
-        "Cost red.": [star(p, s) for p, s in zip(d.cost_red, d.cost_sig, strict=True)],
-        "min-cost red.": [star(p, s) for p, s in zip(d.min_red, d.min_sig, strict=True)],
-        "cost BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in zip(d.cost_BL, d.cost_CT, strict=True)],
-        "min BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in zip(d.min_BL, d.min_CT, strict=True)],
-        "overshoot BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in
-                            zip(d.overshoot_BL, d.overshoot_CT, strict=True)],
-        "grad BL/CT": [f"{a:.1f}/{b:.1f}" for a, b in zip(d.grad_BL, d.grad_CT, strict=True)]})
+        "valid CT": d.valid_CT, "conv. train CT": d.train_conv_CT, **cost_columns(d)})
 
 
 def main():
@@ -67,17 +81,9 @@ def main():
         print(f"\n### {f} (the reference's centres, reproduce's seeds)\n")
         d = pd.read_csv(f)
         print(md(pd.DataFrame({
-            "seed": d.seed, "variant": d.variant, "valid BL/CT": [
-                f"{a:.2f}/{b:.2f}" for a, b in zip(d.valid_BL, d.valid_CT, strict=True)],
-            "Cost red.": [star(p, s) for p, s in zip(d.cost_red, d.cost_sig, strict=True)],
-            "min-cost red.": [star(p, s) for p, s in zip(d.min_red, d.min_sig, strict=True)],
-            "cost BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in zip(d.cost_BL, d.cost_CT, strict=True)],
-            "min BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in zip(d.min_BL, d.min_CT, strict=True)],
-            "overshoot BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in
-                                zip(d.overshoot_BL, d.overshoot_CT, strict=True)],
-            "grad BL/CT": [f"{a:.1f}/{b:.1f}" for a, b in zip(d.grad_BL, d.grad_CT, strict=True)],
-            "x1 share of grad BL/CT": [f"{a:.2f}/{b:.2f}" for a, b in
-                                       zip(d.sens_prot_BL, d.sens_prot_CT, strict=True)],
+            "seed": d.seed, "variant": d.variant, "valid BL/CT": bl_ct(d, "valid"),
+            **cost_columns(d),
+            "x1 share of grad BL/CT": bl_ct(d, "sens_prot"),
             "conv. train CT": d.train_conv_CT})))
 
 

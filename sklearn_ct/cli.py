@@ -58,7 +58,7 @@ def _positive(text: str) -> int:
 
 def _positive_float(text: str) -> float:
     value = float(text)
-    if not value > 0 or value == float("inf"):
+    if not 0 < value < float("inf"):  # also refuses nan
         raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
 

@@ -109,8 +109,9 @@ def protocol(quick: bool = False, step_size: float | None = None) -> dict:
                                  include_boundaries="neither")
         if not math.isfinite(step_size):
             raise ValueError(f"step_size must be a finite number > 0, got {step_size}.")
+        path = settings["max_iter"] * settings["step_size"]
         settings.update(step_size=float(step_size),
-                        max_iter=math.ceil(round(5.0 / step_size, 9)))
+                        max_iter=math.ceil(round(path / step_size, 9)))
     if quick:
         settings["model"]["max_epochs"] = 10
         settings.update(lambdas=[1.0], n_rounds=5, individuals_divisor=5,
@@ -440,7 +441,7 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
 
     start = time.perf_counter()
     seeds = check_scalar(seeds, "seeds", numbers.Integral, min_val=1)
-    protocol(quick, step_size)  # checks step_size before any training
+    settings = protocol(quick, step_size)  # checks step_size before any training
     names, random_state, out = _names(datasets), int(random_state), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seconds, log = {}, {}
@@ -461,7 +462,7 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
                    "n_seeds": seeds, "reference_zero_ridge": bool(reference_zero_ridge),
                    "cluster": _cluster(client), "cpu_count": os.cpu_count(),
                    "versions": _versions(("dask", "distributed") if client else ()),
-                   "warnings": log, "settings": protocol(quick, step_size),
+                   "warnings": log, "settings": settings,
                    "paper_settings": {n: dict(PAPER_SETTINGS[n]) for n in names},
                    "seeds": {
                        "data": {joined(k): _data_seed(random_state, *k)
