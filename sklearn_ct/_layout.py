@@ -5,8 +5,9 @@
 
 * ``source``: the input column it comes from (-1: unknown);
 * ``kind``: ``"value"`` (a function of that column's value), ``"onehot"`` (the
-  indicator of one category level), ``"ordinal"`` (an integer category code)
-  or ``"unknown"``;
+  indicator of one category level), ``"ordinal"`` (an integer category code),
+  ``"indicator"`` (a ``MissingIndicator`` column: whether a value was missing;
+  derived from the data, never searched, source -1) or ``"unknown"``;
 * ``scale``/``offset``: ``output = scale * base + offset`` where the base is
   the input value (value), the 0/1 indicator (onehot) or the code (ordinal);
   NaN where the map is not affine (a ``PowerTransformer``, say).
@@ -17,12 +18,17 @@ One-hot groups travel only through steps that map each column affinely
 search snaps to those, never to raw 0/1. Everything here is plain data, so a
 fitted explainer pickles.
 
-Understood steps: ``Pipeline``, ``ColumnTransformer`` (``"drop"``,
-``"passthrough"``, remainder), ``OneHotEncoder``, ``OrdinalEncoder``,
-``StandardScaler``, ``MinMaxScaler``, ``MaxAbsScaler``, ``RobustScaler``,
-``FunctionTransformer`` and any one-to-one transformer (non-affine). Anything
-else makes the layout unknown: the model's input space still works, but
-constraints cannot name the original columns and results stay in model space.
+Understood steps are listed in :data:`SUPPORTED`. :func:`read` raises
+:class:`UnsupportedStepError`, naming the step by its path in the nested
+structure (``columntransformer__num__pca``, as in ``set_params``), for any
+other step, for one that mixes columns (``PCA``, ``PolynomialFeatures``) and
+for combinations that cannot be followed back (an encoder after a scaler, a
+one-hot column through a non-affine step). :func:`layout` returns None
+instead, for callers that only need the model's input space.
+
+``SimpleImputer`` is the identity on observed values: a counterfactual
+leaves a missing value missing unless the search changes that feature (then
+it is the new value), so the imputed value plays the factual's value.
 """
 
 from __future__ import annotations
@@ -30,8 +36,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import OneToOneFeatureMixin
+import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
@@ -39,11 +46,50 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     OneHotEncoder,
     OrdinalEncoder,
+    PowerTransformer,
+    QuantileTransformer,
     RobustScaler,
     StandardScaler,
 )
 
 from ._compat import column_transformer_input_indices, onehot_block_sizes
+
+#: The preprocessing steps whose columns can be followed to the model and back.
+SUPPORTED = (
+    "Pipeline, ColumnTransformer ('drop', 'passthrough', remainder), "
+    "SimpleImputer (also with add_indicator=True), MissingIndicator, "
+    "OneHotEncoder (without infrequent-category grouping), OrdinalEncoder, "
+    "StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, PowerTransformer, "
+    "QuantileTransformer and FunctionTransformer (func=None, or an elementwise "
+    "func with its inverse_func)"
+)
+
+#: Elementwise, invertible, not affine: values keep their column.
+_ELEMENTWISE = (PowerTransformer, QuantileTransformer)
+
+
+class UnsupportedStepError(ValueError):
+    """A preprocessing step whose columns cannot be followed back to the input.
+
+    Parameters
+    ----------
+    path : str
+        The step's place in the nested structure (``"columntransformer__num__pca"``).
+    step : object
+        The fitted step.
+    reason : str
+        What it does that cannot be followed.
+    """
+
+    def __init__(self, path, step, reason):
+        self.path, self.step, self.reason = path, step, reason
+        where = f"{path!r} ({type(step).__name__})" if path else type(step).__name__
+        super().__init__(
+            f"The preprocessing step {where} {reason}, so counterfactuals could not "
+            "be brought back to the pipeline's input columns. Supported steps: "
+            f"{SUPPORTED}. Move other steps out of the pipeline (transform the data "
+            "beforehand), or explain the classifier on the transformed data."
+        )
 
 
 @dataclass
@@ -141,7 +187,41 @@ def _ordinal(encoder, n_in):
     return out
 
 
-def _column_transformer(ct, n_in):
+def _indicators(n_in, n_out):
+    """``MissingIndicator`` columns: derived from the data, never searched."""
+    out = _unknown(n_in, n_out)
+    out.kind[:] = "indicator"
+    out.scale[:], out.offset[:] = 1.0, 0.0
+    return out
+
+
+def _imputer(imputer, n_in):
+    """``SimpleImputer``: the identity on observed values, plus its indicators.
+
+    Columns without any observed value in ``fit`` are dropped (unless
+    ``keep_empty_features``), as scikit-learn does.
+    """
+    kept = np.arange(n_in)
+    if not imputer.keep_empty_features:
+        kept = np.flatnonzero(~pd.isna(np.asarray(imputer.statistics_, dtype=object)))
+    values = identity(n_in)
+    values.source, values.kind = kept, values.kind[kept]
+    values.scale, values.offset, values.level = (values.scale[kept],
+                                                 values.offset[kept],
+                                                 values.level[kept])
+    if imputer.indicator_ is None:
+        return values
+    flags = _indicators(n_in, len(imputer.indicator_.features_))
+    return _stack(n_in, [values, flags])
+
+
+def _stack(n_in, parts):
+    """Layouts of the same input side by side (their outputs concatenated)."""
+    return Layout(n_in, *(np.concatenate([getattr(p, name) for p in parts])
+                          for name in ("source", "kind", "scale", "offset", "level")))
+
+
+def _column_transformer(ct, n_in, path):
     inputs = column_transformer_input_indices(ct)
     parts, n_out = [], 0
     for name, step, _ in ct.transformers_:
@@ -150,9 +230,13 @@ def _column_transformer(ct, n_in):
         n_out = max(n_out, out.stop)
         if (isinstance(step, str) and step == "drop") or out.stop == out.start:
             continue
-        inner = identity(len(idx)) if step == "passthrough" else layout(step, len(idx))
-        if inner is None or inner.n_out != out.stop - out.start:
-            return None
+        inner = (identity(len(idx)) if isinstance(step, str) and step == "passthrough"
+                 else read(step, len(idx), _join(path, name)))
+        if inner.n_out != out.stop - out.start:
+            raise UnsupportedStepError(
+                _join(path, name), step,
+                f"outputs {out.stop - out.start} columns where {inner.n_out} were "
+                "expected (a FunctionTransformer's func must act elementwise)")
         parts.append((np.asarray(idx, dtype=int), out, inner))
     result = _unknown(n_in, n_out)
     for idx, out, inner in parts:
@@ -171,6 +255,9 @@ def compose(first: Layout, second: Layout) -> Layout:
     out = _unknown(first.n_in, second.n_out)
     for o in range(second.n_out):
         m = second.source[o]
+        if second.kind[o] == "indicator":  # whether a value was missing
+            out.kind[o], out.scale[o], out.offset[o] = "indicator", 1.0, 0.0
+            continue
         if m < 0 or first.kind[m] == "unknown":
             continue
         if second.kind[o] == "value":  # a function of the value: carry what it was
@@ -202,43 +289,102 @@ def compose(first: Layout, second: Layout) -> Layout:
     return out
 
 
+def _join(path, name):
+    return f"{path}__{name}" if path else str(name)
+
+
 def layout(step, n_in: int) -> Layout | None:
     """Layout of a fitted step with ``n_in`` input columns (None: not understood)."""
+    try:
+        return read(step, n_in)
+    except UnsupportedStepError:
+        return None
+
+
+def read(step, n_in: int, path: str = "") -> Layout:
+    """Layout of a fitted step with ``n_in`` input columns.
+
+    Parameters
+    ----------
+    step : fitted transformer, "passthrough" or None
+    n_in : int
+    path : str, default=""
+        The step's name in the structure around it (for error messages).
+
+    Returns
+    -------
+    Layout
+
+    Raises
+    ------
+    UnsupportedStepError
+        For a step (at any depth) that is not in :data:`SUPPORTED`, or a
+        combination of steps that cannot be followed back.
+    """
     if step is None or (isinstance(step, str) and step == "passthrough"):
         return identity(n_in)
     if isinstance(step, Pipeline):
-        result = identity(n_in)
-        for _, inner in step.steps:
-            inner_layout = layout(inner, result.n_out)
-            if inner_layout is None:
-                return None
-            result = compose(result, inner_layout)
+        result, before = identity(n_in), None
+        for name, inner in step.steps:
+            where = _join(path, name)
+            width = getattr(inner, "n_features_in_", None)
+            if before is not None and width is not None and width != result.n_out:
+                raise UnsupportedStepError(
+                    before[0], before[1], f"outputs {width} columns where "
+                    f"{result.n_out} were expected (a FunctionTransformer's func "
+                    "must act elementwise)")
+            before = (where, inner)
+            composed = compose(result, read(inner, result.n_out, where))
+            lost = (composed.kind == "unknown") | (
+                np.isin(composed.kind, ["onehot", "ordinal"])
+                & ~np.isfinite(composed.scale))
+            if lost.any():
+                raise UnsupportedStepError(
+                    where, inner,
+                    "receives columns it cannot keep track of: an encoder must "
+                    "see its input column unchanged (or only imputed), and "
+                    "encoded columns may pass only through scalers")
+            result = composed
         return result
     if isinstance(step, ColumnTransformer):
-        return _column_transformer(step, n_in)
+        return _column_transformer(step, n_in, path)
     if isinstance(step, OneHotEncoder):
-        return _onehot(step, n_in)
+        out = _onehot(step, n_in)
+        if out is None:
+            raise UnsupportedStepError(
+                path, step, "groups infrequent categories (min_frequency or "
+                "max_categories), which no single level stands for")
+        return out
     if isinstance(step, OrdinalEncoder):
         return _ordinal(step, n_in)
+    if isinstance(step, SimpleImputer):
+        return _imputer(step, n_in)
+    if isinstance(step, MissingIndicator):
+        return _indicators(n_in, len(step.features_))
     affine = _scaler(step, n_in)
     if affine is not None:
         return _per_column(n_in, *affine)
     if isinstance(step, FunctionTransformer):
         if step.func is None:
             return identity(n_in)
-        if step.feature_names_out != "one-to-one":
-            return None
-    elif not isinstance(step, OneToOneFeatureMixin):
-        return None
+        if step.inverse_func is None:
+            raise UnsupportedStepError(
+                path, step, "has no inverse_func; give the inverse of its "
+                "(elementwise) func")
+    elif not isinstance(step, _ELEMENTWISE):
+        raise UnsupportedStepError(
+            path, step, "is not one this package can invert column by column (it "
+            "may mix columns, like PCA or PolynomialFeatures)")
     return _per_column(n_in, np.full(n_in, np.nan), np.full(n_in, np.nan))
 
 
 def inverse(step, Z):
     """Invert a fitted step on model-space rows ``Z`` (object array), if it can.
 
-    Returns None when some step has no inverse. Used only for columns whose
-    map is not affine; affine columns and categories are inverted from the
-    layout directly.
+    Returns None when some step has no inverse; input columns that no output
+    stands for (dropped, or seen only through a ``MissingIndicator``) are
+    None. Used only for columns whose map is not affine; affine columns and
+    categories are inverted from the layout directly.
     """
     if step is None or (isinstance(step, str) and step == "passthrough"):
         return np.asarray(Z, dtype=object)
@@ -256,10 +402,20 @@ def inverse(step, Z):
             if (isinstance(inner, str) and inner == "drop") or out.stop == out.start:
                 continue
             part = inverse(inner, Z[:, out])
-            if part is None:
-                return None
-            X[:, inputs[name]] = part
+            if part is None:  # another branch may still stand for its columns
+                continue
+            known = np.frompyfunc(lambda v: v is not None, 1, 1)(part).astype(bool)
+            block = X[:, inputs[name]]
+            X[:, inputs[name]] = np.where(known, part, block)
         return X
+    if isinstance(step, SimpleImputer):  # the identity on observed values
+        lay = _imputer(step, step.n_features_in_)
+        X = np.full((Z.shape[0], step.n_features_in_), None, dtype=object)
+        values = np.flatnonzero(lay.kind == "value")
+        X[:, lay.source[values]] = np.asarray(Z, dtype=object)[:, values]
+        return X
+    if isinstance(step, MissingIndicator):
+        return np.full((Z.shape[0], step.n_features_in_), None, dtype=object)
     if isinstance(step, FunctionTransformer) and step.func is None:
         return np.asarray(Z, dtype=object)
     if not hasattr(step, "inverse_transform"):

@@ -14,6 +14,7 @@ units and categories, each counterfactual re-predicted as returned.
 from __future__ import annotations
 
 import copy
+import difflib
 import warnings
 
 import numpy as np
@@ -57,7 +58,9 @@ class CounterfactualExplainer(BaseEstimator):
         A fitted :class:`~sklearn_ct.CounterfactualTrainingClassifier`, skorch
         net, scikit-learn ``MLPClassifier`` or ``LogisticRegression``, or a
         ``Pipeline`` ending in one of them (its earlier steps are applied
-        first, and counterfactuals come back in the pipeline's input columns).
+        first, and counterfactuals come back in the pipeline's input columns;
+        ``fit`` refuses a step that cannot be inverted column by column, see
+        :class:`~sklearn_ct.pipeline.CounterfactualPipeline`).
     generator : str or Generator, default="ecco"
         ``"generic"``, ``"ecco"``, ``"revise"``, ``"gravitational"`` or an
         instance from :mod:`sklearn_ct.generators`.
@@ -256,7 +259,12 @@ class CounterfactualExplainer(BaseEstimator):
 
     @classmethod
     def _from_fitted_parts(cls, estimator, space, constraints, generator, **params):
-        """An explainer fitted from parts a fitted model already holds."""
+        """An explainer fitted from parts a fitted model already holds.
+
+        ``params`` are the keywords a user gave to ``estimator.explain``.
+        """
+        _check_explain_keywords(params, f"{type(estimator).__name__}.explain")
+        space.require_layout(constraints.n_features)
         explainer = cls(estimator, generator=generator, **params)
         explainer._validate_params()
         explainer.model_space_ = space
@@ -313,11 +321,15 @@ class CounterfactualExplainer(BaseEstimator):
         Returns
         -------
         CounterfactualResult
+            Empty when ``X`` has no rows. ``n_iter`` counts the gradient steps
+            of the search whose point is returned (at most ``max_iter``).
         """
         check_is_fitted(self, "generator_")
         check_explain_options(sparsify, n_per_factual)
         space = self.model_space_
         X_in, order = space.check_input(X)
+        if len(X_in) == 0:  # nobody to explain: an empty result, not an error
+            return self._empty_result(X)
         X_model = space.transform(X_in)
         constraints = self.constraints_
         if X_model.shape[1] != constraints.n_features:
@@ -351,6 +363,25 @@ class CounterfactualExplainer(BaseEstimator):
                 parts.append(self._result(X, X_in, order, X_model, rows, found,
                                           predicted, target_index, classes, module))
         return CounterfactualResult.concat(parts, release=True)
+
+    def _empty_result(self, X) -> CounterfactualResult:
+        """The result for no factuals: every field empty, columns as given."""
+        _, classes = as_logits_module(self.model_space_.final)
+        if isinstance(X, pd.DataFrame):
+            factuals, counterfactuals = X, X.copy()
+        else:
+            factuals = np.asarray(X)
+            counterfactuals = (factuals.astype(float)
+                               if factuals.dtype.kind in "biuf" else factuals.copy())
+        empty = np.empty((0, self.constraints_.n_features))
+        labels = np.asarray(classes)[:0]
+        return CounterfactualResult(
+            factuals=factuals, counterfactuals=counterfactuals, target=labels,
+            valid=np.zeros(0, dtype=bool), converged=np.zeros(0, dtype=bool),
+            n_iter=np.zeros(0, dtype=np.int64), predicted=labels.copy(),
+            p_target=np.zeros(0), model_factuals=empty,
+            model_counterfactuals=empty.copy(), adversarial=empty.copy(),
+            feature_names=_names_of(factuals), factual_index=np.zeros(0, dtype=int))
 
     def _explain_rows(self, module, x, target, constraints, member, sparse, k):
         """Counterfactuals for a chunk of factuals: k per factual, factual-major."""
@@ -390,7 +421,8 @@ class CounterfactualExplainer(BaseEstimator):
         return cf, SearchResult(
             counterfactuals=cf,
             converged=torch.where(better, again.converged, found.converged),
-            n_iter=found.n_iter + torch.where(better, again.n_iter, 0),
+            # The steps of the search whose point is kept: at most max_iter.
+            n_iter=torch.where(better, again.n_iter, found.n_iter),
             adversarial=found.adversarial, p_target=found.p_target)
 
     def _result(self, X, X_in, order, X_model, rows, found, predicted, target_index,
@@ -424,6 +456,10 @@ class CounterfactualExplainer(BaseEstimator):
             if order is not None:
                 returned = returned[order]
             counterfactuals, names = returned, _names_of(factuals)
+            if isinstance(counterfactuals, pd.DataFrame) and not isinstance(
+                    factuals, pd.DataFrame):  # an array given to a named pipeline
+                counterfactuals, names = (counterfactuals.to_numpy(),
+                                          list(space.input_names))
             if isinstance(factuals, np.ndarray) and factuals.dtype.kind in "biuf" \
                     and isinstance(counterfactuals, np.ndarray):
                 counterfactuals = counterfactuals.astype(float)
@@ -462,6 +498,26 @@ class CounterfactualExplainer(BaseEstimator):
         out = np.where(unchanged, X_model, cf.numpy().astype(np.float64))
         low, high = self.domain_
         return np.where(unchanged, out, np.clip(out, low, high))
+
+
+#: Parameters an ``explain`` method takes besides those of the explainer.
+_EXPLAIN_KEYWORDS = ("target", "sparsify", "n_per_factual")
+#: The explainer's parameters that ``explain`` takes from the fitted model.
+_OWN_PARAMETERS = ("estimator", "mutability", "domain", "categorical_groups",
+                   "integer_features")
+
+
+def _check_explain_keywords(params, method) -> None:
+    """Raise a TypeError naming ``method`` for keywords it does not accept."""
+    accepted = [*_EXPLAIN_KEYWORDS, *(
+        name for name in CounterfactualExplainer._get_param_names()
+        if name not in _OWN_PARAMETERS)]
+    for key in params:
+        if key not in accepted:
+            close = difflib.get_close_matches(str(key), accepted, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"{method}() got an unexpected keyword argument {key!r}."
+                            f"{hint} It accepts: {', '.join(accepted)}.")
 
 
 def set_constraints(estimator, constraints) -> None:

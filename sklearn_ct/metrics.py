@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from .explainer import CounterfactualExplainer, CounterfactualResult
+from .preprocessing import model_space
 from .robustness import robust_accuracy, sensitivity
 
 __all__ = [
@@ -331,13 +332,10 @@ def implausibility_by_target(result: CounterfactualResult, X, y, *,
     if metric not in _TARGET_METRICS:
         raise ValueError(f"metric must be one of {sorted(_TARGET_METRICS)}; "
                          f"got {metric!r}.")
-    X, y = np.asarray(X, dtype=float), np.asarray(y)
+    X, y = _model_rows(X, result), np.asarray(y)
     valid = np.asarray(result.valid, dtype=bool)
     cf = np.asarray(result.model_counterfactuals, dtype=float)[valid]
     target = np.asarray(result.target)[valid]
-    if cf.size and X.shape[1] != cf.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} features, but the counterfactuals "
-                         f"have {cf.shape[1]}; give X in the model's input space.")
     values, weights = [], []
     for t in np.unique(target):
         value = _TARGET_METRICS[metric](cf[target == t], X[y == t], **kwargs)
@@ -347,9 +345,31 @@ def implausibility_by_target(result: CounterfactualResult, X, y, *,
     return float(np.average(values, weights=weights)) if values else _NAN
 
 
+def _model_rows(X, result) -> np.ndarray:
+    """Reference rows as floats in the model's input space, or a clear error."""
+    width = np.shape(result.model_counterfactuals)[1] if np.ndim(
+        result.model_counterfactuals) == 2 else None
+    try:
+        rows = np.asarray(X, dtype=float)
+    except (TypeError, ValueError):
+        rows = None
+    if rows is None or (width is not None and np.ndim(rows) == 2
+                        and rows.shape[1] != width):
+        what = ("holds values that are not numbers" if rows is None else
+                f"has {rows.shape[1]} columns")
+        raise ValueError(
+            f"X {what}, but distances are measured in the model's input space "
+            f"({width} columns, as result.model_counterfactuals). Pass the "
+            "data as the model sees it (pipeline[:-1].transform(X)), or give "
+            "explanation_summary(result, X, y, estimator=pipeline) to have it "
+            "transformed.")
+    return rows
+
+
 def explanation_summary(result: CounterfactualResult, X, y, *,
                         length_scale: float = 5.0, n_ip_samples: int | None = 1000,
-                        n_mmd_samples: int | None = 100, random_state=None) -> dict:
+                        n_mmd_samples: int | None = 100, random_state=None,
+                        estimator=None) -> dict:
     """The paper's four numbers for a set of counterfactuals.
 
     Parameters
@@ -357,13 +377,17 @@ def explanation_summary(result: CounterfactualResult, X, y, *,
     result : CounterfactualResult
     X : array-like of shape (n_samples, n_model_features)
         Reference data in the model's input space (target-class rows serve
-        IP and IP*).
+        IP and IP*); with ``estimator``, in the estimator's input space (a
+        pipeline's raw columns, strings included).
     y : array-like of shape (n_samples,)
     length_scale : float, default=5.0
         Of the MMD kernel.
     n_ip_samples, n_mmd_samples : int or None, default=1000, 100
         Subsample sizes of :func:`implausibility` and :func:`mmd`.
     random_state : int, RandomState instance or None, default=None
+    estimator : fitted estimator or Pipeline, default=None
+        The model that was explained; when given, ``X`` is brought into the
+        model's input space through its preprocessing first.
 
     Returns
     -------
@@ -382,6 +406,8 @@ def explanation_summary(result: CounterfactualResult, X, y, *,
     >>> summary["validity"], summary["cost"], summary["IP"]
     (1.0, 2.0, 1.0)
     """
+    if estimator is not None:
+        X = model_space(estimator, X).transform(X)
     return {
         "validity": validity(result),
         "cost": cost(result),

@@ -50,6 +50,19 @@ class CounterfactualPipeline(Pipeline):
     its ``OneHotEncoder`` steps are found automatically. A fitted pipeline
     pickles (``joblib.dump``) and explains identically after loading.
 
+    Every preprocessing step, at any depth of nested ``Pipeline`` and
+    ``ColumnTransformer``, must be one whose columns can be followed back
+    (``SimpleImputer``, ``MissingIndicator``, ``OneHotEncoder``,
+    ``OrdinalEncoder``, the scalers, ``PowerTransformer``,
+    ``QuantileTransformer``, an elementwise ``FunctionTransformer`` with its
+    ``inverse_func``); ``fit`` raises a ``ValueError`` naming any other step
+    (``PCA``, ``PolynomialFeatures``, ...), so explanations are always in the
+    input columns. A ``SimpleImputer`` is the
+    identity on observed values: in a counterfactual, a missing value stays
+    missing (its imputed value plays the factual's) unless the search changes
+    that feature, and missing-value indicators are never searched; validity
+    is that of the row returned.
+
     Parameters
     ----------
     steps : list of (str, estimator) tuples
@@ -119,11 +132,13 @@ class CounterfactualPipeline(Pipeline):
         **explainer_params
             Parameters of :class:`~sklearn_ct.CounterfactualExplainer` such as
             ``max_iter``, ``decision_threshold``, ``generator``, ``refine``;
-            the constraints are the classifier's own.
+            the constraints are the classifier's own. Any other keyword is a
+            ``TypeError`` that lists the accepted ones.
 
         Returns
         -------
         CounterfactualResult
+            Empty when ``X`` has no rows.
         """
         final = self.steps[-1][1]
         if not isinstance(final, CounterfactualTrainingClassifier):

@@ -67,8 +67,9 @@ class ModelSpace:
     Build it with :func:`model_space`. Attributes: ``head`` (fitted
     preprocessing or None), ``final`` (the classifier), ``input_names`` (the
     user's column names, or None), ``n_inputs``, ``feature_names`` (model
-    column names, or None) and ``layout`` (how input columns become model
-    columns; None when a step is not understood).
+    column names, or None), ``layout`` (how input columns become model
+    columns; None when a step is not understood) and ``unsupported`` (then,
+    why: the message of :class:`~sklearn_ct._layout.UnsupportedStepError`).
     """
 
     head: object
@@ -77,6 +78,31 @@ class ModelSpace:
     n_inputs: int | None
     feature_names: list | None
     layout: _layout.Layout | None
+    unsupported: str | None = None
+
+    def require_layout(self, n_model: int) -> None:
+        """Raise unless every model column can be followed back to the input.
+
+        Explaining (and resolving constraints) through preprocessing needs
+        it: counterfactuals are never returned in the model's columns.
+
+        Parameters
+        ----------
+        n_model : int
+            Number of model input columns.
+        """
+        if self.head is None:
+            return
+        if self.layout is None:
+            raise ValueError(self.unsupported or (
+                "The preprocessing of this pipeline could not be read: the width "
+                "of its input is unknown. Fit it on a DataFrame or an array first."))
+        if self.layout.n_out != n_model:
+            raise ValueError(
+                f"The preprocessing was read as making {self.layout.n_out} columns, "
+                f"but the classifier receives {n_model}; some step does not act "
+                "column by column (a FunctionTransformer's func must act "
+                f"elementwise). Supported steps: {_layout.SUPPORTED}.")
 
     # ------------------------------------------------------------- the way in
     def check_input(self, X, argname="X"):
@@ -118,6 +144,9 @@ class ModelSpace:
             warnings.warn(f"{argname} has no column names, but {self._what()} was "
                           "fitted with names; columns are taken by position.",
                           UserWarning, stacklevel=3)
+            if self.head is not None:  # its steps may select columns by name
+                frame = pd.DataFrame(np.asarray(X), columns=self.input_names)
+                return frame.infer_objects(), None
         return X, None
 
     def _what(self):
@@ -219,6 +248,10 @@ class ModelSpace:
                 if back is None:
                     if generic is None:
                         generic = _layout.inverse(self.head, Z_cf)
+                    if generic is None or any(v is None for v in generic[:, j]):
+                        raise ValueError(
+                            f"The preprocessing cannot invert column {col!r}: a "
+                            "step on its way has no inverse_transform.")
                     back = generic[:, j]
                 values = _merge(values, back, changed)
             restored[col] = values
@@ -312,8 +345,13 @@ def model_space(estimator, X=None) -> ModelSpace:
         feature_names = [str(c) for c in head.get_feature_names_out()]
     except (AttributeError, ValueError, TypeError):
         feature_names = None
-    lay = _layout.layout(head, n_in) if n_in is not None else None
-    return ModelSpace(head, final, input_names, n_in, feature_names, lay)
+    lay, unsupported = None, None
+    if n_in is not None:
+        try:
+            lay = _layout.read(head, n_in)
+        except _layout.UnsupportedStepError as error:
+            unsupported = str(error)
+    return ModelSpace(head, final, input_names, n_in, feature_names, lay, unsupported)
 
 
 def pipeline_constraints(preprocessor, X, mutability=None) -> dict:

@@ -21,10 +21,10 @@ class CounterfactualResult:
         The factual of each row, as given (repeated when a factual has
         several counterfactuals).
     counterfactuals : ndarray or DataFrame of shape (n, n_features)
-        Counterfactuals, in the same type, columns and index as ``factuals``
-        (in the original units, integers and categories when the explained
-        pipeline's preprocessing can be inverted, else in the model's input
-        space).
+        Counterfactuals, in the same type, columns and index as ``factuals``,
+        in the original units, integers and categories (a pipeline whose
+        preprocessing cannot be inverted is refused when fitted). A missing
+        value stays missing unless the counterfactual changes that feature.
     target : ndarray of shape (n,)
         Target class labels.
     valid : ndarray of bool, shape (n,)
@@ -33,7 +33,9 @@ class CounterfactualResult:
     converged : ndarray of bool, shape (n,)
         The search reached ``p(target) >= decision_threshold``.
     n_iter : ndarray of int, shape (n,)
-        Search steps used.
+        Gradient steps of the search whose point is returned, at most
+        ``max_iter`` (with ``sparsify``, the second search's when its point
+        is kept); refinement and sparsification are not counted.
     predicted : ndarray of shape (n,)
         Predicted class labels of the factuals.
     p_target : ndarray of shape (n,)
@@ -162,5 +164,7 @@ def _changed(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     b = after.apply(pd.to_numeric, errors="coerce")
     numeric = a.notna() & b.notna()
     moved = (b - a).abs() > 1e-9 * np.maximum(1.0, a.abs().fillna(0))
-    return pd.DataFrame(np.where(numeric, moved, before.to_numpy() != after.to_numpy()),
+    differs = (before.to_numpy() != after.to_numpy()) & ~(
+        before.isna() & after.isna()).to_numpy()  # a missing value left missing
+    return pd.DataFrame(np.where(numeric, moved, differs),
                         columns=before.columns, index=before.index)

@@ -126,14 +126,13 @@ def resolve_constraints(space, X_input, X_model, *, mutability=None,
     FeatureConstraints
     """
     n_model = X_model.shape[1]
-    lay = space.layout if (space.layout is not None
-                          and space.layout.n_out == n_model) else None
-    if lay is None:
-        lay = _layout.identity(n_model) if space.head is None else None
-    if lay is not space.layout:  # the model's own columns, without preprocessing
-        space = replace(space, head=None, layout=lay, n_inputs=n_model,
-                        input_names=space.input_names if lay is not None else None)
+    space.require_layout(n_model)  # through preprocessing: every step understood
+    lay = space.layout
+    if lay is None or lay.n_out != n_model:  # the model's own columns
+        lay = _layout.identity(n_model)
+        space = replace(space, head=None, layout=lay, n_inputs=n_model)
     mut = _mutability(space, mutability, n_model)
+    mut[lay.kind == "indicator"] = "none"  # whether a value was missing: data
     low, high = _domain(space, domain, X_model, domain_n_std)
     groups = _groups(space, categorical_groups, n_model)
     integer = _integers(space, integer_features, X_input, n_model, groups)
@@ -210,6 +209,11 @@ def _domain(space, spec, X_model, n_std):
             low[k], high[k] = -np.inf, np.inf
             continue
         lo, hi = _as_bounds(pair, "domain")
+        if lo > hi:  # in the user's units, before any (negative) scale
+            name = (_label(space, j) if j is not None else
+                    space.feature_names[k] if space.feature_names else k)
+            raise ValueError(f"domain for feature {name!r} has low={lo} > "
+                             f"high={hi}; expected low <= high.")
         if j is not None:
             kind, scale, offset = lay.kind[k], lay.scale[k], lay.offset[k]
             if kind != "value" or not np.isfinite(scale):
@@ -319,6 +323,8 @@ def _numeric_columns(X):
 
 
 def _all_integral(values) -> bool:
+    """Every observed value is an integer (missing values, NaN, are left out)."""
     values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
     return bool(len(values) and np.all(np.isfinite(values))
                 and np.all(values == np.round(values)))
