@@ -2,11 +2,13 @@
 
 :class:`EpochCheckpoint` writes, at the end of every epoch, everything the
 rest of the fit depends on: the network's weights, the optimizer's state, the
-history, and the state of both random number generators (the batch order's
-and the counterfactual pool's). :func:`load_checkpoint` reads it back, so a
+history, the state of both random number generators (the batch order's
+and the counterfactual pool's) and, with early stopping, its state and best
+weights. :func:`load_checkpoint` reads it back, so a
 fit that crashed or was interrupted resumes at the next epoch and ends with
 the very model an uninterrupted fit would have produced. A fingerprint of the
-settings and the data guards against resuming someone else's fit.
+settings, the data and the sample weights guards against resuming someone
+else's fit.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ FILENAME = "ct_checkpoint.pt"
 _NEUTRAL = ("checkpoint_dir", "verbose", "n_threads")
 
 
-def fingerprint(params: dict, X, y) -> str:
-    """A digest of a fit's settings and data."""
+def fingerprint(params: dict, X, y, sample_weight=None) -> str:
+    """A digest of a fit's settings, data and sample weights (when any)."""
     digest = hashlib.sha256()
     for name in sorted(params):
         if name not in _NEUTRAL:
             digest.update(f"{name}={params[name]!r};".encode())
-    for array in (X, y):
+    arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+    for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(f"{array.shape}{array.dtype}".encode())
         digest.update(array.tobytes())
@@ -51,13 +54,17 @@ class EpochCheckpoint(Callback):
         Whose random number generator is saved too.
     seeds : list of int
         The fit's seeds (a fit with ``random_state=None`` resumes with them).
+    early_stopping : ValidationEarlyStopping or None, default=None
+        Whose state is saved too (it must come before this callback, so that
+        the state saved is the one after the epoch).
     """
 
-    def __init__(self, dirname, fingerprint, pool, seeds):
+    def __init__(self, dirname, fingerprint, pool, seeds, early_stopping=None):
         self.dirname = dirname
         self.fingerprint = fingerprint
         self.pool = pool
         self.seeds = seeds
+        self.early_stopping = early_stopping
 
     def on_epoch_end(self, net, **kwargs):
         """Write the state atomically (a crash while writing keeps the last one)."""
@@ -70,6 +77,8 @@ class EpochCheckpoint(Callback):
             "history": list(net.history),
             "shuffle_rng": net.shuffle_rng_.get_state(),
             "pool_rng": None if pool_rng is None else pool_rng.get_state(),
+            "early_stopping": (None if self.early_stopping is None
+                               else self.early_stopping.checkpoint_state()),
         }
         folder = Path(self.dirname)
         folder.mkdir(parents=True, exist_ok=True)
@@ -99,8 +108,12 @@ def load_checkpoint(dirname, expected_fingerprint) -> dict | None:
     return state
 
 
-def restore(net, state, pool) -> None:
-    """Put a loaded state into an initialized net and its pool callback."""
+def restore(net, state, pool, early_stopping=None) -> None:
+    """Put a loaded state into an initialized net and its callbacks.
+
+    The early stopping's state is taken up when training resumes
+    (``resume_state_``, read in its ``on_train_begin``).
+    """
     net.module_.load_state_dict(state["module"])
     net.optimizer_.load_state_dict(state["optimizer"])
     net.history = History(state["history"])
@@ -109,3 +122,5 @@ def restore(net, state, pool) -> None:
     if state["pool_rng"] is not None and pool is not None:
         pool.rng_ = torch.Generator().manual_seed(0)
         pool.rng_.set_state(state["pool_rng"])
+    if state.get("early_stopping") is not None and early_stopping is not None:
+        early_stopping.resume_state_ = state["early_stopping"]

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import copy
+import inspect
+import math
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import PrintLog
+from skorch.dataset import ValidSplit
 from torch import nn
 
 from ._checkpoint import EpochCheckpoint, fingerprint, load_checkpoint, restore
+from ._compat import check_sample_weight
 from ._net import (
     CounterfactualPoolCallback,
     CTNet,
     DivergenceGuard,
     EpochProgressBar,
     EpochSummary,
+    ValidAccuracy,
     history_frame,
+    mlp_early_stopping,
     warn_about_training,
 )
 from ._threads import check_n_threads, torch_threads
@@ -30,7 +38,7 @@ from ._validation import check, check_explain_options, is_int, is_real
 from .explainer import CounterfactualExplainer, _warn_outside, set_constraints
 from .generators import Generator, resolve_generator
 from .modules import build_module
-from .objective import OBJECTIVES
+from .objective import OBJECTIVES, WeightedCrossEntropyLoss
 from .preprocessing import check_numeric_frame, model_space
 
 #: Inputs beyond this magnitude make float32 training overflow-prone.
@@ -48,6 +56,16 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
     within ``epsilon`` of their factual (method.md sections 3-4). Immutable
     features are protected, so the model learns to offer recourse through the
     features people can change.
+
+    Sample weights (``fit(X, y, sample_weight)`` and ``class_weight``) weight
+    the cross-entropy as in scikit-learn: a weighted mean over each
+    mini-batch, so that a row of weight 0 has no influence and integer
+    weights act like repeated rows (up to the randomness of the batches).
+    The counterfactual terms concern the shape of the decision surface
+    rather than how much a row counts: factuals and the real target-class
+    samples are drawn uniformly among the rows of positive weight, the
+    adversarial loss is weighted by its factual's weight, and the divergence
+    and ridge are unweighted.
 
     Parameters
     ----------
@@ -83,7 +101,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         VAE is fitted once at the start of ``fit``) or an instance.
     n_counterfactuals : int or "auto", default="auto"
         Counterfactuals generated per epoch (capped at the number of samples).
-        ``"auto"``: a third of the training samples, at most 1,000 (the
+        ``"auto"``: a third of the training samples (of positive weight, and
+        without the validation rows of ``early_stopping``), at most 1,000 (the
         paper's synthetic runs draw 1,000 of 3,000); the search's cost per
         epoch stays bounded on large data.
     decision_threshold : float, default=0.75
@@ -107,7 +126,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         :func:`sklearn_ct.pipeline.make_pipeline`, bounds of input columns
         are in their original units (``{"hours-per-week": (1, 99)}``).
     max_epochs : int, default=50
-        Training epochs (no early stopping).
+        Training epochs (fewer with ``early_stopping``).
     batch_size : int, default=64
         Mini-batch size.
     lr : float, default=5e-3
@@ -121,6 +140,9 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         -25.1% +- 4.1). Pass the reference's values to reproduce the paper,
         as ``sklearn-ct reproduce`` does (batches of 1,000 for tabular data).
     optimizer : torch optimizer class, default=torch.optim.Adam
+        Takes one step per mini-batch; optimizers that need a closure (which
+        re-evaluate the loss within a step, such as ``torch.optim.LBFGS``) are
+        refused.
     device : str, default="cpu"
         Torch device for training, search and prediction.
     random_state : int, RandomState instance or None, default=None
@@ -161,6 +183,30 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         repeated. A folder holding another fit's checkpoint is an error.
         Without it, an interrupted fit (``KeyboardInterrupt``) still returns
         a usable model of the weights reached so far, with a warning.
+        With ``early_stopping``, a fit that stopped early resumes by
+        repeating its last epoch, which stops it again.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes, as in scikit-learn, multiplied with
+        ``sample_weight``: a dict ``{label: weight}`` (missing classes weigh
+        1), or ``"balanced"``: ``n_samples / (n_classes * class total)``,
+        where the totals count ``sample_weight``
+        (:func:`sklearn.utils.class_weight.compute_class_weight`).
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the training data
+        (split with ``random_state``), score the accuracy on it after every
+        epoch, stop when it has not improved by at least ``tol`` for
+        ``n_iter_no_change`` consecutive epochs, and keep the weights of the
+        best epoch; as scikit-learn's ``MLPClassifier``. The counterfactual
+        pool never draws from the validation rows.
+    validation_fraction : float, default=0.1
+        Share of the training data held out with ``early_stopping``, in
+        (0, 1).
+    n_iter_no_change : int, default=10
+        Epochs without an improvement by ``tol`` tolerated with
+        ``early_stopping``; the next such epoch stops training.
+    tol : float, default=1e-4
+        Smallest improvement of the validation accuracy that counts, with
+        ``early_stopping``.
 
     Attributes
     ----------
@@ -189,9 +235,21 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         ``cf_n_iter`` (mean search steps), ``cf_seconds`` (search time),
         ``n_skipped`` (updates skipped for a non-finite loss), ``diverged``
         (the epoch left non-finite weights or logits beyond 1e6: the previous
-        epoch's state was restored and training stopped), ``seconds``.
+        epoch's state was restored and training stopped), ``seconds``; with
+        ``early_stopping``, ``valid_loss`` and ``valid_accuracy`` on the
+        validation rows (NaN without), and ``stopped_early`` (True in the
+        epoch that stopped training).
     n_iter_ : int
         Epochs trained.
+    best_epoch_ : int or None
+        With ``early_stopping``, the epoch (as in ``history_['epoch']``) whose
+        weights the model keeps; None without.
+    validation_scores_ : list of float or None
+        With ``early_stopping``, the validation accuracy of every epoch; None
+        without.
+    best_validation_score_ : float or None
+        With ``early_stopping``, the validation accuracy of ``best_epoch_``;
+        None without.
 
     Examples
     --------
@@ -203,6 +261,15 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
     >>> result = clf.explain(X[:3])
     >>> result.counterfactuals.shape
     (3, 2)
+
+    Weighted rows, and early stopping on a held-out tenth:
+
+    >>> weights = np.where(y == 1, 2.0, 1.0)
+    >>> clf = CounterfactualTrainingClassifier(
+    ...     max_epochs=30, lr=0.01, early_stopping=True, n_iter_no_change=3,
+    ...     random_state=0).fit(X, y, sample_weight=weights)
+    >>> bool(clf.history_["stopped_early"].any()), clf.n_iter_ < 30
+    (True, True)
     """
 
     def __init__(
@@ -235,6 +302,11 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         integer_features="auto",
         n_threads=1,
         checkpoint_dir=None,
+        class_weight=None,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
     ):
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -264,6 +336,11 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         self.integer_features = integer_features
         self.n_threads = n_threads
         self.checkpoint_dir = checkpoint_dir
+        self.class_weight = class_weight
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
 
     # ------------------------------------------------------------ validation
     def _validate_params(self):
@@ -297,16 +374,39 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         check(isinstance(self.optimizer, type)
               and issubclass(self.optimizer, torch.optim.Optimizer),
               "optimizer", "a torch.optim.Optimizer class", self.optimizer)
+        if _needs_closure(self.optimizer):
+            raise ValueError(
+                f"optimizer={self.optimizer.__name__} needs a closure: it evaluates "
+                "the loss several times within one step (a line search), while a "
+                "counterfactual-training step uses the batch's share of the epoch's"
+                " counterfactuals once. Use a first-order optimizer such as "
+                "torch.optim.Adam or torch.optim.SGD."
+            )
+        cw = self.class_weight
+        check(cw is None or isinstance(cw, Mapping)
+              or (isinstance(cw, str) and cw == "balanced"),
+              "class_weight", 'None, "balanced" or a dict {label: weight}', cw)
+        check(isinstance(self.early_stopping, (bool, np.bool_)), "early_stopping",
+              "True or False", self.early_stopping)
+        check(is_real(self.validation_fraction, 0, 1, low_open=True, high_open=True),
+              "validation_fraction", "a float in (0, 1)", self.validation_fraction)
+        check(is_int(self.n_iter_no_change), "n_iter_no_change", "an integer >= 1",
+              self.n_iter_no_change)
+        check(is_real(self.tol, 0), "tol", "a float >= 0", self.tol)
         check(isinstance(self.generator, (str, Generator)), "generator",
               "a generator name or a Generator instance", self.generator)
 
     # ------------------------------------------------------------------- fit
-    def _callbacks(self, pool, digest, seeds):
+    def _callbacks(self, pool, digest, seeds, stopper=None):
         callbacks = [("ct_pool", pool), ("ct_summary", EpochSummary()),
                      ("ct_guard", DivergenceGuard())]
+        if stopper is not None:  # before the checkpoint: it saves the state after
+            callbacks += [("ct_valid_accuracy", ValidAccuracy()),
+                          ("ct_early_stopping", stopper)]
         if self.checkpoint_dir is not None:
             callbacks.append(("ct_checkpoint", EpochCheckpoint(
-                self.checkpoint_dir, digest, pool, [int(v) for v in seeds])))
+                self.checkpoint_dir, digest, pool, [int(v) for v in seeds],
+                stopper)))
         if self.verbose == 1:
             callbacks.append(("ct_progress", EpochProgressBar()))
         elif self.verbose == 2:
@@ -314,7 +414,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 keys_ignored=["train_batch_count", "cf_seconds", "max_logit"])))
         return callbacks
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network with counterfactual training.
 
         Parameters
@@ -325,6 +425,14 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             :func:`sklearn_ct.pipeline.make_pipeline`).
         y : array-like of shape (n_samples,)
             Class labels (any type; binary or multiclass).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows (only their ratios matter),
+            multiplied with ``class_weight``. They weight the cross-entropy
+            (a weighted mean per mini-batch, as in scikit-learn), the
+            adversarial loss through each counterfactual's factual, and the
+            validation accuracy of ``early_stopping``; rows of weight 0 are
+            never drawn as factuals or target-class samples. Inside a
+            pipeline, pass ``counterfactualtrainingclassifier__sample_weight``.
 
         Returns
         -------
@@ -342,26 +450,61 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 "CounterfactualTrainingClassifier needs samples of at least two "
                 f"classes in y; got one class ({self.classes_[0]!r})."
             )
+        weight = self._sample_weight(sample_weight, X, y, y_index)
         self._warn_if_large(X)
-        set_constraints(self, self._resolve_constraints(X))
         y_index = y_index.astype(np.int64, copy=False)
-        seeds, digest, saved = _seeds(self.random_state, 4), None, None
+        seeds, digest, saved = _seeds(self.random_state, 5), None, None
         if self.checkpoint_dir is not None:
             params = self.get_params(deep=False)
             if self.random_state is not None:
                 params["random_state"] = [int(v) for v in seeds]
-            digest = fingerprint(params, X, y_index)
+            digest = fingerprint(params, X, y_index, weight)
             saved = load_checkpoint(self.checkpoint_dir, digest)
             if saved is not None:  # the seeds of the fit being resumed
                 seeds = np.asarray(saved["seeds"])
+        split = self._valid_split(len(X), int(seeds[4]))
+        # Constraints and generator learn from the rows training learns from.
+        rows = _rows_learnt_from(len(X), y_index, weight, split)
+        set_constraints(self, self._resolve_constraints(X, rows))
         with torch_threads(self.n_threads):
             self.generator_ = resolve_generator(self.generator).fit(
-                X, y_index, random_state=int(seeds[2]))
-            self._train(X, y_index, seeds, digest, saved)
+                *((X, y_index) if rows is None else (X[rows], y_index[rows])),
+                random_state=int(seeds[2]))
+            stopper = self._train(X, y_index, weight, split, seeds, digest, saved)
         self.history_ = self._history_frame()
         self.n_iter_ = len(self.history_)
+        self.best_epoch_ = self.validation_scores_ = self.best_validation_score_ = None
+        if stopper is not None:
+            self.best_epoch_ = int(stopper.best_epoch_)
+            scores = self.history_["valid_accuracy"]
+            self.validation_scores_ = scores.tolist()
+            best = self.history_["epoch"] == self.best_epoch_
+            self.best_validation_score_ = float(scores[best].iloc[0]) if best.any() \
+                else None
         warn_about_training(self.history_, self)
         return self
+
+    def _sample_weight(self, sample_weight, X, y, y_index):
+        """The rows' weights (sample times class weights, mean 1), or None if equal.
+
+        Equal weights train exactly like no weights (only ratios matter).
+        """
+        if sample_weight is None and self.class_weight is None:
+            return None
+        weight = check_sample_weight(sample_weight, X)
+        if self.class_weight is not None:
+            by_class = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y,
+                sample_weight=None if sample_weight is None else weight)
+            weight = weight * np.asarray(by_class, dtype=np.float64)[y_index]
+        if not (np.all(np.isfinite(weight)) and weight.sum() > 0):
+            raise ValueError(
+                "sample_weight times class_weight must be finite with at least one "
+                f"positive weight; got class_weight={self.class_weight!r}."
+            )
+        if np.all(weight == weight[0]):
+            return None
+        return (weight / weight.mean()).astype(np.float32)
 
     def _warn_if_large(self, X):
         largest = float(max(X.max(), -X.min())) if X.size else 0.0  # no |X| copy
@@ -373,13 +516,26 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 " classifier); explanations come back in the original units.",
                 UserWarning, stacklevel=3)
 
-    def _resolve_constraints(self, X):
-        """The constraints on the network's inputs.
+    def _valid_split(self, n_samples, seed):
+        """skorch's stratified ``ValidSplit`` for ``early_stopping``, or None."""
+        if not self.early_stopping:
+            return None
+        if math.ceil(self.validation_fraction * n_samples) < 2:
+            raise ValueError(
+                f"The validation set of early_stopping is too small: "
+                f"validation_fraction={self.validation_fraction} of {n_samples} "
+                "samples. Increase validation_fraction or the size of your dataset."
+            )
+        return ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+
+    def _resolve_constraints(self, X, rows=None):
+        """The constraints on the network's inputs, learnt from ``X[rows]``.
 
         Inside :class:`~sklearn_ct.pipeline.CounterfactualPipeline`, the
         pipeline hands over itself and its input data for this fit, and the
         constraints, written on its input columns, are resolved through its
-        fitted preprocessing; alone, on ``X`` itself.
+        fitted preprocessing; alone, on ``X`` itself. ``rows`` (None: all)
+        leaves out validation rows and rows of weight 0.
         """
         binding = getattr(self, "_pipeline_input", None)
         if binding is not None:
@@ -388,6 +544,10 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             X_input, _ = space.check_input(X_input)
         else:
             space, X_input = model_space(self, X), X
+        if rows is not None:
+            X = X[rows]
+            X_input = (X_input.iloc[rows] if isinstance(X_input, pd.DataFrame)
+                       else np.asarray(X_input)[rows])
         constraints = space.resolve(
             X_input, X, mutability=self.mutability, domain=self.domain,
             categorical_groups=self.categorical_groups,
@@ -395,30 +555,31 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         _warn_outside(constraints, X, space, "the training data")
         return constraints
 
-    def _train(self, X, y_index, seeds, digest=None, saved=None):
+    def _train(self, X, y_index, weight, split, seeds, digest=None, saved=None):
+        """Fit ``net_``; returns the early-stopping callback (None without)."""
         device = torch.device(self.device)
         pool = CounterfactualPoolCallback({
             "n_classes": len(self.classes_),
-            "n_counterfactuals": (min(1000, -(-len(X) // 3))
-                                  if self.n_counterfactuals == "auto"
-                                  else self.n_counterfactuals),
+            "n_counterfactuals": self.n_counterfactuals,
             "generator": self.generator_,
             "constraints": self.constraints_,
             "decision_threshold": self.decision_threshold,
             "max_iter": self.max_iter_cf,
             "step_size": self.lr_cf,
             "epsilon": self.epsilon,
-        }, round(self.burnin * self.max_epochs), int(seeds[1]))
+        }, round(self.burnin * self.max_epochs), int(seeds[1]), self.classes_)
         module = self._build_module(X.shape[1], len(self.classes_), X, int(seeds[0]))
+        stopper = None if split is None else mlp_early_stopping(self.n_iter_no_change,
+                                                                self.tol)
         self.net_ = CTNet(
             module,
-            criterion=nn.CrossEntropyLoss,
+            criterion=WeightedCrossEntropyLoss,
             optimizer=self.optimizer,
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            train_split=None,
-            callbacks=self._callbacks(pool, digest, seeds),
+            train_split=split,
+            callbacks=self._callbacks(pool, digest, seeds, stopper),
             callbacks__print_log=None,
             device=device,
             verbose=int(self.verbose == 2),
@@ -428,18 +589,23 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             lambda_adv=self.lambda_adv,
             shuffle_seed=int(seeds[3]),
         )
+        # skorch's way to carry sample weights: a dict that the net unpacks.
+        data = X if weight is None else {"X": X, "sample_weight": weight}
         try:
             if saved is None:
-                self.net_.fit(X, y_index)
+                self.net_.fit(data, y_index)
             else:  # resume after the last saved epoch
                 self.net_.initialize()
-                restore(self.net_, saved, pool)
+                restore(self.net_, saved, pool, stopper)
                 remaining = self.max_epochs - len(self.net_.history)
                 if remaining > 0:
-                    self.net_.partial_fit(X, y_index, epochs=remaining)
+                    self.net_.partial_fit(data, y_index, epochs=remaining)
+                elif stopper is not None:  # finished: keep the best epoch's weights
+                    stopper.finish(self.net_, saved["early_stopping"])
         finally:  # also after an error: no training data stays behind
             self.net_.chunks_ = self.net_.shuffle_rng_ = None
             pool.forget()
+        return stopper
 
     def _build_module(self, n_features, n_classes, X, seed):
         spec = self.module
@@ -572,6 +738,26 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 "CounterfactualExplainer(clf, generator=...).fit(X_train) instead."
             )
         return requested
+
+
+def _rows_learnt_from(n_samples, y_index, weight, split):
+    """Positions of the training rows of positive weight, or None for all rows."""
+    keep = np.ones(n_samples, dtype=bool)
+    if split is not None:  # the same deterministic split the net makes
+        train, _ = split(np.arange(n_samples), y_index)
+        keep[:] = False
+        keep[np.asarray(train.indices)] = True
+    if weight is not None:
+        keep &= weight > 0
+    return None if keep.all() else np.flatnonzero(keep)
+
+
+def _needs_closure(optimizer) -> bool:
+    """Whether the optimizer class's ``step`` requires a closure (as L-BFGS does)."""
+    if issubclass(optimizer, torch.optim.LBFGS):
+        return True
+    closure = inspect.signature(optimizer.step).parameters.get("closure")
+    return closure is not None and closure.default is inspect.Parameter.empty
 
 
 def _seeds(random_state, n) -> np.ndarray:

@@ -31,3 +31,15 @@ def onehot_block_sizes(encoder) -> list[int] | None:
     drop = encoder.drop_idx_
     return [len(cats) - (0 if drop is None or drop[j] is None else 1)
             for j, cats in enumerate(encoder.categories_)]
+
+
+def check_sample_weight(sample_weight, X) -> np.ndarray:
+    """``sample_weight`` as float64 of one weight per row, finite and >= 0.
+
+    scikit-learn's private ``_check_sample_weight`` (the check its own
+    estimators make): None becomes ones; all-zero weights are refused.
+    """
+    from sklearn.utils.validation import _check_sample_weight
+
+    return _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                ensure_non_negative=True)

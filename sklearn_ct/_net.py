@@ -8,29 +8,32 @@
 * :class:`CounterfactualPoolCallback` builds it at the start of each epoch
   after burn-in, with the current model, and splits it into one chunk per
   mini-batch.
-* :class:`CTNet` adds the chunk's terms to each mini-batch's loss and skips
-  (and counts) updates whose loss is not finite.
+* :class:`CTNet` adds the chunk's terms to each mini-batch's loss (in
+  skorch's ``train_step_single``; skorch zeroes the gradients and steps) and
+  skips (and counts) updates whose loss is not finite.
 * :class:`EpochSummary` turns per-batch records into per-epoch history
   (and drops them: skorch would keep them all).
 * :class:`DivergenceGuard` restores the last finite state and stops training
   when an epoch leaves non-finite weights or exploding logits.
+* :class:`ValidAccuracy` and :class:`ValidationEarlyStopping` give early
+  stopping as scikit-learn's MLPClassifier has it, on skorch's ``ValidSplit``
+  and ``EarlyStopping``.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import unpack_data
-from skorch.utils import TeeGenerator
 
 from .objective import OBJECTIVES, counterfactual_terms, protect_immutable, total_loss
 from .search import counterfactual_search
@@ -39,10 +42,14 @@ from .search import counterfactual_search
 HISTORY_COLUMNS = (
     ("epoch", "epoch"), ("train_loss", "loss"), ("clf_loss", "clf_loss"),
     ("div_loss", "div_loss"), ("reg_loss", "reg_loss"), ("adv_loss", "adv_loss"),
-    ("accuracy", "accuracy"), ("cf_converged", "cf_converged"),
+    ("accuracy", "accuracy"), ("valid_loss", "valid_loss"),
+    ("valid_accuracy", "valid_accuracy"), ("cf_converged", "cf_converged"),
     ("cf_n_iter", "cf_n_iter"), ("cf_seconds", "cf_seconds"),
-    ("n_skipped", "n_skipped"), ("diverged", "diverged"), ("dur", "seconds"),
+    ("n_skipped", "n_skipped"), ("diverged", "diverged"),
+    ("stopped_early", "stopped_early"), ("dur", "seconds"),
 )
+#: Values of epochs that did not record a column (NaN for the others).
+HISTORY_DEFAULTS = {"stopped_early": False}
 # Per-batch records averaged (weighted by batch size) into the epoch's history.
 BATCH_MEANS = ("clf_loss", "div_loss", "reg_loss", "adv_loss", "accuracy")
 
@@ -59,10 +66,13 @@ class CounterfactualPool:
     factual_index: torch.Tensor
     share_converged: float
     mean_n_iter: float
+    sample_weight: torch.Tensor | None = None
 
     def chunks(self, n_chunks: int) -> list[dict]:
         """Split into ``n_chunks`` contiguous chunks of (almost) equal size (views)."""
         names = ("counterfactuals", "adversarial", "target", "neighbours", "labels")
+        if self.sample_weight is not None:  # the factuals' weights
+            names = (*names, "sample_weight")
         parts = [getattr(self, name).tensor_split(n_chunks) for name in names]
         return [dict(zip(names, chunk, strict=True)) for chunk in zip(*parts, strict=True)]
 
@@ -75,7 +85,8 @@ def class_index(y, n_classes):
 
 def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
                constraints, decision_threshold, max_iter, step_size, epsilon,
-               rng: torch.Generator, by_class=None) -> CounterfactualPool:
+               rng: torch.Generator, by_class=None,
+               sample_weight=None) -> CounterfactualPool:
     """Generate one epoch's counterfactual pool with the current model.
 
     Parameters
@@ -99,6 +110,9 @@ def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
         Source of all randomness of the pool (on the CPU).
     by_class : tuple of Tensor, default=None
         :func:`class_index` of ``y``, when computed once for all epochs.
+    sample_weight : Tensor of shape (n_samples,), default=None
+        Weights of the rows; the pool keeps those of its factuals (they weight
+        the adversarial loss). The draws do not depend on them.
 
     Returns
     -------
@@ -140,11 +154,17 @@ def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
         factual_index=factual_index,
         share_converged=float(found.converged.float().mean()) if n else float("nan"),
         mean_n_iter=float(found.n_iter.float().mean()) if n else float("nan"),
+        sample_weight=None if sample_weight is None else sample_weight[factual_index],
     )
 
 
 class CounterfactualPoolCallback(Callback):
     """Builds the counterfactual pool at the start of each epoch after burn-in.
+
+    Factuals and target-class samples ``x+`` come from the training part of
+    the data only (never from the validation rows of early stopping), and
+    only from rows of positive sample weight (a row of weight 0 is as good
+    as absent).
 
     Between fits it holds no data and no tensors: the training data, the
     constraints on the device and the random number generator exist only
@@ -155,42 +175,76 @@ class CounterfactualPoolCallback(Callback):
     ----------
     pool_params : dict
         Keyword arguments of :func:`build_pool` other than the module and data;
-        ``constraints`` is a :class:`~sklearn_ct.constraints.FeatureConstraints`.
+        ``constraints`` is a :class:`~sklearn_ct.constraints.FeatureConstraints`;
+        ``n_counterfactuals`` may be ``"auto"``: a third of the rows drawn
+        from, at most 1,000.
     burnin_epochs : int
         Epochs trained conventionally first.
     seed : int
         Seed of the pool's own random number generator.
+    classes : array-like, default=None
+        Class labels, to name a class missing from the rows drawn from.
     """
 
-    def __init__(self, pool_params, burnin_epochs, seed):
+    def __init__(self, pool_params, burnin_epochs, seed, classes=None):
         self.pool_params = pool_params
         self.burnin_epochs = burnin_epochs
         self.seed = seed
+        self.classes = classes
 
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Keep the training data as tensors and seed the pool's generator."""
-        self.X_ = torch.as_tensor(X, device=net.device)
-        self.y_ = torch.as_tensor(y, dtype=torch.long, device=net.device)
+    def on_train_begin(self, net, **kwargs):
+        """Seed the pool's generator and put the constraints on the device."""
         if getattr(self, "rng_", None) is None:  # a resumed fit brings its own
             self.rng_ = torch.Generator().manual_seed(self.seed)
         self.constraints_ = self.pool_params["constraints"].tensors(
             device=net.device)
-        self.by_class_ = class_index(self.y_, self.pool_params["n_classes"])
+
+    def _take(self, net, dataset_train):
+        """Keep the rows to draw from (training split, positive weight) as tensors."""
+        X, y, weight = dataset_tensors(dataset_train)
+        if weight is not None:  # weight 0: the row is as good as absent
+            keep = weight > 0
+            X, y, weight = X[keep], y[keep], weight[keep]
+            weight = weight.to(net.device)
+        self.X_ = X.to(net.device)
+        self.y_ = y.to(device=net.device, dtype=torch.long)
+        self.weight_ = weight
+        n_classes = self.pool_params["n_classes"]
+        self.by_class_ = class_index(self.y_, n_classes)
+        missing = (self.by_class_[1] == 0).nonzero().flatten().tolist()
+        if missing:
+            label = (missing[0] if self.classes is None
+                     else np.asarray(self.classes)[missing[0]].tolist())
+            raise ValueError(
+                f"Counterfactual training contrasts counterfactuals with real samples"
+                f" of their target class, but class {label!r} has no training row of"
+                " positive weight (after sample_weight, class_weight and the "
+                "validation split of early_stopping). Give it rows of positive "
+                "weight, or use objective='vanilla'."
+            )
+        wanted = self.pool_params["n_counterfactuals"]
+        self.n_counterfactuals_ = (min(1000, -(-len(self.X_) // 3))
+                                   if wanted == "auto" else wanted)
+        self.n_batches_ = len(net.get_iterator(dataset_train, training=True))
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
         """Generate this epoch's pool and hand one chunk to each mini-batch."""
         net.chunks_ = None
+        if not OBJECTIVES[net.objective]:
+            return
+        if getattr(self, "X_", None) is None:
+            self._take(net, dataset_train)
         epoch = len(net.history)
-        if epoch <= self.burnin_epochs or not OBJECTIVES[net.objective]:
+        if epoch <= self.burnin_epochs:
             return
         start = time.perf_counter()
-        n_batches = len(net.get_iterator(dataset_train, training=True))
+        n_batches = self.n_batches_
         params = {**self.pool_params, "constraints": self.constraints_,
                   # Every mini-batch gets counterfactuals (the reference does this).
-                  "n_counterfactuals": max(self.pool_params["n_counterfactuals"],
-                                           n_batches)}
+                  "n_counterfactuals": max(self.n_counterfactuals_, n_batches)}
         pool = build_pool(net.module_, self.X_, self.y_, rng=self.rng_,
-                          by_class=self.by_class_, **params)
+                          by_class=self.by_class_, sample_weight=self.weight_,
+                          **params)
         net.chunks_ = iter(pool.chunks(n_batches))
         net.history.record("cf_converged", pool.share_converged)
         net.history.record("cf_n_iter", pool.mean_n_iter)
@@ -202,7 +256,7 @@ class CounterfactualPoolCallback(Callback):
 
     def forget(self):
         """Release everything that only training needs."""
-        for name in ("X_", "y_", "rng_", "constraints_", "by_class_"):
+        for name in ("X_", "y_", "weight_", "rng_", "constraints_", "by_class_"):
             self.__dict__.pop(name, None)
 
 
@@ -287,6 +341,93 @@ class DivergenceGuard(Callback):
         self.__dict__.pop("state_", None)
 
 
+class ValidAccuracy(Callback):
+    """Records ``valid_accuracy``: the accuracy on the validation rows.
+
+    Weighted by the rows' sample weights, as scikit-learn's MLPClassifier
+    scores its validation split; recorded only in epochs with validation.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        """Start the epoch's sums."""
+        self.correct_, self.total_ = 0.0, 0.0
+
+    def on_batch_end(self, net, batch=None, training=None, y_pred=None, **kwargs):
+        """Add a validation batch's (weighted) hits."""
+        if training:
+            return
+        Xi, yi = unpack_data(batch)
+        hits = (y_pred.argmax(dim=1).cpu() == torch.as_tensor(yi).cpu()).double()
+        weight = (Xi["sample_weight"].double().cpu() if isinstance(Xi, Mapping)
+                  else torch.ones_like(hits))
+        self.correct_ += float((weight * hits).sum())
+        self.total_ += float(weight.sum())
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        """Record the epoch's validation accuracy."""
+        if dataset_valid is not None:
+            net.history.record("valid_accuracy", self.correct_ / self.total_
+                               if self.total_ > 0 else float("nan"))
+
+
+class ValidationEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, which records its stop and survives a resume.
+
+    Constructed by the classifier with MLPClassifier's rule (see
+    :func:`mlp_early_stopping`). When it stops, ``stopped_early`` is recorded
+    in the epoch's history. Its state (misses, best score and epoch, best
+    weights) is saved with every checkpoint (:meth:`checkpoint_state`), and a
+    resumed fit carries on from it (``resume_state_``). After training, the
+    best weights are dropped (they are in the module, or were superseded).
+    """
+
+    _STATE = ("misses_", "dynamic_threshold_", "best_epoch_", "best_model_weights_")
+
+    def on_train_begin(self, net, **kwargs):
+        """Start afresh, or from the state of the fit being resumed."""
+        resumed = self.__dict__.pop("resume_state_", None)
+        super().on_train_begin(net, **kwargs)
+        if resumed is not None:
+            vars(self).update(resumed)
+
+    def on_epoch_end(self, net, **kwargs):
+        """skorch's rule; a stop is recorded in the history before it stops."""
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            net.history.record("stopped_early", True)
+            raise
+
+    def on_train_end(self, net, **kwargs):
+        """Restore the best weights (skorch's ``load_best``), then let go of the copy."""
+        super().on_train_end(net, **kwargs)
+        self.best_model_weights_ = None
+
+    def checkpoint_state(self) -> dict:
+        """What a resumed fit needs to stop where the uninterrupted one does."""
+        return {name: getattr(self, name, None) for name in self._STATE}
+
+    def finish(self, net, state) -> None:
+        """End a resumed fit that has no epoch left: restore its best weights."""
+        self.resume_state_ = state
+        self.on_train_begin(net)
+        self.on_train_end(net)
+
+
+def mlp_early_stopping(n_iter_no_change, tol) -> ValidationEarlyStopping:
+    """Early stopping with scikit-learn's MLPClassifier rule, on skorch's callback.
+
+    Stop once the validation accuracy has not improved by more than ``tol``
+    for ``n_iter_no_change`` epochs in a row past the best one (MLPClassifier
+    stops when its count of such epochs exceeds ``n_iter_no_change``, hence a
+    patience of one more), and restore the weights of the best epoch.
+    """
+    return ValidationEarlyStopping(
+        monitor="valid_accuracy", lower_is_better=False,
+        patience=n_iter_no_change + 1, threshold=tol, threshold_mode="abs",
+        load_best=True)
+
+
 class EpochProgressBar(Callback):
     """A tqdm bar over epochs with the latest loss and accuracy (``verbose=1``)."""
 
@@ -309,7 +450,8 @@ class EpochProgressBar(Callback):
 
 def history_frame(history) -> pd.DataFrame:
     """The classifier's ``history_``: one row per completed epoch."""
-    rows = [{new: row.get(old, np.nan) for old, new in HISTORY_COLUMNS}
+    rows = [{new: row.get(old, HISTORY_DEFAULTS.get(new, np.nan))
+             for old, new in HISTORY_COLUMNS}
             for row in history if "dur" in row]
     return pd.DataFrame(rows, columns=[new for _, new in HISTORY_COLUMNS])
 
@@ -333,7 +475,7 @@ def warn_about_training(history, params) -> None:
             f"of epoch {epoch - 1} were restored and training stopped (see "
             "history_['diverged']). Standardise the inputs, or lower lr or the "
             "lambda_* weights.", RuntimeWarning, stacklevel=3)
-    elif len(history) < params.max_epochs:
+    elif len(history) < params.max_epochs and not history["stopped_early"].any():
         warnings.warn(
             f"Training stopped after {len(history)} of max_epochs="
             f"{params.max_epochs} epochs (interrupted); the model keeps the weights "
@@ -358,11 +500,40 @@ def warn_about_training(history, params) -> None:
             ConvergenceWarning, stacklevel=3)
 
 
-class _ShuffledBatches:
-    """Iterable of shuffled ``(X, y)`` mini-batches; ``len`` draws no randomness."""
+def dataset_tensors(dataset):
+    """``(X, y, sample_weight)`` tensors of the net's data, or None for other data.
 
-    def __init__(self, X, y, batch_size, rng):
-        self.X, self.y, self.batch_size, self.rng = X, y, batch_size, rng
+    The net is fitted on a skorch ``Dataset`` of ``X`` (or of
+    ``{"X": X, "sample_weight": w}`` with sample weights, skorch's way) and
+    class indices ``y``; skorch's ``ValidSplit`` hands out ``Subset``s of it.
+    ``sample_weight`` is None without weights.
+    """
+    indices = None
+    if isinstance(dataset, torch.utils.data.Subset):
+        dataset, indices = dataset.dataset, torch.as_tensor(dataset.indices)
+    X, y = getattr(dataset, "X", None), getattr(dataset, "y", None)
+    if X is None or y is None:
+        return None
+    weight = None
+    if isinstance(X, Mapping):
+        X, weight = X["X"], torch.as_tensor(X["sample_weight"])
+    X, y = torch.as_tensor(X), torch.as_tensor(y)
+    if indices is not None:
+        X, y = X[indices], y[indices]
+        weight = None if weight is None else weight[indices]
+    return X, y, weight
+
+
+class _Batches:
+    """Iterable of ``(X, y)`` mini-batches, shuffled by ``rng`` or in order.
+
+    ``X`` is ``{"X": ..., "sample_weight": ...}`` when there are weights;
+    ``len`` draws no randomness.
+    """
+
+    def __init__(self, X, y, sample_weight, batch_size, rng=None):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.batch_size, self.rng = batch_size, rng
 
     def __len__(self):
         return -(-len(self.X) // self.batch_size)
@@ -370,18 +541,32 @@ class _ShuffledBatches:
     def __iter__(self):
         # The net's own generator, never torch's global one: fits running in
         # threads of one process stay reproducible.
-        order = torch.randperm(len(self.X), generator=self.rng)
+        order = (torch.arange(len(self.X)) if self.rng is None
+                 else torch.randperm(len(self.X), generator=self.rng))
         for batch in order.split(self.batch_size):
-            yield self.X[batch], self.y[batch]
+            if self.sample_weight is None:
+                yield self.X[batch], self.y[batch]
+            else:
+                yield ({"X": self.X[batch], "sample_weight": self.sample_weight[batch]},
+                       self.y[batch])
 
 
 class CTNet(NeuralNet):
     """skorch net whose training step adds the counterfactual-training terms.
 
+    The terms enter through skorch's extension points: :meth:`get_loss` is the
+    (sample-weighted) cross-entropy, for training and validation alike;
+    :meth:`train_step_single` adds the batch's chunk of counterfactual terms
+    and computes the gradient; skorch's ``train_step`` zeroes the gradients
+    and steps the optimizer, once per batch (optimizers that need a closure,
+    such as L-BFGS, are refused by the classifier: they would evaluate the
+    step several times).
+
     Parameters
     ----------
     *args, **kwargs
-        Passed to :class:`skorch.NeuralNet`.
+        Passed to :class:`skorch.NeuralNet`; the criterion is
+        :class:`~sklearn_ct.objective.WeightedCrossEntropyLoss`.
     objective : {"vanilla", "energy", "adversarial", "full"}
     lambda_div, lambda_reg, lambda_adv : float
         Weights of the divergence, ridge and adversarial terms.
@@ -412,44 +597,51 @@ class CTNet(NeuralNet):
                                                "module"]
         return self
 
-    def _grad_listeners(self) -> bool:
-        """Whether a callback does something on ``on_grad_computed`` (cached)."""
-        callbacks = getattr(self, "callbacks_", [])
-        key = tuple(id(c) for _, c in callbacks)
-        if getattr(self, "_grad_listeners_key", None) != key:
-            self._grad_listeners_key = key
-            self._grad_listeners_value = any(
-                type(c).on_grad_computed is not Callback.on_grad_computed
-                for _, c in callbacks)
-        return self._grad_listeners_value
-
     def get_iterator(self, dataset, training=False):
-        """Shuffled training mini-batches sliced straight from in-memory arrays.
+        """Mini-batches sliced straight from in-memory arrays (shuffled for training).
 
         skorch's default DataLoader indexes and collates sample by sample; the
         shuffle with one slice per batch gives batches in a fraction of the time.
         """
-        if not training or not hasattr(dataset, "X"):
+        tensors = dataset_tensors(dataset)
+        if tensors is None:
             return super().get_iterator(dataset, training)
-        size = len(dataset) if self.batch_size == -1 else self.batch_size
+        size = len(tensors[0]) if self.batch_size == -1 else self.batch_size
+        if not training:
+            return _Batches(*tensors, size)
         if getattr(self, "shuffle_rng_", None) is None:
             self.shuffle_rng_ = torch.Generator().manual_seed(self.shuffle_seed)
-        return _ShuffledBatches(torch.as_tensor(dataset.X),
-                                torch.as_tensor(dataset.y), size, self.shuffle_rng_)
+        return _Batches(*tensors, size, self.shuffle_rng_)
 
-    def train_step(self, batch, **fit_params):
-        """One update: cross-entropy plus this batch's chunk of counterfactual terms.
+    def infer(self, x, **fit_params):
+        """The module's logits; ``x`` may carry its sample weights (skorch's dict)."""
+        if isinstance(x, Mapping):
+            x = x["X"]
+        return super().infer(x, **fit_params)
 
-        A non-finite loss skips the update and is counted in ``n_skipped``.
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Cross-entropy of the batch, weighted by its sample weights if it has any."""
+        y_true = torch.as_tensor(y_true, device=self.device)
+        weight = None
+        if isinstance(X, Mapping):
+            weight = torch.as_tensor(X["sample_weight"], device=self.device)
+        return self.criterion_(y_pred, y_true, sample_weight=weight)
+
+    def train_step_single(self, batch, **fit_params):
+        """Loss and gradient of one batch: cross-entropy plus its counterfactual terms.
+
+        A non-finite loss leaves no gradient at all (``grad`` is None), so
+        skorch's optimizer step that follows changes nothing; it is counted in
+        ``n_skipped``. Each batch's record gets ``clf_loss``, ``accuracy``,
+        ``max_logit``, the terms' ``*_loss`` and ``skipped``.
         """
         if not self.module_.training:  # (a recursive walk: only when needed)
-            self._set_training(True)
+            self.module_.train()
         Xi, yi = unpack_data(batch)
         yi = torch.as_tensor(yi, device=self.device)
         chunk = next(self.chunks_, None) if getattr(self, "chunks_", None) else None
-        self._zero_grad_optimizer()
         logits = self.infer(Xi, **fit_params)
-        clf_loss = F.cross_entropy(logits, yi)
+        clf_loss = self.get_loss(logits, yi, X=Xi, training=True)
         terms = {}
         if chunk is not None:
             terms = counterfactual_terms(self.module_, **chunk)
@@ -459,12 +651,9 @@ class CTNet(NeuralNet):
         finite = bool(torch.isfinite(loss))
         if finite:
             loss.backward()
-            if self._grad_listeners():
-                self.notify("on_grad_computed",
-                            named_parameters=TeeGenerator(
-                                self.get_all_learnable_params()),
-                            batch=batch, training=True)
-            self._step_optimizer(lambda: loss)
+        else:  # optimizers skip parameters without a gradient
+            for _, param in self.get_all_learnable_params():
+                param.grad = None
         # One transfer for every record of the batch, written into the batch's
         # record at once (History.record_batch looks it up for every value).
         names = ["clf_loss", "accuracy", "max_logit",

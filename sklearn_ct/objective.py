@@ -2,19 +2,22 @@
 
 Per mini-batch::
 
-    L = CE(M(x_b), y_b)
+    L = CE_w(M(x_b), y_b)
       + lambda_div * mean_i( E(x+_i, t_i) - E(x'_i, t_i) )     # Eq. 2, contrastive divergence
       + lambda_reg * mean_i( M(x+_i)[t_i]^2 + M(x'_i)[t_i]^2 ) # ridge on the energies
-      + lambda_adv * CE(M(x_AE_i), y_i)                        # adversarial loss
+      + lambda_adv * CE_w(M(x_AE_i), y_i)                      # adversarial loss
 
 with ``E(x, t) = -M(x)[t]``. ``x'``, ``x+`` and ``x_AE`` are constants: no
-gradient flows through the search.
+gradient flows through the search. ``CE_w`` is the cross-entropy averaged
+with the sample weights (of the batch's rows; of the counterfactuals'
+factuals), as scikit-learn weights a loss; without weights, the plain mean.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .constraints import Constraints
 from .generators import target_logit
@@ -26,6 +29,32 @@ OBJECTIVES = {
     "adversarial": ("adv",),
     "full": ("div", "reg", "adv"),
 }
+
+
+def weighted_cross_entropy(logits, labels, sample_weight=None) -> torch.Tensor:
+    """Cross-entropy, averaged with ``sample_weight`` as scikit-learn does.
+
+    ``sum_i w_i CE_i / sum_i w_i``; a row of weight 0 has no influence (even
+    with a non-finite loss), and a batch whose weights are all 0 contributes
+    0. Without weights, the plain mean (``F.cross_entropy``).
+    """
+    if sample_weight is None:
+        return F.cross_entropy(logits, labels)
+    losses = F.cross_entropy(logits, labels, reduction="none")
+    weighted = torch.where(sample_weight > 0, sample_weight * losses, 0.0)
+    return weighted.sum() / sample_weight.sum().clamp_min(torch.finfo(losses.dtype).tiny)
+
+
+class WeightedCrossEntropyLoss(nn.CrossEntropyLoss):
+    """The classification term: :func:`weighted_cross_entropy` as a criterion.
+
+    A ``CrossEntropyLoss`` on logits with default settings, whose ``forward``
+    also takes per-sample weights.
+    """
+
+    def forward(self, input, target, sample_weight=None):
+        """Weighted mean cross-entropy of the logits ``input``."""
+        return weighted_cross_entropy(input, target, sample_weight)
 
 
 def contrastive_divergence(logits_plus, logits_cf, target) -> torch.Tensor:
@@ -43,9 +72,12 @@ def energy_ridge(logits_plus, logits_cf, target) -> torch.Tensor:
             + target_logit(logits_cf, target) ** 2).mean()
 
 
-def adversarial_loss(logits_adv, labels) -> torch.Tensor:
-    """Cross-entropy of the nascent adversarial examples with the factuals' labels."""
-    return F.cross_entropy(logits_adv, labels)
+def adversarial_loss(logits_adv, labels, sample_weight=None) -> torch.Tensor:
+    """Cross-entropy of the nascent adversarial examples with the factuals' labels.
+
+    Weighted by the factuals' sample weights when given.
+    """
+    return weighted_cross_entropy(logits_adv, labels, sample_weight)
 
 
 def protect_immutable(x_plus, x_cf, constraints: Constraints) -> torch.Tensor:
@@ -61,7 +93,7 @@ def protect_immutable(x_plus, x_cf, constraints: Constraints) -> torch.Tensor:
 
 
 def counterfactual_terms(module, counterfactuals, neighbours, adversarial, target,
-                         labels) -> dict[str, torch.Tensor]:
+                         labels, sample_weight=None) -> dict[str, torch.Tensor]:
     """The three counterfactual loss terms for one chunk of the epoch's pool.
 
     Parameters
@@ -74,6 +106,9 @@ def counterfactual_terms(module, counterfactuals, neighbours, adversarial, targe
         Target classes ``t``.
     labels : LongTensor of shape (m,)
         True labels of the factuals.
+    sample_weight : Tensor of shape (m,), default=None
+        The factuals' sample weights, which weight the adversarial loss; the
+        divergence and the ridge are unweighted.
 
     Returns
     -------
@@ -90,7 +125,7 @@ def counterfactual_terms(module, counterfactuals, neighbours, adversarial, targe
     return {
         "div": contrastive_divergence(logits_plus, logits_cf, target),
         "reg": energy_ridge(logits_plus, logits_cf, target),
-        "adv": adversarial_loss(logits_adv, labels),
+        "adv": adversarial_loss(logits_adv, labels, sample_weight),
     }
 
 
