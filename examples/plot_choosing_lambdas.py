@@ -10,7 +10,7 @@ data. Because sklearn-ct's classifier is a scikit-learn estimator and its
 explanation metrics come as scorers, the usual tools pick them:
 :class:`~sklearn.model_selection.GridSearchCV` with several scorers, then a
 choice between accuracy and plausibility that *you* make, written as a
-callable ``refit``.
+callable ``refit`` (here :func:`sklearn_ct.model_selection.most_plausible_within`).
 """
 
 # %%
@@ -31,6 +31,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_ct import CounterfactualTrainingClassifier
 from sklearn_ct.datasets import load_dataset
 from sklearn_ct.metrics import plausibility_scorer, validity_scorer
+from sklearn_ct.model_selection import most_plausible_within
 
 data = load_dataset("moons", n_samples=1500, random_state=0)
 train = np.concatenate([data.train_index, data.validation_index])
@@ -95,19 +96,13 @@ def label(row):
 # ------------------------------
 # ``refit="accuracy"`` takes the top accuracy, however implausible its
 # explanations. A callable ``refit`` receives ``cv_results_`` and returns the
-# index of the setting to refit: here, the most plausible setting whose
-# accuracy is within one point of the best. We apply it to the results we
-# already have.
-
-
-def most_plausible_within_one_point(cv_results):
-    """Index of the most plausible setting within 1 point of the best accuracy."""
-    accuracy = np.asarray(cv_results["mean_test_accuracy"])
-    plausibility = np.asarray(cv_results["mean_test_plausibility"])
-    candidates = np.flatnonzero(accuracy >= accuracy.max() - 0.01)
-    return int(candidates[np.nanargmax(plausibility[candidates])])
-
-
+# index of the setting to refit. :func:`~sklearn_ct.model_selection.most_plausible_within`
+# builds one: here, the most plausible setting whose accuracy is within one
+# point of the best (``cost=None``: this search has no cost scorer; see
+# ``plot_lambda_frontier.py`` for a search with cost).
+# We apply it to the results we already have.
+most_plausible_within_one_point = most_plausible_within(accuracy_tolerance=0.01,
+                                                        cost=None)
 chosen = most_plausible_within_one_point(search.cv_results_)
 print(f"refit='accuracy' picks:  {label(results.iloc[search.best_index_])}")
 print(f"the callable refit picks: {label(results.iloc[chosen])}")

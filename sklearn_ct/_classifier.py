@@ -481,7 +481,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             best = self.history_["epoch"] == self.best_epoch_
             self.best_validation_score_ = float(scores[best].iloc[0]) if best.any() \
                 else None
-        warn_about_training(self.history_, self)
+        warn_about_training(self.history_, self, X, y_index)  # scale, collapse
         return self
 
     def _sample_weight(self, sample_weight, X, y, y_index):

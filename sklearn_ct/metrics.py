@@ -22,7 +22,8 @@ from .robustness import robust_accuracy, sensitivity
 __all__ = [
     "cost", "cost_scorer", "diversity", "explanation_summary", "feature_diversity",
     "implausibility", "implausibility_by_target",
-    "make_explainability_scorer", "mmd", "mmd_scorer", "plausibility_scorer",
+    "make_explainability_scorer", "manifold_distance", "manifold_scorer", "mmd",
+    "mmd_scorer", "plausibility_scorer",
     "redundancy", "robust_accuracy", "sensitivity", "validity", "validity_scorer",
 ]
 
@@ -295,12 +296,64 @@ def mmd(counterfactuals, X_target, *, length_scale: float = 5.0,
     return value, float(np.mean(_mmd_stats(K, ranks < len(a)) >= observed))
 
 
-_TARGET_METRICS = {"implausibility": implausibility, "mmd": mmd}
+def manifold_distance(counterfactuals, X_target, *, n_neighbors: int = 5) -> float:
+    """Manifold distance: mean L1 distance to the k nearest target-class points.
+
+    For each counterfactual, the mean L1 distance to its ``n_neighbors``
+    nearest rows of ``X_target`` (nearest in L1), averaged over the
+    counterfactuals: the plausibility measure of CARLA's yNN and of ReLax.
+    Unlike :func:`implausibility`, which averages over the whole target class,
+    it asks whether a counterfactual lies *among* real target-class points,
+    wherever on the class's manifold that is.
+
+    Units are those of the model's input space (after any preprocessing; in
+    standardised units for a pipeline with a scaler), so values compare
+    between models that share a preprocessing, not between data sets. Lower is
+    more plausible; a good value is close to the same quantity for real
+    target-class points, ``manifold_distance(X_target_held_out, X_target)``
+    with held-out rows (rows of ``X_target`` itself would find themselves at
+    distance 0).
+
+    Parameters
+    ----------
+    counterfactuals : array-like of shape (m, n_features)
+    X_target : array-like of shape (n, n_features)
+        Target-class reference points, in the same (model input) space.
+    n_neighbors : int, default=5
+        Neighbours per counterfactual (all of ``X_target`` if it has fewer).
+
+    Returns
+    -------
+    float
+        nan when either set is empty.
+
+    Examples
+    --------
+    >>> manifold_distance([[0.0, 0.0]], [[1.0, 0.0], [0.0, 2.0], [9.0, 9.0]],
+    ...                   n_neighbors=2)
+    1.5
+    """
+    if not (isinstance(n_neighbors, (int, np.integer)) and n_neighbors >= 1):
+        raise ValueError(f"n_neighbors must be an integer >= 1; got {n_neighbors!r}.")
+    a = np.atleast_2d(np.asarray(counterfactuals, dtype=float))
+    b = np.atleast_2d(np.asarray(X_target, dtype=float))
+    if not a.size or not b.size:
+        return _NAN
+    k = min(int(n_neighbors), len(b))
+    b = torch.as_tensor(b)
+    total = sum(torch.cdist(torch.as_tensor(a[i:i + _CHUNK]), b, p=1)
+                .topk(k, dim=1, largest=False).values.mean(dim=1).sum().item()
+                for i in range(0, len(a), _CHUNK))
+    return total / len(a)
+
+
+_TARGET_METRICS = {"implausibility": implausibility, "mmd": mmd,
+                   "manifold": manifold_distance}
 
 
 def implausibility_by_target(result: CounterfactualResult, X, y, *,
                              metric: str = "implausibility", **kwargs) -> float:
-    """IP or IP* of the valid counterfactuals per target class, averaged.
+    """IP, IP* or manifold distance of the valid counterfactuals per target, averaged.
 
     Each group of valid counterfactuals with one target is compared with the
     rows of ``X`` labelled with that target; the group values are averaged,
@@ -312,9 +365,10 @@ def implausibility_by_target(result: CounterfactualResult, X, y, *,
     X : array-like of shape (n_samples, n_model_features)
         Reference data, already in the model's input space.
     y : array-like of shape (n_samples,)
-    metric : {"implausibility", "mmd"}, default="implausibility"
+    metric : {"implausibility", "mmd", "manifold"}, default="implausibility"
     **kwargs
-        Passed to :func:`implausibility` or :func:`mmd`.
+        Passed to :func:`implausibility`, :func:`mmd` or
+        :func:`manifold_distance`.
 
     Returns
     -------
@@ -420,29 +474,62 @@ def explanation_summary(result: CounterfactualResult, X, y, *,
     }
 
 
-_SCORER_METRICS = ("validity", "cost", "implausibility", "mmd")
+_SCORER_METRICS = ("validity", "cost", "implausibility", "mmd", "manifold")
 
 
 class _ExplainabilityScorer:
     """Picklable scorer built by :func:`make_explainability_scorer`."""
 
-    def __init__(self, metric, n_factuals, random_state, explainer_params):
+    def __init__(self, metric, n_factuals, random_state, explainer_params,
+                 target=None, factual_class=None):
         self.metric = metric
         self.n_factuals = n_factuals
         self.random_state = random_state
         self.explainer_params = explainer_params
+        self.target = target
+        self.factual_class = factual_class
 
     def __repr__(self) -> str:
         params = "".join(f", {k}={v!r}" for k, v in self.explainer_params.items())
-        return (f"make_explainability_scorer({self.metric!r}, n_factuals="
-                f"{self.n_factuals}, random_state={self.random_state!r}{params})")
+        restricted = "".join(f", {k}={getattr(self, k)!r}"
+                             for k in ("target", "factual_class")
+                             if getattr(self, k) is not None)
+        return (f"make_explainability_scorer({self.metric!r}{restricted}, "
+                f"n_factuals={self.n_factuals}, random_state={self.random_state!r}"
+                f"{params})")
+
+    def _factual_rows(self, estimator, X):
+        """Positions of the factuals: a seeded subsample, restricted on request."""
+        rng = _rng(self.random_state)
+        if self.target is None and self.factual_class is None:
+            return np.sort(rng.permutation(len(X))[: self.n_factuals])
+        classes = getattr(estimator, "classes_", None)
+        for name in ("target", "factual_class"):
+            label = getattr(self, name)
+            if label is not None and classes is not None \
+                    and not np.isin(label, np.asarray(classes)):
+                raise ValueError(f"{name}={label!r} is not a class of the estimator;"
+                                 f" its classes are {list(classes)}.")
+        predicted = np.asarray(estimator.predict(X))
+        if self.factual_class is not None:
+            eligible = np.flatnonzero(predicted == self.factual_class)
+        else:  # rows already predicted as the target need no explanation
+            eligible = np.flatnonzero(predicted != self.target)
+        return np.sort(eligible[rng.permutation(len(eligible))[: self.n_factuals]])
 
     def __call__(self, estimator, X, y) -> float:
-        rows = np.sort(_rng(self.random_state).permutation(len(X))[: self.n_factuals])
+        rows = self._factual_rows(estimator, X)
+        if not len(rows):
+            which = (f"predicted as factual_class={self.factual_class!r}"
+                     if self.factual_class is not None
+                     else f"predicted other than target={self.target!r}")
+            warnings.warn(f"No row of X is {which}; the {self.metric} score is "
+                          "nan.", UserWarning, stacklevel=2)
+            return _NAN
         factuals = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
         params = {"random_state": self.random_state, **self.explainer_params}
         explainer = CounterfactualExplainer(estimator, **params).fit(X, y)
-        result = explainer.explain(factuals, target=None)
+        result = explainer.explain(factuals, target=self.target)
         if self.metric == "validity":
             return validity(result)
         if not np.any(result.valid):
@@ -452,24 +539,45 @@ class _ExplainabilityScorer:
             return _NAN
         if self.metric == "cost":
             return -cost(result)
-        return -implausibility_by_target(
-            result, explainer.model_space_.transform(X), y, metric=self.metric,
-            random_state=self.random_state)
+        space = explainer.model_space_
+        X_model = space.transform(space.check_input(X)[0])
+        kwargs = ({} if self.metric == "manifold"
+                  else {"random_state": self.random_state})
+        return -implausibility_by_target(result, X_model, y, metric=self.metric,
+                                         **kwargs)
 
 
-def make_explainability_scorer(metric: str, *, n_factuals: int = 100,
-                               random_state=0, **explainer_params):
+def make_explainability_scorer(metric: str, *, target=None, factual_class=None,
+                               n_factuals: int = 100, random_state=0,
+                               **explainer_params):
     """A scorer ``scorer(estimator, X, y)`` of the estimator's counterfactuals.
 
     Each call explains a seeded subsample of at most ``n_factuals`` rows of
-    ``X`` (random targets) with a :class:`CounterfactualExplainer` fitted on
-    ``(X, y)``; a :class:`CounterfactualTrainingClassifier` keeps its own
-    constraints unless ``explainer_params`` set them. Distances are negated.
+    ``X`` with a :class:`CounterfactualExplainer` fitted on ``(X, y)``; a
+    :class:`CounterfactualTrainingClassifier` keeps its own constraints unless
+    ``explainer_params`` set them. Distances are negated (greater is better).
+
+    ``X`` is what the estimator takes: for a pipeline (such as a
+    :class:`~sklearn_ct.pipeline.CounterfactualPipeline` with a
+    ``ColumnTransformer``), its raw input columns, strings included. Costs and
+    plausibility are measured in the model's input space (after the
+    pipeline's preprocessing), where the search runs.
 
     Parameters
     ----------
-    metric : {"validity", "cost", "implausibility", "mmd"}
-        Implausibility and MMD compare with the rows of ``X`` of each target.
+    metric : {"validity", "cost", "implausibility", "mmd", "manifold"}
+        ``"implausibility"`` (IP), ``"mmd"`` (IP*) and ``"manifold"``
+        (:func:`manifold_distance`) compare with the rows of ``X`` whose true
+        label is each counterfactual's target.
+    target : label or None, default=None
+        Explain towards this class only; the factuals are then drawn from
+        the rows the estimator does not already predict as ``target``.
+        ``None``: a random class other than the predicted one (the other
+        class for binary tasks).
+    factual_class : label or None, default=None
+        Explain only rows the estimator predicts as this class (a bank
+        scoring only "bad -> good" explanations: ``factual_class="bad",
+        target="good"``). ``None``: any row.
     n_factuals : int, default=100
     random_state : int, RandomState instance or None, default=0
         Seeds the subsample, the targets and the metric's sampling.
@@ -480,7 +588,7 @@ def make_explainability_scorer(metric: str, *, n_factuals: int = 100,
     -------
     callable
         Picklable; nan (and a warning) for a distance without any valid
-        counterfactual.
+        counterfactual, or when no row of ``X`` is eligible as a factual.
 
     Examples
     --------
@@ -490,12 +598,27 @@ def make_explainability_scorer(metric: str, *, n_factuals: int = 100,
     >>> scorer = make_explainability_scorer("cost", n_factuals=10, max_iter=20)
     >>> scorer(LogisticRegression().fit(X, y), X, y) <= 0
     True
+
+    Only explanations of rows predicted 0, towards 1:
+
+    >>> to_one = make_explainability_scorer("manifold", factual_class=0, target=1,
+    ...                                     n_factuals=10, max_iter=20)
+    >>> to_one(LogisticRegression().fit(X, y), X, y) <= 0
+    True
     """
     if metric not in _SCORER_METRICS:
         raise ValueError(f"metric must be one of {list(_SCORER_METRICS)}; "
                          f"got {metric!r}.")
+    for name, label in (("target", target), ("factual_class", factual_class)):
+        if label is not None and np.ndim(label) != 0:
+            raise ValueError(f"{name} must be a single class label or None; got "
+                             f"{label!r}.")
+    if target is not None and factual_class is not None and target == factual_class:
+        raise ValueError(f"target and factual_class are both {target!r}; a "
+                         "counterfactual must change the class.")
     return _ExplainabilityScorer(metric, n_factuals, random_state,
-                                 dict(explainer_params))
+                                 dict(explainer_params), target=target,
+                                 factual_class=factual_class)
 
 
 validity_scorer = make_explainability_scorer("validity")
@@ -508,3 +631,7 @@ plausibility_scorer = make_explainability_scorer(
 mmd_scorer = make_explainability_scorer(
     "mmd", decision_threshold=0.95, max_iter=50, lambda_cost=0.0, lambda_energy=1.0,
     refine=False)
+# The explanations a user gets (the explainer's defaults), as the value
+# benchmark measures them: minus the mean L1 distance to the 5 nearest
+# target-class rows of X.
+manifold_scorer = make_explainability_scorer("manifold")

@@ -11,7 +11,7 @@ import pytest
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("plot_*.py"))
 EXPECTED = {"plot_figure1.py", "plot_choosing_lambdas.py", "plot_adult_recourse.py",
-            "plot_digits.py", "plot_robustness.py"}
+            "plot_digits.py", "plot_robustness.py", "plot_lambda_frontier.py"}
 # What load_dataset's FileNotFoundError says; an example that needs a real data
 # set re-raises it as SystemExit, which counts as a skip.
 MISSING_DATA = "Data file not found"
