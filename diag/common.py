@@ -115,7 +115,8 @@ def cost_benchmark(models, data, *, n_rounds=100, n_individuals=250, tau=0.5,
         for name in names:
             clf = models[name]
             options = dict(generator=generator, decision_threshold=tau,
-                           max_iter=max_iter, lr=step_size, refine=False)
+                           max_iter=max_iter, lr=step_size, refine=False,
+                           fallback=False)
             if data.categorical_groups and not clf.categorical_groups:
                 # trained as the reference did (no one-hot groups in the
                 # training search): the evaluation still declares them

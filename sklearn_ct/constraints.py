@@ -161,8 +161,10 @@ class FeatureConstraints:
             ends = np.sort(np.stack([self.units(self.low), self.units(self.high)]),
                            axis=0)
         ends = np.where(np.isnan(ends), np.array([[-np.inf], [np.inf]]), ends)
-        # A hair of tolerance: 2.9999999 from float round-off is the integer 3.
-        return np.ceil(ends[0] - 1e-9), np.floor(ends[1] + 1e-9)
+        # A hair of tolerance: 15.999999 from round-off is the integer 16 (a box
+        # learned in float32 is off by ~1e-7 relative).
+        tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(ends, posinf=0, neginf=0)))
+        return np.ceil(ends[0] - tol[0]), np.floor(ends[1] + tol[1])
 
     def combine(self, other: FeatureConstraints) -> FeatureConstraints:
         """The constraints of both: the stricter mutability, the intersected box.

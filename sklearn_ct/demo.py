@@ -127,7 +127,8 @@ def _evaluate(pipe, factuals, X_test, y_test):
     # The paper's test-time generator: ECCCo without cost, tau 0.95, T 50.
     result = clf.explain(scaler.transform(factuals), target=0,
                          generator=ECCCoGenerator(lambda_cost=0.0, lambda_energy=1.0),
-                         decision_threshold=0.95, max_iter=50, refine=False)
+                         decision_threshold=0.95, max_iter=50, refine=False,
+                         fallback=False)
     row = {"accuracy": pipe.score(X_test, y_test),
            **explanation_summary(result, scaler.transform(X_test), y_test,
                                  random_state=0)}

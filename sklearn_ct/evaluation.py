@@ -154,8 +154,9 @@ def evaluate_counterfactuals(models, X, y, *, decision_threshold=0.95,
         for name in names:
             options = dict(target=target, generator=generator,
                            decision_threshold=decision_threshold, max_iter=max_iter,
-                           lr=step_size)
-            # all rounds in one batched search; the paper's search: no refinement
+                           lr=step_size, fallback=False)
+            # all rounds in one batched search; the paper's search: gradient
+            # steps only (no discrete fallback), no refinement
             result = models[name].explain(X[index], refine=False, **options)
             refined = (models[name].explain(X[index], refine=True, **options)
                        if refined_cost else None)
@@ -258,7 +259,7 @@ def digit_examples(models, X, *, n_images=8, lambda_energy=1.0,
         name: models[name].explain(X[rows], target=targets, generator=generator,
                                    decision_threshold=decision_threshold,
                                    max_iter=max_iter, lr=step_size,
-                                   refine=False).model_counterfactuals
+                                   refine=False, fallback=False).model_counterfactuals
         for name in names}
     return X[rows], counterfactuals, targets
 

@@ -35,6 +35,7 @@ from ._validation import (
 )
 from .backends import as_logits_module, label_index, module_device, module_dtype
 from .generators import resolve_generator
+from .neighbourhood import complete_search, searched_budget
 from .preprocessing import model_space
 from .recourse import (
     feature_membership,
@@ -114,6 +115,16 @@ class CounterfactualExplainer(BaseEstimator):
         bisections). The fixed gradient steps of the search overshoot where
         gradients are large and move every feature a little; this removes
         both. The paper's protocol switches it off.
+    fallback : bool, default=True
+        Complete the search on mixed data: rows the gradient search leaves
+        without a valid counterfactual get a batched discrete neighbourhood
+        search (:mod:`sklearn_ct.neighbourhood`) that treats one-hot groups,
+        integer and increase/decrease-only features as what they are: every
+        change of one feature over a grid of its allowed values, of two on a
+        coarser grid, then greedy changes of more, each candidate projected
+        onto the constraints and checked with the model. A status of
+        ``"no recourse found"`` says what was searched. ``False``: the
+        gradient search alone (the paper's protocol).
     batch_size : int, default=8192
         Factuals searched at once; larger inputs are explained in chunks of
         this many rows, so memory stays bounded.
@@ -174,6 +185,7 @@ class CounterfactualExplainer(BaseEstimator):
         categorical_groups=None,
         integer_features="auto",
         refine=True,
+        fallback=True,
         batch_size=8192,
         n_threads=1,
         random_state=None,
@@ -192,6 +204,7 @@ class CounterfactualExplainer(BaseEstimator):
         self.categorical_groups = categorical_groups
         self.integer_features = integer_features
         self.refine = refine
+        self.fallback = fallback
         self.batch_size = batch_size
         self.n_threads = n_threads
         self.random_state = random_state
@@ -210,6 +223,7 @@ class CounterfactualExplainer(BaseEstimator):
         check_real(self.lambda_cost, "lambda_cost", 0, allow_none=True)
         check_real(self.lambda_energy, "lambda_energy", 0, allow_none=True)
         check_bool(self.refine, "refine")
+        check_bool(self.fallback, "fallback")
         check_n_threads(self.n_threads)
 
     def fit(self, X, y=None):
@@ -362,7 +376,9 @@ class CounterfactualExplainer(BaseEstimator):
                 rows = np.repeat(np.arange(s.start, s.stop), n_per_factual)
                 parts.append(self._result(X, X_in, order, X_model, rows, found,
                                           predicted, target_index, classes, module))
-        return CounterfactualResult.concat(parts, release=True)
+        result = CounterfactualResult.concat(parts, release=True)
+        result.searched = searched_budget(self.max_iter, self.fallback)
+        return result
 
     def _empty_result(self, X) -> CounterfactualResult:
         """The result for no factuals: every field empty, columns as given."""
@@ -393,6 +409,8 @@ class CounterfactualExplainer(BaseEstimator):
                 module, x, target, self.generator_, c,
                 decision_threshold=threshold, max_iter=self.max_iter,
                 step_size=self.lr, epsilon=self.epsilon)
+            if self.fallback:  # complete the search where it found no recourse
+                found = complete_search(module, x, target, c, found, threshold)
             cf = found.counterfactuals
             if sparse:
                 cf, found = self._sparsify(module, x, cf, target, c, member, found)

@@ -49,6 +49,9 @@ class CounterfactualResult:
         Names of the columns of ``counterfactuals``.
     factual_index : ndarray of int, shape (n,)
         Position of each row's factual in the ``X`` that was explained.
+    searched : str, default=""
+        What the search looked through (``"in 100 gradient steps, ..."``);
+        a ``"no recourse found"`` status ends with it.
     """
 
     factuals: object
@@ -64,6 +67,7 @@ class CounterfactualResult:
     adversarial: np.ndarray
     feature_names: list = field(default_factory=list)
     factual_index: np.ndarray | None = None
+    searched: str = ""
 
     def __post_init__(self):
         if self.factual_index is None:
@@ -99,19 +103,25 @@ class CounterfactualResult:
 
         joined = {}
         for f in fields(cls):
-            if f.name != "feature_names":
+            if f.name not in ("feature_names", "searched"):
                 joined[f.name] = join([getattr(p, f.name) for p in parts])
                 if release:
                     for part in parts:
                         setattr(part, f.name, None)
-        return cls(**joined, feature_names=parts[0].feature_names)
+        return cls(**joined, feature_names=parts[0].feature_names,
+                   searched=parts[0].searched)
 
     @property
     def status(self) -> np.ndarray:
-        """Per row: ``"valid"``, ``"no recourse found"`` or ``"already target"``."""
+        """Per row: ``"valid"``, ``"no recourse found"`` or ``"already target"``.
+
+        ``"no recourse found"`` is followed by what was searched, when known
+        (``"no recourse found in 100 gradient steps, ..."``).
+        """
         already = np.asarray(self.predicted) == np.asarray(self.target)
+        none = f"{STATUSES[1]} {self.searched}".strip()
         return np.where(already, STATUSES[2],
-                        np.where(self.valid, STATUSES[0], STATUSES[1])).astype(object)
+                        np.where(self.valid, STATUSES[0], none)).astype(object)
 
     def _index(self):
         if isinstance(self.factuals, pd.DataFrame):

@@ -254,7 +254,8 @@ def _search_params(draw):
     return {"refine": draw(st.booleans()),
             "max_iter": draw(st.sampled_from([5, 30, 100])),
             "lr": draw(st.sampled_from([0.1, 1.0])),
-            "decision_threshold": draw(st.sampled_from([0.5, 0.75, None]))}
+            "decision_threshold": draw(st.sampled_from([0.5, 0.75, None])),
+            "fallback": draw(st.booleans())}
 
 
 @st.composite
@@ -309,8 +310,10 @@ def check_result(result, explainer, predict, n_factuals, n_per_factual, target):
         assert (result.target != result.predicted).all()
     already = result.predicted == result.target
     assert (Z_cf[already] == Z[already]).all(), "a factual already in the target moved"
-    status = np.where(already, STATUSES[2],
-                      np.where(result.valid, STATUSES[0], STATUSES[1]))
+    # "no recourse found" says what was searched (the gradient steps first).
+    assert result.searched.startswith(f"in {explainer.max_iter} gradient steps")
+    status = np.where(already, STATUSES[2], np.where(
+        result.valid, STATUSES[0], f"{STATUSES[1]} {result.searched}"))
     np.testing.assert_array_equal(result.status, status)
     assert result.valid[already].all()
     assert result.valid[result.converged].all(), "converged but not valid"

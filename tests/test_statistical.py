@@ -37,6 +37,7 @@ def _implausibility(clf, X, y):
     values = []
     for lambda_energy in (0.1, 0.5, 1.0, 5.0, 10.0):
         result = clf.explain(X, decision_threshold=0.95, max_iter=50, refine=False,
+                             fallback=False,
                              generator=ECCCoGenerator(lambda_cost=0.0,
                                                       lambda_energy=lambda_energy))
         assert validity(result) > 0.7
