@@ -8,8 +8,8 @@ network, the answer is often a faint, noisy edit that no person would call an
 8: the model is fooled rather than convinced. Counterfactual training (CT)
 teaches the model that its counterfactuals should look like real samples of
 the target class. Here we compare what the two models' counterfactuals look
-like on scikit-learn's 8x8 handwritten digits (the stand-in for the paper's
-MNIST).
+like on scikit-learn's 8x8 handwritten digits, a small, quick cousin of the
+paper's MNIST (``load_dataset("mnist")`` loads the real 28x28 images).
 """
 
 # %%

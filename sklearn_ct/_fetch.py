@@ -1,20 +1,26 @@
-"""Where the real data sets' CSV files come from: a local folder, else a download.
+"""Where the real data sets' files come from: a local folder, else a download.
 
-:func:`data_file` returns the path of one of the four real data sets' files.
+:func:`data_file` returns the path of one of the four real tabular data sets'
+CSV files, or of ``mnist.npz`` (MNIST, see ``sklearn_ct._mnist``).
 It looks in one local folder, the first of: the ``data_home`` argument, the
 environment variable ``SKLEARN_CT_DATA``, ``../shared/data`` beside the
 checkout; a file found there is used as it is. Otherwise the file is
-downloaded with pooch, its SHA-256 is checked against the sum of the paper's
-file, and it is kept in a cache folder (``data_home`` when given, else a
-``sklearn_ct`` folder in scikit-learn's data home) where later calls find it
-without the network. A file whose sum differs is refused and not kept.
+downloaded with pooch, its SHA-256 is checked against :data:`SHA256` (the
+sum of the paper's file for the CSV files), and it is kept in a cache folder
+(``data_home`` when given, else a ``sklearn_ct`` folder in scikit-learn's data
+home) where later calls find it without the network. A file whose sum differs
+is refused and not kept.
 
 The environment variable ``SKLEARN_CT_DATA_URL`` names a mirror serving the
-four files as ``<base URL>/<file name>``. Without it the public sources are
-used: CARLA's cf-data repository for ``adult.csv`` (whose copy keeps the rows
-with a missing value that the paper's file drops, so they are dropped before
-the check) and the ``data-tabular`` artifact of CounterfactualExplanations.jl
-for the other three.
+files as ``<base URL>/<file name>``. Without it the public sources are used:
+CARLA's cf-data repository for ``adult.csv`` (whose copy keeps the rows with a
+missing value that the paper's file drops, so they are dropped before the
+check), the ``data-tabular`` artifact of CounterfactualExplanations.jl for the
+other three CSV files, and the copy of MNIST that Keras downloads for
+``mnist.npz``. The sum expected of ``mnist.npz`` is the one Keras checks for
+that file (``keras/src/datasets/mnist.py``; other projects pin the same sum);
+it was not verified here by a download, as the machines that build this
+project reach no download site.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ DEFAULT_DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
 _CACHE_SUBFOLDER = "sklearn_ct"
 _TIMEOUT_S = 60
 
-# SHA-256 of the paper's files (the copies in ../shared/data).
+# SHA-256 of the paper's files (the copies in ../shared/data), and of mnist.npz.
 SHA256 = MappingProxyType(
     {
         "adult.csv": "e98ef37848b34919802d9e110718dd02ccbc8ec0369677f92bb1fd40b71eccdc",
@@ -46,6 +52,11 @@ SHA256 = MappingProxyType(
             "9105fb70f002f4963426b16a229e35f5cd118d2613b9e90e72139e065c8c1380"
         ),
         "gmsc.csv": "e00a2463dcceb90a0ac6ea37044750f417ebe62f51380a9bc75d6e08fd43e0f4",
+        # Not the paper's file: the sum Keras checks for its mnist.npz, taken
+        # from Keras's source and not verified here by a download.
+        "mnist.npz": (
+            "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+        ),
     }
 )
 
@@ -65,6 +76,8 @@ class _Source:
 
 
 _CARLA_ADULT = "https://raw.githubusercontent.com/carla-recourse/cf-data/main/adult.csv"
+# MNIST as one NumPy archive (x_train, y_train, x_test, y_test), as Keras gets it.
+_KERAS_MNIST = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 # Artifacts.toml of CounterfactualExplanations.jl, entry "data-tabular".
 _TABULAR_ARTIFACT = _Source(
     "https://github.com/JuliaTrustworthyAI/CounterfactualExplanations.jl/"
@@ -77,6 +90,7 @@ SOURCES = MappingProxyType(
         "cal_housing.csv": _TABULAR_ARTIFACT,
         "credit_default.csv": _TABULAR_ARTIFACT,
         "gmsc.csv": _TABULAR_ARTIFACT,
+        "mnist.npz": _Source(_KERAS_MNIST),
     }
 )
 
@@ -110,7 +124,7 @@ def _sha256(path: Path) -> str:
 
 
 def _check_sha256(path: Path, filename: str, url: str) -> None:
-    """Delete ``path`` and raise if its sum is not that of the paper's file."""
+    """Delete ``path`` and raise if its sum is not the expected one."""
     found = _sha256(path)
     if found != SHA256[filename]:
         path.unlink()

@@ -119,8 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce = commands.add_parser(
         "reproduce", help="the paper's main table and figures on chosen data sets")
     reproduce.add_argument("--datasets", default="all",
-                           help="'all' or a comma-separated list, e.g. "
-                                "linearly_separable,moons,california_housing")
+                           help="'all' (the paper's nine, MNIST included; the "
+                                "8x8 digits only when named) or a comma-separated "
+                                "list, e.g. linearly_separable,moons,mnist")
     reproduce.add_argument("--quick", action="store_true",
                            help="10 epochs and 5 bootstrap rounds (minutes, not the "
                                 "paper's protocol)")

