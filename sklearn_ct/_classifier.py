@@ -35,6 +35,7 @@ from ._net import (
 )
 from ._threads import check_n_threads, torch_threads
 from ._validation import check, check_explain_options, is_int, is_real
+from .costs import mad_scale
 from .explainer import CounterfactualExplainer, _warn_outside, set_constraints
 from .generators import Generator, resolve_generator
 from .modules import build_module
@@ -224,6 +225,10 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         ``(low, high)`` per feature.
     categorical_groups_ : list of ndarray
         Resolved one-hot groups.
+    feature_mad_ : ndarray of shape (n_features,)
+        Median absolute deviation of each network input on the training rows,
+        floored at a tenth of its std (:func:`sklearn_ct.costs.mad_scale`):
+        the scale of ``explain``'s default ``feature_costs="mad"``.
     generator_ : Generator
         The fitted training-time generator.
     net_ : skorch.NeuralNet
@@ -466,6 +471,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         # Constraints and generator learn from the rows training learns from.
         rows = _rows_learnt_from(len(X), y_index, weight, split)
         set_constraints(self, self._resolve_constraints(X, rows))
+        self.feature_mad_ = mad_scale(X if rows is None else X[rows])
         with torch_threads(self.n_threads):
             self.generator_ = resolve_generator(self.generator).fit(
                 *((X, y_index) if rows is None else (X[rows], y_index[rows])),
@@ -696,7 +702,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             ``decision_threshold``, ``lambda_energy``, ``generator``,
             ``refine``, ...). Mutability, domain, one-hot groups and integer
             features are the classifier's own; the generator defaults to the
-            (fitted) training generator.
+            (fitted) training generator; ``feature_costs`` are in the
+            classifier's input columns (``"mad"``: its training rows' MAD).
 
         Returns
         -------

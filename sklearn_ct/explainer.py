@@ -34,16 +34,19 @@ from ._validation import (
     is_real,
 )
 from .backends import as_logits_module, label_index, module_device, module_dtype
+from .costs import mad_scale, resolve_feature_costs, total_cost
 from .generators import resolve_generator
 from .neighbourhood import complete_search, searched_budget
 from .preprocessing import model_space
 from .recourse import (
+    dominated_options,
     feature_membership,
     main_lever,
     reaches,
     sparse_counterfactuals,
 )
 from .recourse import refine as refine_counterfactuals
+from .recourse import sparsify as sparsify_counterfactuals
 from .result import CounterfactualResult
 from .search import SearchResult, counterfactual_search
 
@@ -106,15 +109,35 @@ class CounterfactualExplainer(BaseEstimator):
         other models, every numeric column whose values in ``fit`` are all
         integers (and that reaches the model through passthrough or a scaler).
         ``OrdinalEncoder`` codes are always integers.
+    feature_costs : "mad", dict or list, default="mad"
+        What a change costs the person, per feature, in the user's units
+        (:mod:`sklearn_ct.costs`): refinement keeps the cheapest point by
+        it, sparsification reverts the dearest change first, and the result
+        reports each counterfactual's ``cost``. ``"mad"``: one unit of a
+        numeric feature costs ``1 / MAD``, its median absolute deviation on
+        the data given to ``fit`` (for ``clf.explain``, the classifier's
+        training rows), floored at a tenth of its standard deviation
+        (:func:`~sklearn_ct.costs.mad_scale`), so a typical step costs 1 in
+        any units; changing a categorical feature's level costs 1. A dict by
+        feature name (a pipeline's input columns, or positions) or a list
+        with one value per feature sets the cost of one unit of a numeric
+        feature in its own units, or of a level change of a categorical one
+        (a one-hot group or ordinal code); a dict's other features keep
+        their ``"mad"`` cost. A column reaching the model through a
+        non-affine step (``PowerTransformer``, ``QuantileTransformer``) is
+        costed per unit of that step's output.
     refine : bool, default=True
         Make each counterfactual that reached the threshold as cheap as it can
-        be (:func:`sklearn_ct.recourse.refine`): move it back along the
-        segment to the factual to where it still reaches the threshold, or
-        first shrink every feature's change toward the factual as far as the
-        threshold allows, smallest first, whichever is cheaper in L1 (batched
-        bisections). The fixed gradient steps of the search overshoot where
-        gradients are large and move every feature a little; this removes
-        both. The paper's protocol switches it off.
+        be under ``feature_costs`` (:func:`sklearn_ct.recourse.refine`): move
+        it back along the segment to the factual to where it still reaches
+        the threshold; or first shrink every feature's change toward the
+        factual as far as the threshold allows, the least useful per cost
+        first; or move only the numeric feature whose margin grows most per
+        cost, as far as needed; or switch only one categorical feature;
+        whichever is cheapest (batched bisections).
+        The fixed gradient steps of the search overshoot where gradients are
+        large and move every feature a little; this removes both. The
+        paper's protocol switches it off.
     fallback : bool, default=True
         Complete the search on mixed data: rows the gradient search leaves
         without a valid counterfactual get a batched discrete neighbourhood
@@ -150,6 +173,8 @@ class CounterfactualExplainer(BaseEstimator):
         ``(low, high)`` per model input feature.
     categorical_groups_ : list of ndarray
         One-hot groups (model columns).
+    feature_costs_ : FeatureCosts
+        ``feature_costs`` resolved on the model's input columns.
     generator_ : Generator
         The fitted generator.
     model_space_ : ModelSpace
@@ -184,6 +209,7 @@ class CounterfactualExplainer(BaseEstimator):
         domain_n_std=3.0,
         categorical_groups=None,
         integer_features="auto",
+        feature_costs="mad",
         refine=True,
         fallback=True,
         batch_size=8192,
@@ -203,6 +229,7 @@ class CounterfactualExplainer(BaseEstimator):
         self.domain_n_std = domain_n_std
         self.categorical_groups = categorical_groups
         self.integer_features = integer_features
+        self.feature_costs = feature_costs
         self.refine = refine
         self.fallback = fallback
         self.batch_size = batch_size
@@ -264,6 +291,8 @@ class CounterfactualExplainer(BaseEstimator):
         if space.input_names is not None:
             self.feature_names_in_ = np.asarray(space.input_names, dtype=object)
         set_constraints(self, constraints)
+        self.feature_costs_ = resolve_feature_costs(self.feature_costs, space,
+                                                    constraints, mad_scale(X_model))
         y_index = None if y is None else label_index(y, classes, "y")
         self.generator_ = resolve_generator(
             self.generator, lambda_cost=self.lambda_cost,
@@ -286,6 +315,10 @@ class CounterfactualExplainer(BaseEstimator):
         if space.input_names is not None:
             explainer.feature_names_in_ = np.asarray(space.input_names, dtype=object)
         set_constraints(explainer, constraints)
+        # "mad": the classifier's training rows (feature_mad_, in model units).
+        explainer.feature_costs_ = resolve_feature_costs(
+            explainer.feature_costs, space, constraints,
+            getattr(space.final, "feature_mad_", None))
         overrides = {k: v for k, v in (("lambda_cost", explainer.lambda_cost),
                                        ("lambda_energy", explainer.lambda_energy))
                      if v is not None and k in generator.get_params(deep=False)}
@@ -322,15 +355,26 @@ class CounterfactualExplainer(BaseEstimator):
             one (the other class for binary tasks); a label: that class for
             all; an array: one label per factual.
         sparsify : bool, default=False
-            Revert every change not needed to reach the target, smallest
-            change first, so a counterfactual shows the few features that
-            matter (a one-hot encoded column counts as one feature).
+            Few changes: search again on the features that carried the
+            change, let refinement prefer the fewest changed features, and
+            revert every change not needed to reach the target, the dearest
+            (under ``feature_costs``) first, pass after pass: no single
+            changed feature of a returned counterfactual can be put back to
+            the factual's value with ``p(target) >= decision_threshold``
+            still reached (by the logit margin the search keeps,
+            :data:`~sklearn_ct.recourse.MARGIN`). A one-hot encoded column,
+            or any input column of a pipeline, counts as one feature.
         n_per_factual : int, default=1
-            Counterfactuals per factual. The first is the plain search's; each
-            further one must do without the main lever (the largest change) of
-            every one before it, so they differ in what to act on, not only in
-            how much. ``factual_index`` in the result says which factual a
-            row belongs to.
+            Counterfactuals (options) per factual. The first is the plain
+            search's; each further one must do without the main lever (the
+            dearest change) of every one before it, so they differ in what to
+            act on, not only in how much. Options are pairwise non-dominated:
+            an option that changes a strict superset of the features another
+            option for the same factual changes is replaced by one more
+            search without the main lever of every option kept, or else
+            dropped, so a factual may get fewer rows than asked.
+            ``factual_index`` in the result says which factual a row belongs
+            to.
 
         Returns
         -------
@@ -367,15 +411,17 @@ class CounterfactualExplainer(BaseEstimator):
             columns, _ = space.feature_columns(X_model.shape[1])
             member = feature_membership(columns, X_model.shape[1], device,
                                         groups=constraints.groups)
+            costs = self.feature_costs_.tensors(member, dtype, device)
             parts = []
             for s in chunks:  # bounded memory: everything per chunk of rows
                 x = torch.as_tensor(X_model[s], dtype=dtype, device=device)
                 t = torch.as_tensor(target_index[s], device=device)
-                found = self._explain_rows(module, x, t, tensors, member, sparsify,
-                                           n_per_factual)
-                rows = np.repeat(np.arange(s.start, s.stop), n_per_factual)
+                found = self._explain_rows(module, x, t, tensors, member, costs,
+                                           sparsify, n_per_factual)
+                rows = s.start + found.pop("row").cpu().numpy()
                 parts.append(self._result(X, X_in, order, X_model, rows, found,
-                                          predicted, target_index, classes, module))
+                                          predicted, target_index, classes, module,
+                                          member))
         result = CounterfactualResult.concat(parts, release=True)
         result.searched = searched_budget(self.max_iter, self.fallback)
         return result
@@ -397,13 +443,26 @@ class CounterfactualExplainer(BaseEstimator):
             n_iter=np.zeros(0, dtype=np.int64), predicted=labels.copy(),
             p_target=np.zeros(0), model_factuals=empty,
             model_counterfactuals=empty.copy(), adversarial=empty.copy(),
-            feature_names=_names_of(factuals), factual_index=np.zeros(0, dtype=int))
+            feature_names=_names_of(factuals), factual_index=np.zeros(0, dtype=int),
+            cost=np.zeros(0))
 
-    def _explain_rows(self, module, x, target, constraints, member, sparse, k):
-        """Counterfactuals for a chunk of factuals: k per factual, factual-major."""
+    def _explain_rows(self, module, x, target, constraints, member, costs, sparse,
+                      k):
+        """Counterfactuals for a chunk of factuals: up to k per factual, factual-major.
+
+        With options (k > 1), when an option is dominated, one spare search
+        runs without the main lever of every option kept (:meth:`_distinct`).
+        ``row`` holds each counterfactual's factual (its position in the chunk).
+        """
         threshold = self.decision_threshold
         copies, frozen = [], None
-        for _ in range(k):
+        for i in range(k + 1 if k > 1 else k):
+            if i == k:  # the spare search, for options another one dominates
+                dominated = self._dominated(module, x, target, member, copies)
+                if not bool(dominated.any()):
+                    break
+                frozen = self._kept_levers(module, x, target, member, costs, copies,
+                                           dominated)
             c = constraints if frozen is None else constraints.with_frozen(frozen)
             found = counterfactual_search(
                 module, x, target, self.generator_, c,
@@ -413,20 +472,72 @@ class CounterfactualExplainer(BaseEstimator):
                 found = complete_search(module, x, target, c, found, threshold)
             cf = found.counterfactuals
             if sparse:
-                cf, found = self._sparsify(module, x, cf, target, c, member, found)
+                cf, found = self._sparsify(module, x, cf, target, c, member, costs,
+                                           found)
             if self.refine:
                 cf = refine_counterfactuals(module, x, cf, target, member, c,
-                                            threshold)
+                                            threshold, costs, fewest=sparse)
+            if sparse:  # refining moves every feature: put back what is not needed
+                cf = sparsify_counterfactuals(module, x, cf, target, member,
+                                              threshold, costs)
             copies.append({"counterfactuals": cf, "converged": found.converged,
                            "n_iter": found.n_iter, "adversarial": found.adversarial})
             if k > 1:
-                lever = main_lever(x, cf, member)
+                lever = main_lever(x, cf, member, costs)
                 frozen = lever if frozen is None else frozen | lever
-        # Factual-major order: all copies of factual 0, then of factual 1, ...
-        return {name: torch.stack([c[name] for c in copies], dim=1).flatten(0, 1)
-                for name in copies[0]}
+        return self._distinct(module, x, target, member, copies, k)
 
-    def _sparsify(self, module, x, cf, target, constraints, member, found):
+    def _dominated(self, module, x, target, member, copies):
+        """(n, k): options changing a strict superset of another option's features."""
+        k = len(copies)
+        cf = torch.stack([c["counterfactuals"] for c in copies], dim=1).flatten(0, 1)
+        valid = reaches(module, cf, target.repeat_interleave(k),
+                        self.decision_threshold)
+        return dominated_options(x.repeat_interleave(k, dim=0), cf, member, valid,
+                                 k).view(len(x), k)
+
+    def _kept_levers(self, module, x, target, member, costs, copies, dominated):
+        """(n, n_features): main levers of the valid options no other dominates."""
+        frozen = torch.zeros_like(x, dtype=torch.bool)
+        for j, copy_ in enumerate(copies):
+            kept = ~dominated[:, j] & reaches(module, copy_["counterfactuals"], target,
+                                              self.decision_threshold)
+            lever = main_lever(x, copy_["counterfactuals"], member, costs)
+            frozen |= lever & kept.unsqueeze(1)
+        return frozen
+
+    def _distinct(self, module, x, target, member, copies, k):
+        """Options per factual, factual-major, none dominated by another.
+
+        An option that changes a strict superset of the features another
+        valid option for the same factual changes is replaced by the spare
+        search (``copies[k]``: it does without the main lever of every option
+        kept, so it changes no superset of any), else dropped: such a factual
+        gets fewer than ``k`` options.
+        """
+        n = len(x)
+        out = {name: torch.stack([c[name] for c in copies[:k]], dim=1)
+               for name in copies[0]}
+        keep = torch.ones(n, k, dtype=torch.bool, device=x.device)
+        if k > 1:
+            bad = self._dominated(module, x, target, member, copies[:k])
+            if len(copies) > k and bool(bad.any()):
+                spare = copies[k]
+                use = bad.any(dim=1) & reaches(module, spare["counterfactuals"],
+                                               target, self.decision_threshold)
+                slot = bad.to(torch.uint8).argmax(dim=1)  # the first dominated
+                for name, value in spare.items():
+                    out[name][use, slot[use]] = value[use]
+                bad = self._dominated(module, x, target, member,
+                                      [{"counterfactuals": out["counterfactuals"][:, j]}
+                                       for j in range(k)])
+            keep = ~bad
+        row = torch.arange(n, device=x.device).unsqueeze(1).expand(n, k)
+        # Factual-major order: the options of factual 0, then of factual 1, ...
+        return {**{name: value[keep] for name, value in out.items()},
+                "row": row[keep]}
+
+    def _sparsify(self, module, x, cf, target, constraints, member, costs, found):
         """:func:`~sklearn_ct.recourse.sparse_counterfactuals` with this search."""
         def search(c, threshold):
             return counterfactual_search(
@@ -435,7 +546,7 @@ class CounterfactualExplainer(BaseEstimator):
 
         cf, again, better = sparse_counterfactuals(
             search, module, x, cf, target, constraints, member,
-            self.decision_threshold)
+            self.decision_threshold, costs)
         return cf, SearchResult(
             counterfactuals=cf,
             converged=torch.where(better, again.converged, found.converged),
@@ -444,7 +555,7 @@ class CounterfactualExplainer(BaseEstimator):
             adversarial=found.adversarial, p_target=found.p_target)
 
     def _result(self, X, X_in, order, X_model, rows, found, predicted, target_index,
-                classes, module):
+                classes, module, member):
         space = self.model_space_
         target_rows = target_index[rows]
         already = predicted[rows] == target_rows
@@ -489,11 +600,15 @@ class CounterfactualExplainer(BaseEstimator):
                         if isinstance(factuals, pd.DataFrame) else Z)
         n_iter = found["n_iter"].cpu().numpy()
         n_iter[already] = 0
+        valid = predicted_cf == classes[target_rows]
+        costs = self.feature_costs_.tensors(member.cpu(), torch.float64)
+        cost = total_cost(torch.as_tensor(Z), torch.as_tensor(cf_model),
+                          member.cpu(), costs).numpy()
         return CounterfactualResult(
             factuals=factuals,
             counterfactuals=counterfactuals,
             target=classes[target_rows],
-            valid=predicted_cf == classes[target_rows],
+            valid=valid,
             converged=converged.cpu().numpy(),
             n_iter=n_iter,
             predicted=classes[predicted[rows]],
@@ -503,6 +618,7 @@ class CounterfactualExplainer(BaseEstimator):
             adversarial=found["adversarial"].cpu().numpy().astype(Z.dtype),
             feature_names=names,
             factual_index=rows,
+            cost=np.where(valid, cost, np.nan),  # no recourse: nothing to cost
         )
 
     def _finalise(self, X_model, cf):

@@ -131,8 +131,9 @@ class CounterfactualPipeline(Pipeline):
             :meth:`sklearn_ct.CounterfactualExplainer.explain`).
         **explainer_params
             Parameters of :class:`~sklearn_ct.CounterfactualExplainer` such as
-            ``max_iter``, ``decision_threshold``, ``generator``, ``refine``;
-            the constraints are the classifier's own. Any other keyword is a
+            ``max_iter``, ``decision_threshold``, ``generator``, ``refine``,
+            ``feature_costs`` (by input column, in its units); the
+            constraints are the classifier's own. Any other keyword is a
             ``TypeError`` that lists the accepted ones.
 
         Returns

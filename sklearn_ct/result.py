@@ -39,7 +39,8 @@ class CounterfactualResult:
     predicted : ndarray of shape (n,)
         Predicted class labels of the factuals.
     p_target : ndarray of shape (n,)
-        Target probability of the returned counterfactuals.
+        The model's probability of the target class at each returned
+        counterfactual.
     model_factuals, model_counterfactuals : ndarray of shape (n, n_model_features)
         Factuals and counterfactuals in the model's input space (after any
         preprocessing); metrics measure distances there.
@@ -48,10 +49,20 @@ class CounterfactualResult:
     feature_names : list of str
         Names of the columns of ``counterfactuals``.
     factual_index : ndarray of int, shape (n,)
-        Position of each row's factual in the ``X`` that was explained.
+        Position of each row's factual in the ``X`` that was explained. With
+        ``n_per_factual > 1``, a factual can have fewer rows than asked: an
+        option that changes a strict superset of the features another option
+        for the same person changes is replaced by one more search, or else
+        dropped.
     searched : str, default=""
         What the search looked through (``"in 100 gradient steps, ..."``);
         a ``"no recourse found"`` status ends with it.
+    cost : ndarray of shape (n,), default=None
+        What each counterfactual asks of the person under the explainer's
+        ``feature_costs`` (:mod:`sklearn_ct.costs`; by default, each numeric
+        change in median absolute deviations of its feature, plus 1 per
+        changed category); 0 for a factual already in the target, NaN where
+        no recourse was found (None when built: NaN for every row).
     """
 
     factuals: object
@@ -68,10 +79,13 @@ class CounterfactualResult:
     feature_names: list = field(default_factory=list)
     factual_index: np.ndarray | None = None
     searched: str = ""
+    cost: np.ndarray | None = None
 
     def __post_init__(self):
         if self.factual_index is None:
             self.factual_index = np.arange(len(self.target))
+        if self.cost is None:
+            self.cost = np.full(len(self.target), np.nan)
 
     def __len__(self) -> int:
         return len(self.target)
@@ -137,34 +151,69 @@ class CounterfactualResult:
                                                 "counterfactual"])
 
     def to_frame(self, show_only_changes: bool = True) -> pd.DataFrame:
-        """A recourse table: every row of the result, with its status.
+        """A recourse table: per row, its status and what to change, from -> to.
 
         Parameters
         ----------
         show_only_changes : bool, default=True
-            Keep only the columns that some counterfactual changes, and show
-            ``"-"`` where a row leaves a value as it was (as DiCE does).
+            Keep only the columns that some counterfactual with recourse
+            changes, and show ``"-"`` where a row leaves a value as it was (as
+            DiCE does). False: every column, an unchanged value shown as it is.
 
         Returns
         -------
         DataFrame
             One row per counterfactual (indexed by the factual's index, plus
             the counterfactual's number when a factual has several): the
-            ``target``, the ``status`` (``"valid"``, ``"no recourse found"``
-            or ``"already target"``) and the counterfactual's values.
+            ``target``; the ``status`` (``"valid"``, ``"no recourse found"``
+            or ``"already target"``); ``p_target``, the model's probability
+            of the target there; its ``cost`` (see ``cost``); and per feature
+            ``"from -> to"`` where the counterfactual changes it (``"40 ->
+            31.5"``). Values are rounded per column: integers as integers,
+            other numbers to four significant digits of the column's typical
+            size (more where a change is smaller), categories as their
+            levels, a missing value as ``"missing"``. A row without recourse
+            shows its status and nothing else: no values that read like
+            advice.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> result = CounterfactualResult(
+        ...     factuals=np.array([[40.0, 2.0], [10.0, 1.0]]),
+        ...     counterfactuals=np.array([[31.5, 2.0], [12.0, 3.0]]),
+        ...     target=np.array([1, 1]), valid=np.array([True, False]),
+        ...     converged=np.array([True, False]), n_iter=np.array([9, 100]),
+        ...     predicted=np.array([0, 0]), p_target=np.array([0.5, 0.2]),
+        ...     model_factuals=None, model_counterfactuals=None, adversarial=None,
+        ...     feature_names=["debt", "cards"], cost=np.array([1.7, np.nan]))
+        >>> result.to_frame()  # doctest: +NORMALIZE_WHITESPACE
+                 target             status  p_target  cost        debt
+        factual
+        0             1              valid       0.5   1.7  40 -> 31.5
+        1             1  no recourse found       NaN   NaN
         """
         before = pd.DataFrame(np.asarray(self.factuals, dtype=object),
                               columns=self.feature_names)
         after = pd.DataFrame(np.asarray(self.counterfactuals, dtype=object),
                              columns=self.feature_names)
-        changed = _changed(before, after)
-        table = after
-        if show_only_changes:
-            table = after.loc[:, changed.any(axis=0).to_numpy()].astype(object)
-            table = table.where(changed.loc[:, table.columns], "-")
+        already = np.asarray(self.predicted) == np.asarray(self.target)
+        recourse = already | np.asarray(self.valid, dtype=bool)
+        changed = _changed(before, after).to_numpy() & recourse[:, None]
+        cells = {}
+        for j, name in enumerate(self.feature_names):
+            if show_only_changes and not changed[:, j].any():
+                continue
+            old, new = _format_column(before.iloc[:, j], after.iloc[:, j],
+                                      changed[:, j], recourse)
+            shown = np.where(changed[:, j], old + " -> " + new,
+                             "-" if show_only_changes else old)
+            cells[name] = np.where(recourse, shown, "").astype(object)
+        table = pd.DataFrame(cells, index=self._index())
+        table.insert(0, "cost", np.where(recourse, self.cost, np.nan))
+        table.insert(0, "p_target", np.where(recourse, self.p_target, np.nan))
         table.insert(0, "status", self.status)
         table.insert(0, "target", np.asarray(self.target))
-        table.index = self._index()
         return table
 
 
@@ -178,3 +227,50 @@ def _changed(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         before.isna() & after.isna()).to_numpy()  # a missing value left missing
     return pd.DataFrame(np.where(numeric, moved, differs),
                         columns=before.columns, index=before.index)
+
+
+def _format_column(before: pd.Series, after: pd.Series, changed, shown) -> tuple:
+    """Factual and counterfactual values of one column as text, rounded alike.
+
+    Integers as integers; other numbers with the decimals that show four
+    significant digits of the column's typical (median nonzero) size in the
+    ``shown`` rows, and at least two of its smallest change; anything else
+    as a string.
+    """
+    a = pd.to_numeric(before, errors="coerce").to_numpy(dtype=float)
+    b = pd.to_numeric(after, errors="coerce").to_numpy(dtype=float)
+    missing = before.isna().to_numpy() | after.isna().to_numpy()
+    numeric = ~np.isnan(a) | ~np.isnan(b)
+    kinds = {type(v) for v in (*before, *after) if not pd.isna(v)}
+    if kinds & {str, bool, np.bool_} or not numeric[~missing].all():
+        return (_as_text(before), _as_text(after))
+    values = np.concatenate([a[shown], b[shown]])
+    values = values[np.isfinite(values)]
+    decimals = 0
+    if not np.all(values == np.round(values)):
+        size = np.abs(values[values != 0])
+        decimals = max(0, 3 - int(np.floor(np.log10(np.median(size))))) \
+            if len(size) else 0
+        steps = np.abs(b - a)[changed & np.isfinite(a) & np.isfinite(b)]
+        steps = steps[steps > 0]
+        if len(steps):
+            decimals = max(decimals, 1 - int(np.floor(np.log10(steps.min()))))
+        decimals = min(decimals, 12)
+    return (_as_number(a, decimals), _as_number(b, decimals))
+
+
+def _as_number(values, decimals) -> np.ndarray:
+    def text(v):
+        if np.isnan(v):
+            return "missing"
+        out = f"{v:.{decimals}f}"
+        if "." in out:
+            out = out.rstrip("0").rstrip(".")
+        return "0" if out == "-0" else out
+
+    return np.array([text(v) for v in values], dtype=object)
+
+
+def _as_text(values: pd.Series) -> np.ndarray:
+    return np.array(["missing" if pd.isna(v) else str(v) for v in values],
+                    dtype=object)

@@ -222,16 +222,20 @@ def test_to_frame_lists_every_factual_with_a_status(moons, moons_mlp):
     result = explainer.explain(factuals, target=target)
     table = result.to_frame()
     assert list(table.index) == list(factuals.index)  # every factual, none dropped
-    assert list(table.columns) == ["target", "status", "debt"]  # age never changes
+    # age never changes; p_target and cost come first (issue 19)
+    assert list(table.columns) == ["target", "status", "p_target", "cost", "debt"]
     assert table.loc["p0", "status"] == "already target"
-    assert table.loc["p0", "debt"] == "-"
+    assert table.loc["p0", "debt"] == "-" and table.loc["p0", "cost"] == 0
     assert set(table["status"]) <= {"valid", "no recourse found", "already target"}
     assert (table["status"].iloc[1:] == np.where(result.valid[1:], "valid",
                                                  "no recourse found")).all()
     full = result.to_frame(show_only_changes=False)
-    assert list(full.columns) == ["target", "status", "age", "debt"]
-    np.testing.assert_allclose(full["debt"].astype(float),
-                               result.counterfactuals["debt"])
+    assert list(full.columns) == ["target", "status", "p_target", "cost", "age",
+                                  "debt"]
+    moved = full["debt"].str.contains(" -> ")  # "from -> to" where it changes
+    np.testing.assert_allclose(full["debt"][moved].str.split(" -> ").str[1]
+                               .astype(float),
+                               result.counterfactuals["debt"][moved], rtol=1e-3)
 
 
 def test_to_frame_shows_no_recourse_rows(blobs3_logreg, blobs3):
@@ -243,7 +247,8 @@ def test_to_frame_shows_no_recourse_rows(blobs3_logreg, blobs3):
                                 "steps, all 1-feature changes (24 values per direction)"
                                 ", 2-feature changes among the 6 likeliest features (6 "
                                 "values) and 4 greedy rounds").all()
-    assert list(table.columns) == ["target", "status"]
+    assert list(table.columns) == ["target", "status", "p_target", "cost"]
+    assert table[["p_target", "cost"]].isna().all().all()  # nothing but the status
 
 
 def test_explain_is_fast_enough_to_be_batched(moons, moons_mlp):

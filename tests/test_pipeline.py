@@ -286,10 +286,13 @@ def test_n_per_factual_gives_distinct_rows_per_factual(applicants, fitted_pipe):
     X, _ = applicants
     factuals = X[fitted_pipe.predict(X) == 0].head(10)
     result = fitted_pipe.explain(factuals, target=1, n_per_factual=3)
-    assert len(result) == 30
-    np.testing.assert_array_equal(result.factual_index, np.repeat(np.arange(10), 3))
+    # Up to 3 each: an option dominated by another is replaced or dropped (issue 19).
+    counts = np.bincount(result.factual_index, minlength=10)
+    assert (counts >= 1).all() and (counts <= 3).all() and counts.sum() >= 20
+    np.testing.assert_array_equal(result.factual_index,
+                                  np.repeat(np.arange(10), counts))
     rows = result.counterfactuals.astype(str).agg("|".join, axis=1)
-    assert (rows.groupby(result.factual_index).nunique() == 3).all()
+    assert (rows.groupby(result.factual_index).nunique() == counts).all()
     table = result.to_frame()
     assert table.index.names == [None, "counterfactual"] or table.index.nlevels == 2
 

@@ -286,10 +286,13 @@ def explain_cases(draw):
 # --------------------------------------------------------------------------
 def check_result(result, explainer, predict, n_factuals, n_per_factual, target):
     """Constraints, validity, finiteness, immutability and status of a result."""
-    n = n_factuals * n_per_factual
-    assert len(result) == n
+    # Up to n_per_factual options each: a dominated option is replaced or
+    # dropped (issue 19), never every option of a factual.
+    counts = np.bincount(result.factual_index, minlength=n_factuals)
+    assert len(counts) == n_factuals
+    assert (counts >= 1).all() and (counts <= n_per_factual).all()
     np.testing.assert_array_equal(result.factual_index,
-                                  np.repeat(np.arange(n_factuals), n_per_factual))
+                                  np.repeat(np.arange(n_factuals), counts))
     Z, Z_cf = result.model_factuals, result.model_counterfactuals
     for name in ("model_counterfactuals", "p_target", "adversarial"):
         assert np.isfinite(getattr(result, name)).all(), name
@@ -305,7 +308,7 @@ def check_result(result, explainer, predict, n_factuals, n_per_factual, target):
     if target is not None:
         expected = np.broadcast_to(np.asarray(target, dtype=object), (n_factuals,))
         np.testing.assert_array_equal(result.target.astype(object),
-                                      np.repeat(expected, n_per_factual))
+                                      expected[result.factual_index])
     else:
         assert (result.target != result.predicted).all()
     already = result.predicted == result.target
@@ -335,8 +338,7 @@ def check_explanation(fitted, case):
     assert isinstance(result.counterfactuals, np.ndarray)
     np.testing.assert_array_equal(result.counterfactuals, result.model_counterfactuals)
     np.testing.assert_array_equal(result.predicted,
-                                  np.repeat(estimator.predict(factuals),
-                                            case.n_per_factual))
+                                  estimator.predict(factuals)[result.factual_index])
     check_result(result, explainer, estimator.predict, len(factuals),
                  case.n_per_factual, target)
 
