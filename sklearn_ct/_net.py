@@ -1,8 +1,8 @@
 """The private skorch net behind CounterfactualTrainingClassifier.
 
-* :func:`build_pool` makes one epoch's counterfactual pool (method.md
-  section 4): factuals without replacement, random other-class targets, one
-  batched search, nascent adversarial examples, one target-class sample ``x+``
+* :func:`build_pool` makes one epoch's counterfactual pool, as the paper's
+  algorithm does: factuals without replacement, random other-class targets,
+  one batched search, nascent adversarial examples, one target-class sample ``x+``
   per counterfactual, non-converged counterfactuals replaced by ``x+``, and
   immutable features protected.
 * :class:`CounterfactualPoolCallback` builds it at the start of each epoch

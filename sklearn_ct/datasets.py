@@ -61,7 +61,7 @@ _ALIASES = MappingProxyType(
 _DATA_SEED = 42  # data generation (synthetic sets, MNIST resampling)
 _SPLIT_SEED = 2025  # train/test and validation splits of the real data sets
 
-# Synthetic sets: 3,000 train + 600 validation + 900 test (method.md, section 6).
+# Synthetic sets: 3,000 train + 600 validation + 900 test (as in the paper).
 _SYNTHETIC_SIZES = (3000, 600, 900)
 _MAX_VALIDATION = 1000
 

@@ -1,7 +1,7 @@
 """The paper's evaluation protocol for a pair of models: baseline (BL) and CT.
 
 Functions of fitted models and test data (model input space) returning tidy
-DataFrames (method.md 7): :func:`evaluate_counterfactuals` (validity, cost, IP,
+DataFrames (the paper's evaluation protocol): :func:`evaluate_counterfactuals` (validity, cost, IP,
 IP* per energy weight, bootstrap round and model; one batched search per model
 and weight), :func:`robustness_curves` (FGSM, PGD) and
 :func:`sensitivity_rounds` (integrated gradients); :func:`evaluate_pair` runs

@@ -1,6 +1,6 @@
 """The paper's experiments: the protocol, its data, models, fits and evaluations.
 
-:func:`reproduce` runs method.md sections 5-7 for one or several training
+:func:`reproduce` runs the paper's training and evaluation protocol for one or several training
 seeds and writes every table and figure: :func:`prepare_data` (the paper's
 split, tabular data encoded on the training part; per seed fresh rows of the
 synthetic sets), :func:`train_models` (per seed and data set a ``"single"``
@@ -67,7 +67,7 @@ def _settings(tau, lambda_reg, kind):
                              "n_counterfactuals": nce, "n_individuals": n_individuals})
 
 
-#: Per data set (method.md 5): training tau, lambda_reg, batch size,
+#: Per data set (the paper's final settings): training tau, lambda_reg, batch size,
 #: counterfactuals per epoch, individuals per bootstrap round and energy weight.
 PAPER_SETTINGS = MappingProxyType({
     "linearly_separable": _settings(0.5, 0.01, "synthetic"),
@@ -233,7 +233,7 @@ def make_model(data: Bunch, pair: str, model: str, *, quick=False,
 
     ``pair="protected"`` makes the protected features immutable; ``model`` is
     ``"BL"`` (vanilla) or ``"CT"`` (full). One-hot groups are given at
-    training time too (our choice: method.md 9).
+    training time too (our choice; the reference did not).
 
     The reference trained its synthetic protected models with ``lambda_reg =
     lambda_adv = 0``. Our choice keeps the main runs' values: without the

@@ -1,7 +1,7 @@
 """Metrics of counterfactual explanations and of robustness, and their scorers.
 
 Distances are measured in the model's input space (after any preprocessing);
-by default only valid counterfactuals enter the averages (method.md 7).
+by default only valid counterfactuals enter the averages (as in the paper's evaluation).
 Metrics are pure functions; scorers are picklable callables
 ``scorer(estimator, X, y)`` where greater is better (distances negated), for
 ``GridSearchCV`` and ``cross_validate``.
@@ -623,7 +623,7 @@ def make_explainability_scorer(metric: str, *, target=None, factual_class=None,
 
 validity_scorer = make_explainability_scorer("validity")
 cost_scorer = make_explainability_scorer("cost")
-# The paper's evaluation generator (method.md 7): ECCCo, tau 0.95, T 50, no cost,
+# The paper's evaluation generator: ECCCo, tau 0.95, T 50, no cost,
 # no refinement toward the factual (it would trade plausibility for cost) and
 # gradient steps only (no discrete fallback search).
 plausibility_scorer = make_explainability_scorer(

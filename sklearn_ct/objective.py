@@ -1,4 +1,4 @@
-"""The counterfactual-training objective as pure torch functions (method.md 3-4).
+"""The counterfactual-training objective as pure torch functions (the paper's Eq. 2 and its terms).
 
 Per mini-batch::
 
@@ -81,7 +81,7 @@ def adversarial_loss(logits_adv, labels, sample_weight=None) -> torch.Tensor:
 
 
 def protect_immutable(x_plus, x_cf, constraints: Constraints) -> torch.Tensor:
-    """Do not contrast what the user may not change (method.md 4, step 7).
+    """Do not contrast what the user may not change (the paper's Proposition 3.1).
 
     Per feature of ``x+``: immutable -> ``x'``; increase-only ->
     ``max(x+, x')``; decrease-only -> ``min(x+, x')``; free -> unchanged.

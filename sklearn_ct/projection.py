@@ -2,7 +2,7 @@
 
 :func:`~sklearn_ct.constraints.FeatureConstraints.tensors` turns resolved
 constraints into a :class:`Constraints` bundle; the one search loop
-(:mod:`sklearn_ct.search`) then, for every generator alike (method.md 2):
+(:mod:`sklearn_ct.search`) then, for every generator alike:
 
 * :func:`mask_step` drops the components of a step that mutability forbids;
 * :func:`project` clamps a point to the domain box, snaps integer features to
@@ -122,7 +122,7 @@ class Constraints:
 
 
 def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Drop the components of a step that mutability forbids (method.md 2, step 3).
+    """Drop the components of a step that mutability forbids.
 
     Parameters
     ----------
@@ -144,7 +144,7 @@ def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
 
 
 def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Clamp every feature to its domain box (method.md 2, step 4)."""
+    """Clamp every feature to its domain box."""
     return torch.clamp(x, constraints.low, constraints.high)
 
 

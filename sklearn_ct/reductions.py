@@ -5,7 +5,7 @@ evaluate_counterfactuals`): :func:`round_means`, :func:`reduction`,
 :func:`difference_interval` and :func:`reduction_table` for one fitted pair
 over its bootstrap rounds; :func:`seed_summary` and :func:`seed_reductions`
 for several training seeds; :func:`table_cell`, :func:`main_table` and
-:func:`to_markdown` for the paper's main table (method.md 7 and 8).
+:func:`to_markdown` for the paper's main table.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def reduction(ct_per_round, bl_per_round, level: float = 99.0):
     ``percent = (1 - mean_r ratio_r) * 100``, ``plus_minus = 100 *
     std_r(ratio_r)`` (sample standard deviation, as Julia's ``std``), and
     significant when the ``level`` percentile interval of ``mean_r(CT) -
-    mean_r(BL)`` excludes 0 (method.md 7). Rounds with a nan mean, or a
+    mean_r(BL)`` excludes 0 (the paper's test). Rounds with a nan mean, or a
     non-finite ratio (a baseline mean of 0), are left out.
 
     Parameters

@@ -40,7 +40,7 @@ LABELS = MappingProxyType({
     "credit_default": "Cred", "gmsc": "GMSC", "mnist": "MNIST",
     "digits": "digits (8x8)"})
 
-#: The paper's main table (method.md 8): per data set and "Avg.", for IP, IP*
+#: The paper's main table: per data set and "Avg.", for IP, IP*
 #: and Cost, (reduction in percent, plus-minus or None, star).
 PAPER_RESULTS = MappingProxyType({
     name: MappingProxyType(dict(zip(("IP", "IP*", "Cost"), cells, strict=True)))

@@ -1,6 +1,6 @@
 """Robustness of a fitted model: adversarial attacks and feature sensitivity.
 
-FGSM and PGD robust accuracy (method.md section 7) and integrated-gradient
+FGSM and PGD robust accuracy (the paper's robustness evaluation) and integrated-gradient
 sensitivity to chosen features (captum). Both work on every model
 :func:`~sklearn_ct.backends.as_logits_module` supports and on Pipelines, in
 the input space of the final classifier, on all rows at once.

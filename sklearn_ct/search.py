@@ -1,4 +1,4 @@
-"""The one batched gradient search for counterfactuals (method.md section 2).
+"""The one batched gradient search for counterfactuals (the paper's search, batched).
 
 All factuals of a batch are searched at once in torch. Each sample carries its
 own target and stops at its own convergence: the working set of rows still

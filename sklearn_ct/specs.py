@@ -103,7 +103,7 @@ def infer_domain(X, n_std: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
     """Infer per-feature bounds from data: mean +- ``n_std`` std, widened to min/max.
 
     ``low = min(mean - n_std * std, min X)`` and ``high = max(mean + n_std * std,
-    max X)`` with the sample standard deviation (method.md section 2).
+    max X)`` with the sample standard deviation (the paper's inferred domain).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """The variational autoencoder behind the REVISE generator.
 
-Architecture and training follow the reference (method.md section 2): encoder
+Architecture and training follow the paper's reference implementation: encoder
 ``Dense(D -> H, sigmoid)`` with linear heads for the mean and log-std of a
 latent of size ``L``; decoder ``Dense(L -> H, tanh) -> Dense(H -> D)``; loss =
 reconstruction MSE (summed over features, averaged over the batch) + KL to the
