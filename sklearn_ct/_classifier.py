@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import os
 import warnings
 from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +24,7 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from ._checkpoint import EpochCheckpoint, fingerprint, load_checkpoint, restore
-from ._compat import check_sample_weight
+from ._compat import Interval, Options, StrOptions, _fit_context, check_sample_weight
 from ._net import (
     CounterfactualPoolCallback,
     CTNet,
@@ -34,7 +37,7 @@ from ._net import (
     warn_about_training,
 )
 from ._threads import check_n_threads, torch_threads
-from ._validation import check, check_explain_options, is_int, is_real
+from ._validation import check, check_explain_options, is_int
 from .costs import mad_scale
 from .explainer import CounterfactualExplainer, _warn_outside, set_constraints
 from .generators import Generator, resolve_generator
@@ -284,6 +287,46 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
     (True, True)
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "module": [str, type, nn.Module],
+        # An int passes here only to be refused below with the tuple it meant.
+        "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "objective": [StrOptions(set(OBJECTIVES))],
+        "lambda_div": [Interval(Real, 0, None, closed="left")],
+        "lambda_adv": [Interval(Real, 0, None, closed="left")],
+        "lambda_reg": [Interval(Real, 0, None, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "generator": [str, Generator],
+        "n_counterfactuals": [Interval(Integral, 1, None, closed="left"),
+                              StrOptions({"auto"})],
+        "decision_threshold": [Interval(Real, 0, 1, closed="neither")],
+        "max_iter_cf": [Interval(Integral, 1, None, closed="left")],
+        "burnin": [Interval(Real, 0, 1, closed="both")],
+        # The specs have their own resolvers, whose errors name the bad entry.
+        "mutability": [str, Mapping, "array-like", None],
+        "domain": [str, Mapping, "array-like", None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [type],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": [Options(Integral, {0, 1, 2})],
+        "module_params": [Mapping, None],
+        "lr_cf": [Interval(Real, 0, None, closed="neither")],
+        "domain_n_std": [Interval(Real, 0, None, closed="neither")],
+        "categorical_groups": ["array-like", None],
+        "integer_features": [str, "array-like", None],
+        "n_threads": [Interval(Integral, 1, None, closed="left"),
+                      Options(Integral, {-1}), None],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "class_weight": [StrOptions({"balanced"}), Mapping, None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         module="mlp",
@@ -355,25 +398,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         self.tol = tol
 
     # ------------------------------------------------------------ validation
-    def _validate_params(self):
-        check(self.objective in OBJECTIVES, "objective", f"one of {list(OBJECTIVES)}",
-              self.objective)
-        for name in ("lambda_div", "lambda_adv", "lambda_reg", "epsilon"):
-            check(is_real(getattr(self, name), 0), name, "a float >= 0",
-                  getattr(self, name))
-        for name in ("lr", "lr_cf", "domain_n_std"):
-            check(is_real(getattr(self, name), 0, low_open=True), name, "a float > 0",
-                  getattr(self, name))
-        for name in ("max_iter_cf", "max_epochs", "batch_size"):
-            check(is_int(getattr(self, name)), name, "an integer >= 1",
-                  getattr(self, name))
-        nce = self.n_counterfactuals
-        check(is_int(nce) or (isinstance(nce, str) and nce == "auto"),
-              "n_counterfactuals", 'an integer >= 1 or "auto"', nce)
-        check(is_real(self.decision_threshold, 0, 1, low_open=True, high_open=True),
-              "decision_threshold", "a float in (0, 1)", self.decision_threshold)
-        check(is_real(self.burnin, 0, 1), "burnin", "a float in [0, 1]", self.burnin)
-        check(self.verbose in (0, 1, 2), "verbose", "0, 1 or 2", self.verbose)
+    def _check_params(self):
+        """What ``_parameter_constraints`` cannot say (run after it, in ``fit``)."""
         if not isinstance(self.hidden_layer_sizes, (tuple, list)):
             raise TypeError(
                 "hidden_layer_sizes must be a tuple of positive integers, one per "
@@ -382,9 +408,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             )
         check(all(is_int(h) for h in self.hidden_layer_sizes), "hidden_layer_sizes",
               "a tuple of positive integers", self.hidden_layer_sizes)
-        check_n_threads(self.n_threads)
-        check(isinstance(self.optimizer, type)
-              and issubclass(self.optimizer, torch.optim.Optimizer),
+        check_n_threads(self.n_threads)  # refuses booleans too
+        check(issubclass(self.optimizer, torch.optim.Optimizer),
               "optimizer", "a torch.optim.Optimizer class", self.optimizer)
         if _needs_closure(self.optimizer):
             raise ValueError(
@@ -394,19 +419,6 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 " counterfactuals once. Use a first-order optimizer such as "
                 "torch.optim.Adam or torch.optim.SGD."
             )
-        cw = self.class_weight
-        check(cw is None or isinstance(cw, Mapping)
-              or (isinstance(cw, str) and cw == "balanced"),
-              "class_weight", 'None, "balanced" or a dict {label: weight}', cw)
-        check(isinstance(self.early_stopping, (bool, np.bool_)), "early_stopping",
-              "True or False", self.early_stopping)
-        check(is_real(self.validation_fraction, 0, 1, low_open=True, high_open=True),
-              "validation_fraction", "a float in (0, 1)", self.validation_fraction)
-        check(is_int(self.n_iter_no_change), "n_iter_no_change", "an integer >= 1",
-              self.n_iter_no_change)
-        check(is_real(self.tol, 0), "tol", "a float >= 0", self.tol)
-        check(isinstance(self.generator, (str, Generator)), "generator",
-              "a generator name or a Generator instance", self.generator)
 
     # ------------------------------------------------------------------- fit
     def _callbacks(self, pool, digest, seeds, stopper=None):
@@ -426,6 +438,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 keys_ignored=["train_batch_count", "cf_seconds", "max_logit"])))
         return callbacks
 
+    @_fit_context(prefer_skip_nested_validation=False)  # validates the generator
     def fit(self, X, y, sample_weight=None):
         """Train the network with counterfactual training.
 
@@ -450,7 +463,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        self._check_params()
         check_numeric_frame(X)
         # No copy: training only reads X (and lets go of it when fit ends).
         X, y = validate_data(self, X, y, dtype=np.float32)

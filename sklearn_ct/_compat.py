@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+
+__all__ = ["HasMethods", "Interval", "Options", "StrOptions", "_fit_context",
+           "check_sample_weight", "column_transformer_input_indices",
+           "onehot_block_sizes"]
 
 
 def column_transformer_input_indices(ct) -> dict[str, np.ndarray]:

@@ -16,6 +16,9 @@ from __future__ import annotations
 import copy
 import difflib
 import warnings
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -24,18 +27,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import HasMethods, Interval, Options, _fit_context
 from ._threads import check_n_threads, torch_threads
-from ._validation import (
-    check,
-    check_bool,
-    check_explain_options,
-    check_real,
-    is_int,
-    is_real,
-)
+from ._validation import check_explain_options
 from .backends import as_logits_module, label_index, module_device, module_dtype
 from .costs import mad_scale, resolve_feature_costs, total_cost
-from .generators import resolve_generator
+from .generators import Generator, resolve_generator
 from .neighbourhood import complete_search, searched_budget
 from .preprocessing import model_space
 from .recourse import (
@@ -194,6 +191,30 @@ class CounterfactualExplainer(BaseEstimator):
     4
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "estimator": [HasMethods(["predict"])],
+        "generator": [str, Generator],
+        # The specs have their own resolvers, whose errors name the bad entry.
+        "mutability": [str, Mapping, "array-like", None],
+        "domain": [str, Mapping, "array-like", None],
+        "decision_threshold": [Interval(Real, 0, 1, closed="neither"), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lambda_cost": [Interval(Real, 0, None, closed="left"), None],
+        "lambda_energy": [Interval(Real, 0, None, closed="left"), None],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "domain_n_std": [Interval(Real, 0, None, closed="neither")],
+        "categorical_groups": ["array-like", None],
+        "integer_features": [str, "array-like", None],
+        "feature_costs": [str, Mapping, "array-like"],
+        "refine": ["boolean"],
+        "fallback": ["boolean"],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_threads": [Interval(Integral, 1, None, closed="left"),
+                      Options(Integral, {-1}), None],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         estimator,
@@ -237,22 +258,7 @@ class CounterfactualExplainer(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
-    def _validate_params(self):
-        t = self.decision_threshold
-        check(t is None or is_real(t, 0, 1, low_open=True, high_open=True),
-              "decision_threshold", "None or a float in (0, 1)", t)
-        for name in ("max_iter", "batch_size"):
-            check(is_int(getattr(self, name)), name, "a positive integer",
-                  getattr(self, name))
-        check_real(self.lr, "lr", 0, low_open=True)
-        check_real(self.epsilon, "epsilon", 0)
-        check_real(self.domain_n_std, "domain_n_std", 0, low_open=True)
-        check_real(self.lambda_cost, "lambda_cost", 0, allow_none=True)
-        check_real(self.lambda_energy, "lambda_energy", 0, allow_none=True)
-        check_bool(self.refine, "refine")
-        check_bool(self.fallback, "fallback")
-        check_n_threads(self.n_threads)
-
+    @_fit_context(prefer_skip_nested_validation=False)  # validates the generator
     def fit(self, X, y=None):
         """Learn the constraints and the generator's state from training data.
 
@@ -267,7 +273,7 @@ class CounterfactualExplainer(BaseEstimator):
         -------
         self
         """
-        self._validate_params()
+        check_n_threads(self.n_threads)  # refuses booleans too
         space = model_space(self.estimator, X)
         X_in, _ = space.check_input(X)
         _, classes = as_logits_module(space.final)  # unsupported or unfitted: now
@@ -310,6 +316,7 @@ class CounterfactualExplainer(BaseEstimator):
         space.require_layout(constraints.n_features)
         explainer = cls(estimator, generator=generator, **params)
         explainer._validate_params()
+        check_n_threads(explainer.n_threads)
         explainer.model_space_ = space
         explainer.n_features_in_ = space.n_inputs or constraints.n_features
         if space.input_names is not None:

@@ -18,11 +18,18 @@ valid grid-search key on every estimator that takes a generator.
 from __future__ import annotations
 
 import io
+from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, clone
+
+from ._compat import Interval, _fit_context
+
+#: A penalty weight: a finite float >= 0.
+_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
 
 # --------------------------------------------------------------------------
 # Penalties: pure functions returning one value per sample
@@ -86,6 +93,7 @@ class Generator(BaseEstimator):
     """
 
     latent = False
+    _parameter_constraints: ClassVar[dict] = {}
 
     def __getstate__(self):
         """Fitted tensors and modules go through ``torch.save`` (device-portable).
@@ -113,6 +121,7 @@ class Generator(BaseEstimator):
                                     weights_only=False))
         super().__setstate__(state)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, random_state=None):
         """Learn what the generator needs from training data (nothing by default).
 
@@ -181,6 +190,8 @@ class GenericGenerator(Generator):
     GenericGenerator(lambda_cost=0.1)
     """
 
+    _parameter_constraints: ClassVar[dict] = {"lambda_cost": [_NON_NEGATIVE]}
+
     def __init__(self, lambda_cost=0.001):
         self.lambda_cost = lambda_cost
 
@@ -211,6 +222,12 @@ class ECCCoGenerator(Generator):
     >>> ECCCoGenerator(lambda_energy=1.0).get_params()["lambda_energy"]
     1.0
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "lambda_cost": [_NON_NEGATIVE],
+        "lambda_energy": [_NON_NEGATIVE],
+        "energy_reg": [_NON_NEGATIVE],
+    }
 
     def __init__(self, lambda_cost=0.001, lambda_energy=5.0, energy_reg=1e-3):
         self.lambda_cost = lambda_cost
@@ -252,6 +269,12 @@ class REVISEGenerator(Generator):
     """
 
     latent = True
+    _parameter_constraints: ClassVar[dict] = {
+        "lambda_cost": [_NON_NEGATIVE],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    }
 
     def __init__(self, lambda_cost=0.001, latent_dim=None, hidden_size=None,
                  max_epochs=100):
@@ -260,6 +283,7 @@ class REVISEGenerator(Generator):
         self.hidden_size = hidden_size
         self.max_epochs = max_epochs
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, random_state=None):
         """Fit the VAE on ``X`` (the model's input space)."""
         from .vae import fit_vae
@@ -318,11 +342,18 @@ class GravitationalGenerator(Generator):
         The target-class samples, by class index.
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "lambda_cost": [_NON_NEGATIVE],
+        "lambda_gravity": [_NON_NEGATIVE],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
     def __init__(self, lambda_cost=0.001, lambda_gravity=0.1, n_samples=50):
         self.lambda_cost = lambda_cost
         self.lambda_gravity = lambda_gravity
         self.n_samples = n_samples
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, random_state=None):
         """Draw ``n_samples`` samples per class (with replacement) from ``(X, y)``."""
         from sklearn.utils import check_random_state

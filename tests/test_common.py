@@ -6,19 +6,31 @@ the predictor checks (which feed data of varying width) do not apply to it. The
 checks about parameter handling do, and run below.
 """
 
+import warnings
+
+import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.estimator_checks import (
     check_estimator,
     check_get_params_invariance,
     check_no_attributes_set_in_init,
+    check_param_validation,
     check_parameters_default_constructible,
     check_set_params,
     parametrize_with_checks,
 )
 
-from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
+from sklearn_ct import (
+    CounterfactualExplainer,
+    CounterfactualTrainingClassifier,
+    ECCCoGenerator,
+    GenericGenerator,
+    GravitationalGenerator,
+    REVISEGenerator,
+)
 
 FAST = {"max_epochs": 10, "n_counterfactuals": 16, "max_iter_cf": 5, "lr": 0.01,
         "random_state": 0}
@@ -63,9 +75,21 @@ def test_explainer_parameter_handling(check):
     check(type(explainer).__name__, explainer)
 
 
-def test_explainer_clone_keeps_nested_generator_params():
-    from sklearn_ct import ECCCoGenerator
+@pytest.mark.parametrize("make", [
+    lambda: CounterfactualTrainingClassifier(**FAST),
+    # check_param_validation fits on 5 features and labels {0, 1}.
+    lambda: CounterfactualExplainer(MLPClassifier(max_iter=20, random_state=0).fit(
+        np.random.RandomState(0).uniform(size=(20, 5)), np.arange(20) % 2)),
+    GenericGenerator, ECCCoGenerator, REVISEGenerator, GravitationalGenerator,
+], ids=["classifier", "explainer", "generic", "ecco", "revise", "gravitational"])
+def test_invalid_parameters_raise_sklearns_error_naming_them(make):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator = make()
+    check_param_validation(type(estimator).__name__, estimator)
 
+
+def test_explainer_clone_keeps_nested_generator_params():
     explainer = CounterfactualExplainer(MLPClassifier(),
                                         generator=ECCCoGenerator(lambda_energy=2.0))
     cloned = clone(explainer)

@@ -64,7 +64,7 @@ def test_data_scaled_by_1e30_warns_and_keeps_finite_predictions(blobs):
 
 @pytest.mark.parametrize("name", ["lambda_cost", "lambda_energy"])
 def test_negative_explainer_weights_are_rejected(fitted, blobs, name):
-    with pytest.raises(ValueError, match=f"{name} must be a finite float >= 0"):
+    with pytest.raises(ValueError, match=rf"'{name}' parameter .* must be a float in the range \[0.0, inf\)"):
         CounterfactualExplainer(fitted, **{name: -1.0}).fit(blobs[0])
 
 

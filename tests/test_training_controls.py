@@ -268,11 +268,11 @@ def test_closure_optimizers_are_refused(easy):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"class_weight": "auto"}, "class_weight must be"),
-    ({"early_stopping": "yes"}, "early_stopping must be True or False"),
-    ({"validation_fraction": 1.0}, r"validation_fraction must be a float in \(0, 1\)"),
-    ({"n_iter_no_change": 0}, "n_iter_no_change must be an integer >= 1"),
-    ({"tol": -1e-3}, "tol must be a float >= 0"),
+    ({"class_weight": "auto"}, "'class_weight' parameter .* must be"),
+    ({"early_stopping": "yes"}, "'early_stopping' parameter .* must be an instance of 'bool'"),
+    ({"validation_fraction": 1.0}, r"'validation_fraction' parameter .* must be a float in the range \(0.0, 1.0\)"),
+    ({"n_iter_no_change": 0}, r"'n_iter_no_change' parameter .* must be an int in the range \[1, inf\)"),
+    ({"tol": -1e-3}, r"'tol' parameter .* must be a float in the range \[0.0, inf\)"),
 ])
 def test_bad_training_controls_name_the_argument(easy, params, message):
     X, y = easy
