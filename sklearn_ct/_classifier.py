@@ -57,7 +57,7 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
     adds, to the cross-entropy, a contrastive divergence between real
     target-class samples and the counterfactuals, a ridge penalty on their
     energies, and an adversarial loss on the counterfactuals that are still
-    within ``epsilon`` of their factual (method.md sections 3-4). Immutable
+    within ``epsilon`` of their factual (the paper's Eq. 2 and training algorithm). Immutable
     features are protected, so the model learns to offer recourse through the
     features people can change.
 

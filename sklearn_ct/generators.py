@@ -47,7 +47,7 @@ def target_logit(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def energy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Energy ``E(x, t) = -M(x)[t]`` (method.md section 1)."""
+    """Energy ``E(x, t) = -M(x)[t]`` (the paper's notation)."""
     return -target_logit(logits, target)
 
 
@@ -55,7 +55,7 @@ def energy_decay(step: int, max_iter: int) -> float:
     """Decaying weight ``phi_t = a (b + t)^(-0.9)`` of the ECCCo energy penalty.
 
     ``b = round(max_iter / 25)`` (at least 1), ``a = b / 10``, ``t`` the 1-based
-    step (method.md section 2). Python's ``round`` rounds half to even, like
+    step, as in the paper's reference implementation. Python's ``round`` rounds half to even, like
     Julia's, so the reference's values are reproduced exactly.
 
     Examples
@@ -204,7 +204,7 @@ class ECCCoGenerator(Generator):
     """ECCCo (without the conformal set-size term): L1 cost plus a decaying energy.
 
     Penalty ``lambda_cost * ||x' - x||_1 + lambda_energy * phi_t * (E + reg E^2)``
-    with ``E = -M(x')[t]`` (method.md section 2). The defaults are the training
+    with ``E = -M(x')[t]`` (the paper's training-time generator). The defaults are the training
     settings of the paper; its evaluation uses ``lambda_cost=0`` and
     ``lambda_energy`` in {0.1, 0.5, 1, 5, 10}.
 
@@ -325,7 +325,7 @@ class GravitationalGenerator(Generator):
 
     Penalty ``lambda_cost * ||x' - x||_1 + lambda_gravity * mean_j ||x' - s_j||_1``
     over ``n_samples`` training samples ``s_j`` of the target class drawn at
-    ``fit`` (method.md section 2, optional generator).
+    ``fit`` (an optional generator of the paper's reference code).
 
     Parameters
     ----------
