@@ -34,8 +34,12 @@ def fit_pair(data, *, random_state=0, seed=0, bl=None, ct=None, **overrides):
     """
     models, seconds = {}, {}
     for name, extra in (("BL", bl), ("CT", ct)):
-        clf = make_model(data, "protected", name, random_state=_task_seed(
-            random_state, seed, data.name, "protected", name))
+        clf = make_model(
+            data,
+            "protected",
+            name,
+            random_state=_task_seed(random_state, seed, data.name, "protected", name),
+        )
         clf.set_params(**overrides, **(extra or {}))
         tick = time.perf_counter()
         models[name] = clf.fit(data.X_train, data.y_train)
@@ -80,15 +84,27 @@ def logit_gradient(clf, x, target_index, factual_index):
     xt = torch.as_tensor(np.asarray(x), dtype=torch.float32).requires_grad_(True)
     logits = _module(clf)(xt)
     rows = torch.arange(len(xt))
-    margin = logits[rows, torch.as_tensor(target_index)] - logits[
-        rows, torch.as_tensor(factual_index)]
+    margin = (
+        logits[rows, torch.as_tensor(target_index)]
+        - logits[rows, torch.as_tensor(factual_index)]
+    )
     (grad,) = torch.autograd.grad(margin.sum(), xt)
     return grad.numpy(), logits.detach().numpy()
 
 
-def cost_benchmark(models, data, *, n_rounds=100, n_individuals=250, tau=0.5,
-                   lambdas=LAMBDAS, max_iter=50, step_size=0.1, random_state=None,
-                   overshoot=True):
+def cost_benchmark(
+    models,
+    data,
+    *,
+    n_rounds=100,
+    n_individuals=250,
+    tau=0.5,
+    lambdas=LAMBDAS,
+    max_iter=50,
+    step_size=0.1,
+    random_state=None,
+    overshoot=True,
+):
     """The protocol's cost benchmark, keeping every counterfactual.
 
     Same draws as :func:`sklearn_ct.evaluation.evaluate_counterfactuals`
@@ -114,32 +130,52 @@ def cost_benchmark(models, data, *, n_rounds=100, n_individuals=250, tau=0.5,
         f_idx = np.searchsorted(classes, factual)
         for name in names:
             clf = models[name]
-            options = dict(generator=generator, decision_threshold=tau,
-                           max_iter=max_iter, lr=step_size, refine=False,
-                           fallback=False)
+            options = dict(
+                generator=generator,
+                decision_threshold=tau,
+                max_iter=max_iter,
+                lr=step_size,
+                refine=False,
+                fallback=False,
+            )
             if data.categorical_groups and not clf.categorical_groups:
                 # trained as the reference did (no one-hot groups in the
                 # training search): the evaluation still declares them
-                res = CounterfactualExplainer(
-                    clf, mutability=clf.mutability, domain=clf.domain,
-                    categorical_groups=data.categorical_groups,
-                    integer_features=None, **options).fit(data.X_train).explain(
-                        X[index], target=target)
+                res = (
+                    CounterfactualExplainer(
+                        clf,
+                        mutability=clf.mutability,
+                        domain=clf.domain,
+                        categorical_groups=data.categorical_groups,
+                        integer_features=None,
+                        **options,
+                    )
+                    .fit(data.X_train)
+                    .explain(X[index], target=target)
+                )
             else:
                 res = clf.explain(X[index], target=target, **options)
             x, xc = res.model_factuals, res.model_counterfactuals
             cost = np.abs(xc - x).sum(1)
-            frame = pd.DataFrame({"lambda_energy": lam, "model": name,
-                                  "round": np.arange(n) // n_individuals,
-                                  "valid": res.valid, "n_iter": res.n_iter,
-                                  "cost": cost})
+            frame = pd.DataFrame(
+                {
+                    "lambda_energy": lam,
+                    "model": name,
+                    "round": np.arange(n) // n_individuals,
+                    "valid": res.valid,
+                    "n_iter": res.n_iter,
+                    "cost": cost,
+                }
+            )
             if overshoot:
                 grad, logits = logit_gradient(clf, x, t_idx, f_idx)
                 frame["grad_l1"] = np.abs(grad).sum(1)
-                frame["sens_prot"] = (np.abs(grad[:, data.protected]).sum(1)
-                                      / np.abs(grad).sum(1))
-                frame["margin0"] = logits[np.arange(n), f_idx] - logits[
-                    np.arange(n), t_idx]
+                frame["sens_prot"] = np.abs(grad[:, data.protected]).sum(1) / np.abs(
+                    grad
+                ).sum(1)
+                frame["margin0"] = (
+                    logits[np.arange(n), f_idx] - logits[np.arange(n), t_idx]
+                )
                 for j in range(X.shape[1] if X.shape[1] <= 2 else 0):
                     frame[f"grad_x{j + 1}"] = grad[:, j]
                 mc = np.full(n, np.nan)
@@ -156,8 +192,13 @@ def reduce(cf, metric="cost"):
     Returns (percent, plus_minus, significant, CT mean, BL mean).
     """
     valid = cf[cf["valid"]]
-    means = (valid.groupby(["round", "lambda_energy", "model"])[metric].mean()
-             .groupby(["round", "model"]).mean().unstack("model"))
+    means = (
+        valid.groupby(["round", "lambda_energy", "model"])[metric]
+        .mean()
+        .groupby(["round", "model"])
+        .mean()
+        .unstack("model")
+    )
     means = means.reindex(columns=["BL", "CT"])
     percent, pm, sig = reduction(means["CT"].to_numpy(), means["BL"].to_numpy())
     return percent, pm, sig, means["CT"].mean(), means["BL"].mean()
@@ -200,10 +241,12 @@ def drawn_centres():
         def generate(n, rng):
             centres = rng.uniform(-10.0, 10.0, size=(2, 2))
             return datasets._blobs(n, rng, std, centres=centres)
+
         return generate, f"two Gaussian blobs at drawn centres, std {std}"
 
-    datasets._SYNTHETIC_GENERATORS = MappingProxyType({
-        **original, "linearly_separable": blobs(0.5), "overlapping": blobs(2.0)})
+    datasets._SYNTHETIC_GENERATORS = MappingProxyType(
+        {**original, "linearly_separable": blobs(0.5), "overlapping": blobs(2.0)}
+    )
     try:
         yield
     finally:

@@ -30,35 +30,57 @@ from sklearn_ct.experiments import (
 from sklearn_ct.reductions import reduction_table
 
 # label -> the protocol at that step (max_iter keeps the path length)
-STEPS = {"protocol": protocol(), "0.03": protocol(step_size=0.03),
-         "0.01": protocol(step_size=0.01)}
+STEPS = {
+    "protocol": protocol(),
+    "0.03": protocol(step_size=0.03),
+    "0.01": protocol(step_size=0.01),
+}
 out, NAME, seeds = sys.argv[1], sys.argv[2], [int(s) for s in sys.argv[3:]]
 rows = []
 for seed in seeds:
     data = prepare_data(NAME, random_state=_data_seed(0, seed, NAME))
-    models = {m: make_model(data, "single", m,
-                            random_state=_task_seed(0, seed, NAME, "single", m))
-              .fit(data.X_train, data.y_train) for m in ("BL", "CT")}
+    models = {
+        m: make_model(
+            data, "single", m, random_state=_task_seed(0, seed, NAME, "single", m)
+        ).fit(data.X_train, data.y_train)
+        for m in ("BL", "CT")
+    }
     for label, settings in STEPS.items():
         tick = time.perf_counter()
         per_round = evaluate_counterfactuals(
-            models, data.X_test, data.y_test, decision_threshold=settings["tau_single"],
-            lambdas=settings["lambdas"], n_rounds=20,
+            models,
+            data.X_test,
+            data.y_test,
+            decision_threshold=settings["tau_single"],
+            lambdas=settings["lambdas"],
+            n_rounds=20,
             n_individuals=PAPER_SETTINGS[NAME]["n_individuals"],
-            max_iter=settings["max_iter"], step_size=settings["step_size"],
-            random_state=_task_seed(0, seed, NAME, "single", "evaluate"))
+            max_iter=settings["max_iter"],
+            step_size=settings["step_size"],
+            random_state=_task_seed(0, seed, NAME, "single", "evaluate"),
+        )
         table = reduction_table(per_round, metrics=("IP", "IP*", "cost"))
-        row = {"data": NAME, "seed": seed, "step": label,
-               "step_size": settings["step_size"]}
+        row = {
+            "data": NAME,
+            "seed": seed,
+            "step": label,
+            "step_size": settings["step_size"],
+        }
         for metric in ("IP", "IP*", "cost"):
-            row.update({f"{metric}_red": table.loc[metric, "percent"],
-                        f"{metric}_sig": bool(table.loc[metric, "significant"]),
-                        f"{metric}_CT": table.loc[metric, "ct_mean"],
-                        f"{metric}_BL": table.loc[metric, "bl_mean"]})
+            row.update(
+                {
+                    f"{metric}_red": table.loc[metric, "percent"],
+                    f"{metric}_sig": bool(table.loc[metric, "significant"]),
+                    f"{metric}_CT": table.loc[metric, "ct_mean"],
+                    f"{metric}_BL": table.loc[metric, "bl_mean"],
+                }
+            )
         for m in ("BL", "CT"):
             row[f"valid_{m}"] = per_round[per_round.model == m].validity.mean()
         row["seconds"] = time.perf_counter() - tick
         rows.append(row)
         pd.DataFrame(rows).to_csv(out, index=False)
-        print({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()},
-              flush=True)
+        print(
+            {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()},
+            flush=True,
+        )

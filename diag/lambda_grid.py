@@ -36,9 +36,21 @@ LAMBDA_REG = (0.0, 0.01, 0.1, 0.25, 0.5)
 LAMBDA_DIV = (0.01, 0.1, 1.0)
 LAMBDA_ADV = (0.1, 0.25, 1.0)
 KEYS = ("dataset", "lambda_reg", "lambda_div", "lambda_adv")
-COLUMNS = (*KEYS, "nonfinite_weights", "nonfinite_predictions", "diverged",
-           "n_epochs", "n_skipped", "max_abs_logit", "test_accuracy",
-           "train_accuracy", "seconds", "n_warnings", "warnings", "error")
+COLUMNS = (
+    *KEYS,
+    "nonfinite_weights",
+    "nonfinite_predictions",
+    "diverged",
+    "n_epochs",
+    "n_skipped",
+    "max_abs_logit",
+    "test_accuracy",
+    "train_accuracy",
+    "seconds",
+    "n_warnings",
+    "warnings",
+    "error",
+)
 
 
 def fit_one(name, lambda_reg, lambda_div, lambda_adv, max_epochs=None):
@@ -46,8 +58,8 @@ def fit_one(name, lambda_reg, lambda_div, lambda_adv, max_epochs=None):
     torch.set_num_threads(1)
     data = prepare_data(name)
     clf = make_model(data, "single", "CT").set_params(
-        lambda_reg=lambda_reg, lambda_div=lambda_div, lambda_adv=lambda_adv,
-        n_threads=1)
+        lambda_reg=lambda_reg, lambda_div=lambda_div, lambda_adv=lambda_adv, n_threads=1
+    )
     if max_epochs is not None:
         clf.set_params(max_epochs=max_epochs)
     row = dict(zip(KEYS, (name, lambda_reg, lambda_div, lambda_adv), strict=True))
@@ -57,31 +69,41 @@ def fit_one(name, lambda_reg, lambda_div, lambda_adv, max_epochs=None):
         try:
             clf.fit(data.X_train, data.y_train)
         except Exception as error:  # recorded, not raised: one bad fit ends no run
-            row.update(seconds=time.perf_counter() - start,
-                       error=f"{type(error).__name__}: {error}")
+            row.update(
+                seconds=time.perf_counter() - start,
+                error=f"{type(error).__name__}: {error}",
+            )
             return row
         seconds = time.perf_counter() - start
         module = clf.net_.module_.eval()
         with torch.no_grad():
             logits = module(torch.as_tensor(data.X_test, dtype=torch.float32))
-            weights_finite = all(bool(torch.isfinite(p).all())
-                                 for p in module.parameters())
+            weights_finite = all(
+                bool(torch.isfinite(p).all()) for p in module.parameters()
+            )
         proba = clf.predict_proba(data.X_test)
         accuracy = float(np.mean(clf.predict(data.X_test) == data.y_test))
         train_accuracy = float(np.mean(clf.predict(data.X_train) == data.y_train))
     history = clf.history_
-    messages = sorted({f"{w.category.__name__}: {str(w.message)[:160]}"
-                       for w in caught})
+    messages = sorted(
+        {f"{w.category.__name__}: {str(w.message)[:160]}" for w in caught}
+    )
     row.update(
         nonfinite_weights=not weights_finite,
-        nonfinite_predictions=bool(not torch.isfinite(logits).all()
-                                   or not np.isfinite(proba).all()),
+        nonfinite_predictions=bool(
+            not torch.isfinite(logits).all() or not np.isfinite(proba).all()
+        ),
         diverged=bool(history["diverged"].fillna(False).astype(bool).any()),
         n_epochs=len(history),
         n_skipped=int(history["n_skipped"].fillna(0).sum()),
         max_abs_logit=float(logits.abs().max()),
-        test_accuracy=accuracy, train_accuracy=train_accuracy, seconds=seconds,
-        n_warnings=len(caught), warnings=" | ".join(messages), error="")
+        test_accuracy=accuracy,
+        train_accuracy=train_accuracy,
+        seconds=seconds,
+        n_warnings=len(caught),
+        warnings=" | ".join(messages),
+        error="",
+    )
     return row
 
 
@@ -101,23 +123,35 @@ def summarise(table: pd.DataFrame) -> str:
     flag = lambda column: table[column].fillna(False).astype(bool)  # noqa: E731
     flags = table.assign(
         nonfinite=flag("nonfinite_weights") | flag("nonfinite_predictions"),
-        diverged=flag("diverged"), skipped_fits=table["n_skipped"] > 0,
+        diverged=flag("diverged"),
+        skipped_fits=table["n_skipped"] > 0,
         warned=table["n_warnings"] > 0,
-        failed=table["error"].astype("string").fillna("") != "")
+        failed=table["error"].astype("string").fillna("") != "",
+    )
     per = flags.groupby("dataset", sort=False).agg(
-        fits=("test_accuracy", "size"), nonfinite=("nonfinite", "sum"),
-        diverged=("diverged", "sum"), failed=("failed", "sum"),
-        skipped_fits=("skipped_fits", "sum"), skipped_total=("n_skipped", "sum"),
-        acc_min=("test_accuracy", "min"), acc_median=("test_accuracy", "median"),
-        acc_max=("test_accuracy", "max"), max_abs_logit=("max_abs_logit", "max"),
-        warned=("warned", "sum"), seconds=("seconds", "sum"))
-    lines = [per.to_string(float_format=lambda v: f"{v:.4g}"), "",
-             f"fits: {len(table)}; non-finite weights or predictions: "
-             f"{int(flags['nonfinite'].sum())}; diverged (restored): "
-             f"{int(flags['diverged'].sum())}; failed: "
-             f"{int(flags['failed'].sum())}; fits with skipped updates: "
-             f"{int(flags['skipped_fits'].sum())} ({int(table['n_skipped'].sum())} "
-             f"updates); total seconds: {table['seconds'].sum():.0f}"]
+        fits=("test_accuracy", "size"),
+        nonfinite=("nonfinite", "sum"),
+        diverged=("diverged", "sum"),
+        failed=("failed", "sum"),
+        skipped_fits=("skipped_fits", "sum"),
+        skipped_total=("n_skipped", "sum"),
+        acc_min=("test_accuracy", "min"),
+        acc_median=("test_accuracy", "median"),
+        acc_max=("test_accuracy", "max"),
+        max_abs_logit=("max_abs_logit", "max"),
+        warned=("warned", "sum"),
+        seconds=("seconds", "sum"),
+    )
+    lines = [
+        per.to_string(float_format=lambda v: f"{v:.4g}"),
+        "",
+        f"fits: {len(table)}; non-finite weights or predictions: "
+        f"{int(flags['nonfinite'].sum())}; diverged (restored): "
+        f"{int(flags['diverged'].sum())}; failed: "
+        f"{int(flags['failed'].sum())}; fits with skipped updates: "
+        f"{int(flags['skipped_fits'].sum())} ({int(table['n_skipped'].sum())} "
+        f"updates); total seconds: {table['seconds'].sum():.0f}",
+    ]
     warned = table.loc[table["n_warnings"] > 0, "warnings"]
     if len(warned):
         lines += ["", "warnings (distinct):"]
@@ -127,33 +161,54 @@ def summarise(table: pd.DataFrame) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=list(DATASETS),
-                        choices=DATASETS)
+    parser.add_argument(
+        "--datasets", nargs="+", default=list(DATASETS), choices=DATASETS
+    )
     parser.add_argument("--n-jobs", type=int, default=1, choices=(1, 2))
-    parser.add_argument("--max-epochs", type=int, default=None,
-                        help="override the paper's 100 epochs (smoke tests only)")
+    parser.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="override the paper's 100 epochs (smoke tests only)",
+    )
     parser.add_argument("--out", type=Path, default=Path("diag/lambda_grid.csv"))
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     done = _done(args.out)
     seen = set(map(tuple, done[list(KEYS)].astype(str).to_numpy()))
-    todo = [point for point in grid(args.datasets)
-            if tuple(map(str, point)) not in seen]
+    todo = [
+        point for point in grid(args.datasets) if tuple(map(str, point)) not in seen
+    ]
     print(f"{len(todo)} fits to run ({len(done)} already in {args.out})", flush=True)
     runs = Parallel(n_jobs=args.n_jobs, return_as="generator_unordered")(
-        delayed(fit_one)(*point, max_epochs=args.max_epochs) for point in todo)
+        delayed(fit_one)(*point, max_epochs=args.max_epochs) for point in todo
+    )
     for k, row in enumerate(runs, 1):
         frame = pd.DataFrame([row], columns=COLUMNS)
         frame.to_csv(args.out, mode="a", header=not args.out.is_file(), index=False)
-        print(f"[{k}/{len(todo)}] " + ", ".join(
-            f"{c}={row.get(c)}" for c in (*KEYS, "test_accuracy", "max_abs_logit",
-                                          "diverged", "n_skipped", "seconds")),
-            flush=True)
+        print(
+            f"[{k}/{len(todo)}] "
+            + ", ".join(
+                f"{c}={row.get(c)}"
+                for c in (
+                    *KEYS,
+                    "test_accuracy",
+                    "max_abs_logit",
+                    "diverged",
+                    "n_skipped",
+                    "seconds",
+                )
+            ),
+            flush=True,
+        )
     table = _done(args.out)
     order = {name: k for k, name in enumerate(DATASETS)}
-    table = table.sort_values(list(KEYS), key=lambda s: s.map(order)
-                              if s.name == "dataset" else s, kind="stable")
+    table = table.sort_values(
+        list(KEYS),
+        key=lambda s: s.map(order) if s.name == "dataset" else s,
+        kind="stable",
+    )
     table.to_csv(args.out, index=False)
     print(summarise(table))
 

@@ -13,8 +13,12 @@ data = load(name)
 tick = time.perf_counter()
 models, secs = fit_pair(data)
 print("fit seconds", secs)
-cf = cost_benchmark(models, data, n_rounds=rounds,
-                    n_individuals=250 if data.X_train.shape[1] == 2 else 100,
-                    random_state=_seed(0, data.name, "protected", "evaluate"))
+cf = cost_benchmark(
+    models,
+    data,
+    n_rounds=rounds,
+    n_individuals=250 if data.X_train.shape[1] == 2 else 100,
+    random_state=_seed(0, data.name, "protected", "evaluate"),
+)
 print({k: round(v, 3) if isinstance(v, float) else v for k, v in summary(cf).items()})
 print("total seconds", round(time.perf_counter() - tick, 1))

@@ -22,8 +22,12 @@ from sklearn_ct.experiments import _seed
 
 out, variant, seeds = sys.argv[1], sys.argv[2], sys.argv[3:]
 name = "overlapping" if "OL" in out else "linearly_separable"
-params = {"ours": {}, "zero_ridge": {"lambda_reg": 0.0, "lambda_adv": 0.0},
-          "zero_adv": {"lambda_adv": 0.0}, "zero_reg": {"lambda_reg": 0.0}}[variant]
+params = {
+    "ours": {},
+    "zero_ridge": {"lambda_reg": 0.0, "lambda_adv": 0.0},
+    "zero_adv": {"lambda_adv": 0.0},
+    "zero_reg": {"lambda_reg": 0.0},
+}[variant]
 rows = []
 for s in seeds:
     seed = None if s == "default" else int(s)
@@ -33,15 +37,27 @@ for s in seeds:
     d = c1 - c0
     tick = time.perf_counter()
     models, _ = fit_pair(data, ct=params)
-    cf = cost_benchmark(models, data, n_rounds=100, n_individuals=250,
-                        random_state=_seed(0, data.name, "protected", "evaluate"))
-    row = {"seed": s, "d1": d[0], "d2": d[1],
-           "share_x1": abs(d[0]) / np.abs(d).sum(), **summary(cf),
-           "train_conv_CT": models["CT"].history_["cf_converged"].mean(),
-           "seconds": time.perf_counter() - tick}
+    cf = cost_benchmark(
+        models,
+        data,
+        n_rounds=100,
+        n_individuals=250,
+        random_state=_seed(0, data.name, "protected", "evaluate"),
+    )
+    row = {
+        "seed": s,
+        "d1": d[0],
+        "d2": d[1],
+        "share_x1": abs(d[0]) / np.abs(d).sum(),
+        **summary(cf),
+        "train_conv_CT": models["CT"].history_["cf_converged"].mean(),
+        "seconds": time.perf_counter() - tick,
+    }
     for lam, part in cf.groupby("lambda_energy"):
         row[f"red_lam{lam:g}"] = summary(part)["cost_red"]
     rows.append(row)
     pd.DataFrame(rows).to_csv(out, index=False)
-    print({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()},
-          flush=True)
+    print(
+        {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()},
+        flush=True,
+    )

@@ -43,30 +43,63 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from recourse_oracle import exhaustive_recourse
 
 torch.set_num_threads(1)
-DATA = Path(os.environ.get("SKLEARN_CT_DATA")
-            or Path(__file__).resolve().parents[2] / "shared" / "data")
+DATA = Path(
+    os.environ.get("SKLEARN_CT_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 OUT = Path(__file__).resolve().parent / "results" / "recourse_share.csv"
 #: name -> (favourable label, [(columns, mutability, categorical columns)]).
 SUBSETS = {
-    "adult": (1, [
-        (["age", "education-num", "hours-per-week", "occupation"],
-         {"age": "none", "education-num": "increase"}, ["occupation"]),
-        (["sex", "education-num", "hours-per-week", "marital-status"],
-         {"sex": "none", "education-num": "increase"}, ["sex", "marital-status"]),
-        (["age", "capital-gain", "workclass", "relationship"],
-         {"age": "none", "capital-gain": "increase"}, ["workclass", "relationship"]),
-    ]),
-    "credit_default": (1, [
-        (["AGE", "PAY_0", "LIMIT_BAL", "EDUCATION"],
-         {"AGE": "none", "PAY_0": "decrease"}, ["EDUCATION"]),
-        (["SEX", "PAY_2", "PAY_AMT1", "MARRIAGE"],
-         {"SEX": "none", "PAY_2": "decrease"}, ["SEX", "MARRIAGE"]),
-    ]),
-    "gmsc": (1, [
-        (["age", "NumberOfTime30-59DaysPastDueNotWorse", "RevolvingUtilizationOfUnsecuredLines",
-          "NumberOfOpenCreditLinesAndLoans"],
-         {"age": "none", "NumberOfTime30-59DaysPastDueNotWorse": "decrease"}, []),
-    ]),
+    "adult": (
+        1,
+        [
+            (
+                ["age", "education-num", "hours-per-week", "occupation"],
+                {"age": "none", "education-num": "increase"},
+                ["occupation"],
+            ),
+            (
+                ["sex", "education-num", "hours-per-week", "marital-status"],
+                {"sex": "none", "education-num": "increase"},
+                ["sex", "marital-status"],
+            ),
+            (
+                ["age", "capital-gain", "workclass", "relationship"],
+                {"age": "none", "capital-gain": "increase"},
+                ["workclass", "relationship"],
+            ),
+        ],
+    ),
+    "credit_default": (
+        1,
+        [
+            (
+                ["AGE", "PAY_0", "LIMIT_BAL", "EDUCATION"],
+                {"AGE": "none", "PAY_0": "decrease"},
+                ["EDUCATION"],
+            ),
+            (
+                ["SEX", "PAY_2", "PAY_AMT1", "MARRIAGE"],
+                {"SEX": "none", "PAY_2": "decrease"},
+                ["SEX", "MARRIAGE"],
+            ),
+        ],
+    ),
+    "gmsc": (
+        1,
+        [
+            (
+                [
+                    "age",
+                    "NumberOfTime30-59DaysPastDueNotWorse",
+                    "RevolvingUtilizationOfUnsecuredLines",
+                    "NumberOfOpenCreditLinesAndLoans",
+                ],
+                {"age": "none", "NumberOfTime30-59DaysPastDueNotWorse": "decrease"},
+                [],
+            ),
+        ],
+    ),
 }
 SEEDS = (0, 1)
 N_PEOPLE = 100
@@ -74,11 +107,19 @@ N_PEOPLE = 100
 
 def _pipeline(X, categorical, mutability, objective, seed):
     numeric = [c for c in X.columns if c not in categorical]
-    pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-                             ("num", StandardScaler(), numeric)])
-    clf = CounterfactualTrainingClassifier(objective=objective, max_epochs=20,
-                                           domain="observed", mutability=mutability,
-                                           random_state=seed)
+    pre = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
+            ("num", StandardScaler(), numeric),
+        ]
+    )
+    clf = CounterfactualTrainingClassifier(
+        objective=objective,
+        max_epochs=20,
+        domain="observed",
+        mutability=mutability,
+        random_state=seed,
+    )
     return make_pipeline(pre, clf)
 
 
@@ -91,8 +132,9 @@ def _timed_explain(pipe, people, target, fallback):
 def subset_rows():
     rows = []
     for name, (favourable, subsets) in SUBSETS.items():
-        data = load_dataset(name, data_home=DATA, n_samples=4000, random_state=0,
-                            as_frame=True)
+        data = load_dataset(
+            name, data_home=DATA, n_samples=4000, random_state=0, as_frame=True
+        )
         frame, y = data.data, np.asarray(data.target)
         for columns, mutability, categorical in subsets:
             X = frame[columns].copy()
@@ -105,20 +147,32 @@ def subset_rows():
                     pipe = _pipeline(X_train, categorical, mutability, objective, seed)
                     pipe.fit(X_train, y_train)
                     people = X_test[pipe.predict(X_test) != favourable].head(N_PEOPLE)
-                    oracle = exhaustive_recourse(pipe.predict, people, favourable,
-                                                 X_train, mutability)
-                    row = {"data": name, "columns": "+".join(columns), "seed": seed,
-                           "model": objective, "people": len(people),
-                           "oracle": int(oracle.sum())}
+                    oracle = exhaustive_recourse(
+                        pipe.predict, people, favourable, X_train, mutability
+                    )
+                    row = {
+                        "data": name,
+                        "columns": "+".join(columns),
+                        "seed": seed,
+                        "model": objective,
+                        "people": len(people),
+                        "oracle": int(oracle.sum()),
+                    }
                     clf = pipe[-1]
                     for fallback in (False, True):
-                        result, seconds = _timed_explain(pipe, people, favourable,
-                                                         fallback)
+                        result, seconds = _timed_explain(
+                            pipe, people, favourable, fallback
+                        )
                         key = "after" if fallback else "before"
                         row[f"found_{key}"] = int((result.valid & oracle).sum())
-                        row[f"beyond_oracle_{key}"] = int((result.valid & ~oracle).sum())
-                        row[f"violations_{key}"] = int(clf.constraints_.violations(
-                            result.model_counterfactuals, result.model_factuals).sum())
+                        row[f"beyond_oracle_{key}"] = int(
+                            (result.valid & ~oracle).sum()
+                        )
+                        row[f"violations_{key}"] = int(
+                            clf.constraints_.violations(
+                                result.model_counterfactuals, result.model_factuals
+                            ).sum()
+                        )
                         row[f"seconds_{key}"] = round(seconds, 3)
                     rows.append(row)
                     print(row, flush=True)
@@ -126,8 +180,9 @@ def subset_rows():
 
 
 def speed_rows():
-    data = load_dataset("adult", data_home=DATA, n_samples=6000, random_state=0,
-                        as_frame=True)
+    data = load_dataset(
+        "adult", data_home=DATA, n_samples=6000, random_state=0, as_frame=True
+    )
     X, y = data.data, np.asarray(data.target)
     categorical = list(data.categorical_features)
     X_train, y_train = X.iloc[data.train_index], y[data.train_index]
@@ -137,8 +192,13 @@ def speed_rows():
         pipe = _pipeline(X_train, categorical, {"age": "none"}, objective, 0)
         pipe.fit(X_train, y_train)
         people = X_test[pipe.predict(X_test) != 1].head(1000)
-        row = {"data": "adult", "columns": "all", "seed": 0, "model": objective,
-               "people": len(people)}
+        row = {
+            "data": "adult",
+            "columns": "all",
+            "seed": 0,
+            "model": objective,
+            "people": len(people),
+        }
         for fallback in (False, True):
             _timed_explain(pipe, people.head(20), 1, fallback)  # warm-up
             result, seconds = _timed_explain(pipe, people, 1, fallback)
@@ -150,17 +210,28 @@ def speed_rows():
         print(row, flush=True)
     # The worst case: nobody can reach the target (p >= 0.999 under a strongly
     # regularised logistic regression), so every row runs every phase.
-    pre = ColumnTransformer([("cat", OneHotEncoder(), categorical),
-                             ("num", StandardScaler(),
-                              [c for c in X.columns if c not in categorical])])
+    pre = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(), categorical),
+            ("num", StandardScaler(), [c for c in X.columns if c not in categorical]),
+        ]
+    )
     pipe = sk_make_pipeline(pre, LogisticRegression(C=1e-3)).fit(X_train, y_train)
     people = X_test[pipe.predict(X_test) != 1].head(1000)
-    row = {"data": "adult", "columns": "all, no recourse", "seed": 0,
-           "model": "logistic", "people": len(people)}
+    row = {
+        "data": "adult",
+        "columns": "all, no recourse",
+        "seed": 0,
+        "model": "logistic",
+        "people": len(people),
+    }
     for fallback in (False, True):
         explainer = CounterfactualExplainer(
-            pipe, mutability={"age": "none", "sex": "none", "race": "none"},
-            decision_threshold=0.999, fallback=fallback).fit(X_train)
+            pipe,
+            mutability={"age": "none", "sex": "none", "race": "none"},
+            decision_threshold=0.999,
+            fallback=fallback,
+        ).fit(X_train)
         explainer.explain(people.head(20), target=1)  # warm-up
         tick = time.perf_counter()
         result = explainer.explain(people, target=1)
@@ -184,13 +255,18 @@ def main():
     pd.concat([subsets, speed]).to_csv(OUT, index=False)
     total = subsets["oracle"].sum()
     for key in ("before", "after"):
-        print(f"{key}: found {subsets[f'found_{key}'].sum()} of {total} people with "
-              f"recourse ({subsets[f'found_{key}'].sum() / total:.1%}); violations "
-              f"{subsets[f'violations_{key}'].sum()}; "
-              f"{subsets[f'seconds_{key}'].sum():.1f} s")
-    print("time ratio (after / before):",
-          f"subsets {subsets['seconds_after'].sum() / subsets['seconds_before'].sum():.2f},",
-          "adult:", speed[["columns", "model", "ratio"]].to_dict("records"))
+        print(
+            f"{key}: found {subsets[f'found_{key}'].sum()} of {total} people with "
+            f"recourse ({subsets[f'found_{key}'].sum() / total:.1%}); violations "
+            f"{subsets[f'violations_{key}'].sum()}; "
+            f"{subsets[f'seconds_{key}'].sum():.1f} s"
+        )
+    print(
+        "time ratio (after / before):",
+        f"subsets {subsets['seconds_after'].sum() / subsets['seconds_before'].sum():.2f},",
+        "adult:",
+        speed[["columns", "model", "ratio"]].to_dict("records"),
+    )
 
 
 if __name__ == "__main__":

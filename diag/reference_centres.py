@@ -21,26 +21,44 @@ from sklearn_ct.experiments import PAPER_SETTINGS, _data_seed, _task_seed
 
 out, name, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
 variants = sys.argv[4:] or ["ours"]
-PARAMS = {"ours": {}, "zero_ridge": {"lambda_reg": 0.0, "lambda_adv": 0.0},
-          "zero_adv": {"lambda_adv": 0.0}, "zero_reg": {"lambda_reg": 0.0}}
+PARAMS = {
+    "ours": {},
+    "zero_ridge": {"lambda_reg": 0.0, "lambda_adv": 0.0},
+    "zero_adv": {"lambda_adv": 0.0},
+    "zero_reg": {"lambda_reg": 0.0},
+}
 rows = []
 for seed in range(k):
     data = load(name, random_state=_data_seed(0, seed, name))
-    d = data.X_train[data.y_train == 1].mean(0) - data.X_train[data.y_train == 0].mean(0)
+    d = data.X_train[data.y_train == 1].mean(0) - data.X_train[data.y_train == 0].mean(
+        0
+    )
     for v in variants:
         tick = time.perf_counter()
         models, _ = fit_pair(data, seed=seed, ct=PARAMS[v])
         cf = cost_benchmark(
-            models, data, n_rounds=100,
+            models,
+            data,
+            n_rounds=100,
             n_individuals=PAPER_SETTINGS[data.name]["n_individuals"],
-            random_state=_task_seed(0, seed, data.name, "protected", "evaluate"))
-        row = {"data": name, "seed": seed, "variant": v, "d1": d[0], "d2": d[1],
-               "share_x1": abs(d[0]) / np.abs(d).sum(), **summary(cf),
-               "train_conv_CT": models["CT"].history_["cf_converged"].mean(),
-               "acc_BL": models["BL"].score(data.X_test, data.y_test),
-               "acc_CT": models["CT"].score(data.X_test, data.y_test),
-               "seconds": time.perf_counter() - tick}
+            random_state=_task_seed(0, seed, data.name, "protected", "evaluate"),
+        )
+        row = {
+            "data": name,
+            "seed": seed,
+            "variant": v,
+            "d1": d[0],
+            "d2": d[1],
+            "share_x1": abs(d[0]) / np.abs(d).sum(),
+            **summary(cf),
+            "train_conv_CT": models["CT"].history_["cf_converged"].mean(),
+            "acc_BL": models["BL"].score(data.X_test, data.y_test),
+            "acc_CT": models["CT"].score(data.X_test, data.y_test),
+            "seconds": time.perf_counter() - tick,
+        }
         rows.append(row)
         pd.DataFrame(rows).to_csv(out, index=False)
-        print({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()},
-              flush=True)
+        print(
+            {k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()},
+            flush=True,
+        )

@@ -24,18 +24,22 @@ def frontier(root) -> pd.DataFrame:
         changes = relative_changes(frame).set_index(["dataset", "way", "metric"])
         matured = frame[frame["model"] == "CT"].groupby("dataset")["matured"].mean()
         for name in dict.fromkeys(frame["dataset"]):
-            rows.append({
-                "settings": csv.parent.name, "dataset": name,
-                "matured": matured[name],
-                "accuracy": changes.loc[(name, "default", "accuracy"), "change"],
-                "cost": changes.loc[(name, "default", "cost"), "change"],
-                "cost_mad": changes.loc[(name, "default", "cost_mad"), "change"],
-                "manifold": changes.loc[(name, "default", "manifold"), "change"],
-                "validity": changes.loc[(name, "default", "validity"), "CT"],
-                "protocol_cost": changes.loc[(name, "protocol", "cost"), "change"],
-                "protocol_manifold": changes.loc[(name, "protocol", "manifold"),
-                                                 "change"],
-            })
+            rows.append(
+                {
+                    "settings": csv.parent.name,
+                    "dataset": name,
+                    "matured": matured[name],
+                    "accuracy": changes.loc[(name, "default", "accuracy"), "change"],
+                    "cost": changes.loc[(name, "default", "cost"), "change"],
+                    "cost_mad": changes.loc[(name, "default", "cost_mad"), "change"],
+                    "manifold": changes.loc[(name, "default", "manifold"), "change"],
+                    "validity": changes.loc[(name, "default", "validity"), "CT"],
+                    "protocol_cost": changes.loc[(name, "protocol", "cost"), "change"],
+                    "protocol_manifold": changes.loc[
+                        (name, "protocol", "manifold"), "change"
+                    ],
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -52,8 +52,10 @@ X_train, y_train = X.iloc[train], y.iloc[train]
 X_test, y_test = X.iloc[adult.test_index], y.iloc[adult.test_index]
 categorical = adult.categorical_features
 numeric = [column for column in X.columns if column not in categorical]
-print(f"{len(X_train)} training and {len(X_test)} held-out people; "
-      f"share earning >50K: {y.mean():.2f}")
+print(
+    f"{len(X_train)} training and {len(X_test)} held-out people; "
+    f"share earning >50K: {y.mean():.2f}"
+)
 X_train.head(3)
 
 # %%
@@ -79,14 +81,22 @@ immutable = ["age", "sex", "race", "relationship", "native-country", "fnlwgt"]
 
 
 def make_model(objective):
-    preprocessor = ColumnTransformer([
-        ("num", StandardScaler(), numeric),
-        ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
-    ])
+    preprocessor = ColumnTransformer(
+        [
+            ("num", StandardScaler(), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), categorical),
+        ]
+    )
     clf = CounterfactualTrainingClassifier(
-        objective=objective, mutability=dict.fromkeys(immutable, "none"),
-        domain="observed", max_epochs=40, batch_size=128, lr=0.003,
-        decision_threshold=0.75, lambda_reg=0.25, random_state=0,
+        objective=objective,
+        mutability=dict.fromkeys(immutable, "none"),
+        domain="observed",
+        max_epochs=40,
+        batch_size=128,
+        lr=0.003,
+        decision_threshold=0.75,
+        lambda_reg=0.25,
+        random_state=0,
     )
     return make_pipeline(preprocessor, clf)
 
@@ -100,13 +110,21 @@ def make_model(objective):
 # ``lambda_reg=0.25``). Three-fold cross-validation scores accuracy, the
 # validity of counterfactuals and their plausibility (minus the mean L1
 # distance to real people of the target class: higher is better).
-scoring = {"accuracy": "accuracy", "validity": validity_scorer,
-           "plausibility": plausibility_scorer}
-scores = pd.DataFrame({
-    name: pd.DataFrame(cross_validate(make_model(objective), X_train, y_train, cv=3,
-                                      scoring=scoring)).mean()
-    for name, objective in [("baseline", "vanilla"), ("CT", "full")]
-}).T
+scoring = {
+    "accuracy": "accuracy",
+    "validity": validity_scorer,
+    "plausibility": plausibility_scorer,
+}
+scores = pd.DataFrame(
+    {
+        name: pd.DataFrame(
+            cross_validate(
+                make_model(objective), X_train, y_train, cv=3, scoring=scoring
+            )
+        ).mean()
+        for name, objective in [("baseline", "vanilla"), ("CT", "full")]
+    }
+).T
 print(scores[["test_accuracy", "test_validity", "test_plausibility"]].round(3))
 
 # %%
@@ -136,8 +154,10 @@ sparse = models["CT"].explain(factuals, target=1, sparsify=True)
 print(sparse.to_frame().head(6).to_string())
 for name, result in [("CT", results["CT"]), ("CT, sparse", sparse)]:
     changed = (result.counterfactuals != result.factuals).sum(axis=1).mean()
-    print(f"{name}: {changed:.1f} columns changed on average, "
-          f"validity {result.valid.mean():.2f}")
+    print(
+        f"{name}: {changed:.1f} columns changed on average, "
+        f"validity {result.valid.mean():.2f}"
+    )
 
 # %%
 # Several options per person
@@ -145,11 +165,14 @@ for name, result in [("CT", results["CT"]), ("CT, sparse", sparse)]:
 # ``n_per_factual=3`` asks for three counterfactuals per person: each further
 # one must do without the main lever of the ones before, so the options differ
 # in *what* to change, not only in how much.
-options = models["CT"].explain(factuals.head(3), target=1, sparsify=True,
-                               n_per_factual=3)
+options = models["CT"].explain(
+    factuals.head(3), target=1, sparsify=True, n_per_factual=3
+)
 print(options.to_frame().to_string())
-print(f"diversity (mean L1 distance between a person's options, standardised "
-      f"units): {diversity(options):.2f}")
+print(
+    f"diversity (mean L1 distance between a person's options, standardised "
+    f"units): {diversity(options):.2f}"
+)
 
 # %%
 # Comparing the two models
@@ -162,23 +185,40 @@ print(f"diversity (mean L1 distance between a person's options, standardised "
 # search: ECCCo without a cost penalty, threshold 0.95, 50 steps, no
 # refinement toward the factual.
 
-paper_search = {"generator": "ecco", "lambda_cost": 0.0, "lambda_energy": 1.0,
-                "decision_threshold": 0.95, "max_iter": 50, "refine": False}
-table = pd.DataFrame({
-    name: {"accuracy": model.score(X_test, y_test),
-           **explanation_summary(model.explain(factuals, target=1, **paper_search),
-                                 model[0].transform(X_test), y_test,
-                                 random_state=0)}
-    for name, model in models.items()
-}).T
+paper_search = {
+    "generator": "ecco",
+    "lambda_cost": 0.0,
+    "lambda_energy": 1.0,
+    "decision_threshold": 0.95,
+    "max_iter": 50,
+    "refine": False,
+}
+table = pd.DataFrame(
+    {
+        name: {
+            "accuracy": model.score(X_test, y_test),
+            **explanation_summary(
+                model.explain(factuals, target=1, **paper_search),
+                model[0].transform(X_test),
+                y_test,
+                random_state=0,
+            ),
+        }
+        for name, model in models.items()
+    }
+).T
 print(table.round(3).to_string())
 fig, axes = plt.subplots(1, 4, figsize=(11, 3))
 for ax, metric in zip(axes, ["validity", "cost", "IP", "IP*"], strict=True):
     ax.bar(table.index, table[metric], color=["tab:gray", "tab:blue"])
-    ax.set_title(metric + (" (higher is better)" if metric == "validity"
-                           else " (lower is better)"), fontsize=9)
-fig.suptitle("Recourse towards >50K with age, sex, race and more immutable",
-             fontsize=10)
+    ax.set_title(
+        metric
+        + (" (higher is better)" if metric == "validity" else " (lower is better)"),
+        fontsize=9,
+    )
+fig.suptitle(
+    "Recourse towards >50K with age, sex, race and more immutable", fontsize=10
+)
 fig.tight_layout()
 plt.show()
 
@@ -187,10 +227,13 @@ plt.show()
 # column (standardised units; a category switch moves two one-hot columns by
 # 1) shows where each model sends people: only through what they can act on.
 names = models["CT"][0].get_feature_names_out()
-changes = pd.DataFrame({
-    name: np.abs(result.model_counterfactuals - result.model_factuals)[
-        result.valid].mean(axis=0)
-    for name, result in results.items()
-}, index=names)
+changes = pd.DataFrame(
+    {
+        name: np.abs(result.model_counterfactuals - result.model_factuals)[
+            result.valid
+        ].mean(axis=0)
+        for name, result in results.items()
+    },
+    index=names,
+)
 print(changes[changes.max(axis=1) > 0.02].round(2).to_string())
-

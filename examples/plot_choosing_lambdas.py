@@ -40,8 +40,12 @@ X_test, y_test = data.data[data.test_index], data.target[data.test_index]
 print(f"{len(X)} samples for the search, {len(X_test)} held out")
 
 clf = CounterfactualTrainingClassifier(
-    max_epochs=30, batch_size=50, lr=0.005, n_counterfactuals=300,
-    decision_threshold=0.9, random_state=0,
+    max_epochs=30,
+    batch_size=50,
+    lr=0.005,
+    n_counterfactuals=300,
+    decision_threshold=0.9,
+    random_state=0,
 )
 model = make_pipeline(StandardScaler(), clf)
 
@@ -65,15 +69,19 @@ grid = [
     {step + "objective": ["vanilla"]},
     {step + "lambda_div": [0.1, 0.5, 2.0], step + "lambda_reg": [0.01, 0.1, 0.5]},
 ]
-scoring = {"accuracy": "accuracy", "validity": validity_scorer,
-           "plausibility": plausibility_scorer}
+scoring = {
+    "accuracy": "accuracy",
+    "validity": validity_scorer,
+    "plausibility": plausibility_scorer,
+}
 search = GridSearchCV(model, grid, scoring=scoring, refit="accuracy", cv=3)
 search.fit(X, y)
 
 # %%
 # One row per setting, means over the three folds.
 params = pd.DataFrame(search.cv_results_["params"]).rename(
-    columns=lambda name: name.removeprefix(step))
+    columns=lambda name: name.removeprefix(step)
+)
 params["objective"] = params["objective"].fillna("full")
 results = params.assign(
     accuracy=search.cv_results_["mean_test_accuracy"],
@@ -101,8 +109,9 @@ def label(row):
 # point of the best (``cost=None``: this search has no cost scorer; see
 # ``plot_lambda_frontier.py`` for a search with cost).
 # We apply it to the results we already have.
-most_plausible_within_one_point = most_plausible_within(accuracy_tolerance=0.01,
-                                                        cost=None)
+most_plausible_within_one_point = most_plausible_within(
+    accuracy_tolerance=0.01, cost=None
+)
 chosen = most_plausible_within_one_point(search.cv_results_)
 print(f"refit='accuracy' picks:  {label(results.iloc[search.best_index_])}")
 print(f"the callable refit picks: {label(results.iloc[chosen])}")
@@ -120,28 +129,48 @@ print(f"the callable refit picks: {label(results.iloc[chosen])}")
 # standard deviation over the folds: differences smaller than that are noise.
 acc = results["accuracy"].to_numpy()
 plaus = results["plausibility"].to_numpy()
-dominated = np.array([
-    np.any((acc >= a) & (plaus >= p) & ((acc > a) | (plaus > p)))
-    for a, p in zip(acc, plaus, strict=True)
-])
+dominated = np.array(
+    [
+        np.any((acc >= a) & (plaus >= p) & ((acc > a) | (plaus > p)))
+        for a, p in zip(acc, plaus, strict=True)
+    ]
+)
 
 fig, ax = plt.subplots(figsize=(7, 5))
-ax.errorbar(plaus, acc, xerr=results["plausibility_std"], fmt="none",
-            ecolor="0.7", lw=1, zorder=1)
-ax.scatter(plaus[dominated], acc[dominated], color="0.5", zorder=2,
-           label="dominated")
-ax.scatter(plaus[~dominated], acc[~dominated], color="tab:blue", zorder=3,
-           label="Pareto front")
+ax.errorbar(
+    plaus,
+    acc,
+    xerr=results["plausibility_std"],
+    fmt="none",
+    ecolor="0.7",
+    lw=1,
+    zorder=1,
+)
+ax.scatter(plaus[dominated], acc[dominated], color="0.5", zorder=2, label="dominated")
+ax.scatter(
+    plaus[~dominated], acc[~dominated], color="tab:blue", zorder=3, label="Pareto front"
+)
 front = np.flatnonzero(~dominated)[np.argsort(plaus[~dominated])]
 ax.plot(plaus[front], acc[front], color="tab:blue", lw=1, drawstyle="steps-pre")
 ax.axhline(acc.max() - 0.01, color="k", ls="--", lw=0.8)
-for index, color, name in [(search.best_index_, "tab:red", "refit='accuracy'"),
-                           (chosen, "tab:green", "callable refit")]:
-    ax.scatter(plaus[index], acc[index], s=160, facecolors="none",
-               edgecolors=color, lw=2, zorder=4, label=name)
+for index, color, name in [
+    (search.best_index_, "tab:red", "refit='accuracy'"),
+    (chosen, "tab:green", "callable refit"),
+]:
+    ax.scatter(
+        plaus[index],
+        acc[index],
+        s=160,
+        facecolors="none",
+        edgecolors=color,
+        lw=2,
+        zorder=4,
+        label=name,
+    )
 for row, a, p in zip(results.itertuples(), acc, plaus, strict=True):
-    ax.annotate(label(row), (p, a), textcoords="offset points", xytext=(4, 4),
-                fontsize=7)
+    ax.annotate(
+        label(row), (p, a), textcoords="offset points", xytext=(4, 4), fontsize=7
+    )
 ax.set_xlabel("plausibility (minus IP, cross-validated)")
 ax.set_ylabel("accuracy (cross-validated)")
 ax.legend(fontsize=8, loc="lower left")
@@ -155,15 +184,19 @@ plt.show()
 # running the grid again. Then both choices meet the held-out data.
 plausible = clone(model).set_params(**search.cv_results_["params"][chosen])
 plausible.fit(X, y)
-held_out = pd.DataFrame({
-    name: {
-        "accuracy": fitted.score(X_test, y_test),
-        "validity": validity_scorer(fitted, X_test, y_test),
-        "plausibility": plausibility_scorer(fitted, X_test, y_test),
+held_out = pd.DataFrame(
+    {
+        name: {
+            "accuracy": fitted.score(X_test, y_test),
+            "validity": validity_scorer(fitted, X_test, y_test),
+            "plausibility": plausibility_scorer(fitted, X_test, y_test),
+        }
+        for name, fitted in [
+            ("refit='accuracy'", search.best_estimator_),
+            ("most plausible within 1 point", plausible),
+        ]
     }
-    for name, fitted in [("refit='accuracy'", search.best_estimator_),
-                         ("most plausible within 1 point", plausible)]
-}).T
+).T
 print(held_out.round(3).to_string())
 
 # %%

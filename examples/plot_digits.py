@@ -40,9 +40,16 @@ print(f"{len(X_train)} training and {len(X_test)} test images of 8x8 pixels")
 
 def make_model(objective):
     return CounterfactualTrainingClassifier(
-        objective=objective, hidden_layer_sizes=(32,), max_epochs=100,
-        batch_size=32, lr=1e-3, n_counterfactuals=1000, decision_threshold=0.5,
-        lambda_reg=0.01, domain=(-1.0, 1.0), random_state=0,
+        objective=objective,
+        hidden_layer_sizes=(32,),
+        max_epochs=100,
+        batch_size=32,
+        lr=1e-3,
+        n_counterfactuals=1000,
+        decision_threshold=0.5,
+        lambda_reg=0.01,
+        domain=(-1.0, 1.0),
+        random_state=0,
     )
 
 
@@ -54,8 +61,9 @@ for name, model in models.items():
 # %%
 # ``history_`` shows CT at work: the share of the epoch's 1,000 training
 # counterfactuals that reached the decision threshold, and the loss terms.
-models["CT"].history_[["clf_loss", "div_loss", "reg_loss", "adv_loss",
-                       "cf_converged"]].iloc[[0, 9, 49, 99]].round(3)
+models["CT"].history_[
+    ["clf_loss", "div_loss", "reg_loss", "adv_loss", "cf_converged"]
+].iloc[[0, 9, 49, 99]].round(3)
 
 # %%
 # Counterfactual images
@@ -69,22 +77,35 @@ pairs = [(0, 6), (1, 7), (3, 8), (4, 9), (5, 6), (7, 1), (8, 3), (9, 4)]
 rows = [np.flatnonzero(y_test == digit)[0] for digit, _ in pairs]
 factuals = X_test[rows]
 targets = np.array([target for _, target in pairs])
-search = {"generator": "ecco", "lambda_cost": 0.0, "lambda_energy": 1.0,
-          "decision_threshold": 0.95, "max_iter": 50, "domain": (-1.0, 1.0),
-          "refine": False}
-explainers = {name: CounterfactualExplainer(model, **search).fit(X_train)
-              for name, model in models.items()}
-images = {name: explainer.explain(factuals, target=targets)
-          for name, explainer in explainers.items()}
+search = {
+    "generator": "ecco",
+    "lambda_cost": 0.0,
+    "lambda_energy": 1.0,
+    "decision_threshold": 0.95,
+    "max_iter": 50,
+    "domain": (-1.0, 1.0),
+    "refine": False,
+}
+explainers = {
+    name: CounterfactualExplainer(model, **search).fit(X_train)
+    for name, model in models.items()
+}
+images = {
+    name: explainer.explain(factuals, target=targets)
+    for name, explainer in explainers.items()
+}
 for name, result in images.items():
-    print(f"{name}: valid {result.valid.sum()} of {len(result)}, "
-          f"p(target) {[round(float(p), 2) for p in result.p_target]}")
+    print(
+        f"{name}: valid {result.valid.sum()} of {len(result)}, "
+        f"p(target) {[round(float(p), 2) for p in result.p_target]}"
+    )
 
 # %%
 # Top row: the factual images, with the requested target above. Below, the
 # counterfactual of each model.
 fig = plot_digit_counterfactuals(
-    factuals, {name: result.counterfactuals for name, result in images.items()},
+    factuals,
+    {name: result.counterfactuals for name, result in images.items()},
     targets=targets,
 )
 fig.suptitle("Factual digits and their counterfactuals", fontsize=10)
@@ -125,11 +146,16 @@ plt.show()
 # digit every time. One check that does not depend on our eyes: the L1
 # distance from each counterfactual to its nearest real training image of
 # the target digit.
-nearest = pd.DataFrame({
-    name: [np.abs(X_train[y_train == target] - image).sum(axis=1).min()
-           for image, target in zip(result.counterfactuals, targets, strict=True)]
-    for name, result in images.items()
-}, index=[f"{digit} -> {target}" for digit, target in pairs])
+nearest = pd.DataFrame(
+    {
+        name: [
+            np.abs(X_train[y_train == target] - image).sum(axis=1).min()
+            for image, target in zip(result.counterfactuals, targets, strict=True)
+        ]
+        for name, result in images.items()
+    },
+    index=[f"{digit} -> {target}" for digit, target in pairs],
+)
 print(nearest.round(1).T.to_string())
 
 # %%
@@ -145,8 +171,10 @@ table = {}
 for name, model in models.items():
     explainer = CounterfactualExplainer(model, random_state=0, **search).fit(X_train)
     result = explainer.explain(X_test[sample])  # random targets
-    table[name] = {"accuracy": model.score(X_test, y_test),
-                   **explanation_summary(result, X_test, y_test, random_state=0)}
+    table[name] = {
+        "accuracy": model.score(X_test, y_test),
+        **explanation_summary(result, X_test, y_test, random_state=0),
+    }
 table = pd.DataFrame(table).T
 print(table.round(3).to_string())
 

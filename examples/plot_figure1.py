@@ -77,8 +77,14 @@ print(f"baseline test accuracy: {baseline.score(X_test, y_test):.3f}")
 # :class:`~sklearn_ct.CounterfactualExplainer` explains the whole pipeline,
 # so counterfactuals come back in years and thousands.
 factuals = X_test[baseline.predict(X_test) == 1].iloc[:100]
-search = {"generator": "ecco", "lambda_cost": 0.0, "lambda_energy": 1.0,
-          "decision_threshold": 0.95, "max_iter": 50, "refine": False}
+search = {
+    "generator": "ecco",
+    "lambda_cost": 0.0,
+    "lambda_energy": 1.0,
+    "decision_threshold": 0.95,
+    "max_iter": 50,
+    "refine": False,
+}
 
 
 def explain(model, mutability=None):
@@ -103,8 +109,10 @@ result.to_frame().head(6).round(2)
 def summarise(model, result):
     """Accuracy of ``model`` and the quality of its counterfactuals ``result``."""
     reference = model[0].transform(X_test)  # each model's own model space
-    return {"accuracy": model.score(X_test, y_test),
-            **explanation_summary(result, reference, y_test, random_state=0)}
+    return {
+        "accuracy": model.score(X_test, y_test),
+        **explanation_summary(result, reference, y_test, random_state=0),
+    }
 
 
 pd.Series(summarise(baseline, result)).round(3)
@@ -120,8 +128,9 @@ pd.Series(summarise(baseline, result)).round(3)
 # ``history_`` records every term per epoch.
 ct = make_model("full").fit(X_train, y_train)
 print(f"CT test accuracy: {ct.score(X_test, y_test):.3f}")
-ct[-1].history_[["loss", "clf_loss", "div_loss", "reg_loss", "adv_loss",
-                 "cf_converged"]].iloc[[0, 9, 24, 49]].round(3)
+ct[-1].history_[
+    ["loss", "clf_loss", "div_loss", "reg_loss", "adv_loss", "cf_converged"]
+].iloc[[0, 9, 24, 49]].round(3)
 
 # %%
 # CT's counterfactuals travel much further: past the boundary and deep into
@@ -145,8 +154,10 @@ pd.Series(summarise(ct, result_ct)).round(3)
 # domain and asks for *negative* debt, which no borrower can act on.
 result_fixed = explain(baseline, mutability={"age": "none"})
 negative = int((result_fixed.counterfactuals["debt"] < 0).sum())
-print(f"baseline, age immutable: {negative} of {len(result_fixed)} "
-      "counterfactuals ask for negative debt")
+print(
+    f"baseline, age immutable: {negative} of {len(result_fixed)} "
+    "counterfactuals ask for negative debt"
+)
 pd.Series(summarise(baseline, result_fixed)).round(3)
 
 # %%
@@ -158,8 +169,10 @@ pd.Series(summarise(baseline, result_fixed)).round(3)
 ct_fixed = make_model("full", mutability={"age": "none"}).fit(X_train, y_train)
 result_ct_fixed = explain(ct_fixed, mutability={"age": "none"})
 negative = int((result_ct_fixed.counterfactuals["debt"] < 0).sum())
-print(f"CT, age protected: {negative} of {len(result_ct_fixed)} "
-      "counterfactuals ask for negative debt")
+print(
+    f"CT, age protected: {negative} of {len(result_ct_fixed)} "
+    "counterfactuals ask for negative debt"
+)
 pd.Series(summarise(ct_fixed, result_ct_fixed)).round(3)
 
 # %%
@@ -185,10 +198,15 @@ fig, axes = plt.subplots(2, 2, figsize=(10, 8.5))
 shown = slice(0, 12)
 for ax, (title, model, res, immutable) in zip(axes.ravel(), panels, strict=True):
     plot_decision_boundary(
-        model, X_test, y_test, ax=ax,
+        model,
+        X_test,
+        y_test,
+        ax=ax,
         factuals=np.asarray(res.factuals)[shown],
         counterfactuals=np.asarray(res.counterfactuals, dtype=float)[shown],
-        feature_names=["age", "debt"], immutable=immutable, title=title,
+        feature_names=["age", "debt"],
+        immutable=immutable,
+        title=title,
     )
 axes[0, 0].legend(loc="lower left", fontsize=7)
 fig.suptitle("Borrowers predicted to default (red) and their recourse", fontsize=11)

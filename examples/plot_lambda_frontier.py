@@ -43,7 +43,10 @@ X_test, y_test = data.data[data.test_index], data.target[data.test_index]
 print(f"{len(X)} samples for the search, {len(X_test)} held out")
 
 clf = CounterfactualTrainingClassifier(
-    max_epochs=20, batch_size=64, n_counterfactuals=200, decision_threshold=0.5,
+    max_epochs=20,
+    batch_size=64,
+    n_counterfactuals=200,
+    decision_threshold=0.5,
     random_state=0,
 )
 model = make_pipeline(StandardScaler(), clf)
@@ -78,18 +81,22 @@ search.fit(X, y)
 # better" numbers, so distances come negated; we turn them back into
 # distances (model input space: standardised units; lower is better).
 cv = search.cv_results_
-results = pd.DataFrame({
-    "setting": [
-        "baseline" if row.get(step + "objective") == "vanilla"
-        else f"div={row[step + 'lambda_div']:g}, adv={row[step + 'lambda_adv']:g}"
-        for row in cv["params"]],
-    "accuracy": cv["mean_test_accuracy"],
-    "manifold distance": -cv["mean_test_plausibility"],
-    "(std over folds)": cv["std_test_plausibility"],
-    "cost": -cv["mean_test_cost"],
-    "validity": cv["mean_test_validity"],
-    "eligible": refit.eligible(cv),
-})
+results = pd.DataFrame(
+    {
+        "setting": [
+            "baseline"
+            if row.get(step + "objective") == "vanilla"
+            else f"div={row[step + 'lambda_div']:g}, adv={row[step + 'lambda_adv']:g}"
+            for row in cv["params"]
+        ],
+        "accuracy": cv["mean_test_accuracy"],
+        "manifold distance": -cv["mean_test_plausibility"],
+        "(std over folds)": cv["std_test_plausibility"],
+        "cost": -cv["mean_test_cost"],
+        "validity": cv["mean_test_validity"],
+        "eligible": refit.eligible(cv),
+    }
+)
 print(results.round(3).to_string())
 chosen = search.best_index_
 print(f"\nthe helper refits: {results.setting[chosen]}")
@@ -100,8 +107,9 @@ print(f"\nthe helper refits: {results.setting[chosen]}")
 # 1, in the same standardised units. A counterfactual as close to its
 # neighbours as a real approved person is as plausible as it gets.
 scaler = search.best_estimator_[0]
-real = manifold_distance(scaler.transform(X_test[y_test == 1]),
-                         scaler.transform(X[y == 1]))
+real = manifold_distance(
+    scaler.transform(X_test[y_test == 1]), scaler.transform(X[y == 1])
+)
 print(f"manifold distance of real approved people: {real:.3f}")
 
 # %%
@@ -117,23 +125,46 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharex=True)
 distance = results["manifold distance"].to_numpy()
 accurate = results["accuracy"] >= results["accuracy"].max() - refit.accuracy_tolerance
 cheapest = results.loc[accurate, "cost"].min()
-for ax, name, line in [(axes[0], "accuracy",
-                        results["accuracy"].max() - refit.accuracy_tolerance),
-                       (axes[1], "cost", cheapest * (1 + refit.cost_tolerance))]:
+for ax, name, line in [
+    (axes[0], "accuracy", results["accuracy"].max() - refit.accuracy_tolerance),
+    (axes[1], "cost", cheapest * (1 + refit.cost_tolerance)),
+]:
     value = results[name].to_numpy()
     eligible = results["eligible"].to_numpy()
-    ax.scatter(distance[~eligible], value[~eligible], facecolors="none",
-               edgecolors="tab:blue", label="not eligible")
-    ax.scatter(distance[eligible], value[eligible], color="tab:blue",
-               label="within both tolerances")
-    ax.scatter(distance[chosen], value[chosen], s=220, facecolors="none",
-               edgecolors="tab:green", lw=2, label="refit picks")
+    ax.scatter(
+        distance[~eligible],
+        value[~eligible],
+        facecolors="none",
+        edgecolors="tab:blue",
+        label="not eligible",
+    )
+    ax.scatter(
+        distance[eligible],
+        value[eligible],
+        color="tab:blue",
+        label="within both tolerances",
+    )
+    ax.scatter(
+        distance[chosen],
+        value[chosen],
+        s=220,
+        facecolors="none",
+        edgecolors="tab:green",
+        lw=2,
+        label="refit picks",
+    )
     ax.axhline(line, color="k", ls="--", lw=0.8)
     ax.axvline(real, color="0.5", ls=":", lw=1, label="real approved people")
-    for k, (text, x_, y_) in enumerate(zip(results["setting"], distance, value,
-                                           strict=True)):
-        ax.annotate(text, (x_, y_), textcoords="offset points", fontsize=7,
-                    xytext=(4, 4 if k % 2 else -10))
+    for k, (text, x_, y_) in enumerate(
+        zip(results["setting"], distance, value, strict=True)
+    ):
+        ax.annotate(
+            text,
+            (x_, y_),
+            textcoords="offset points",
+            fontsize=7,
+            xytext=(4, 4 if k % 2 else -10),
+        )
     ax.set_xlabel("manifold distance (cross-validated; lower is more plausible)")
     ax.set_ylabel(f"{name} (cross-validated)")
 axes[1].legend(fontsize=8, loc="best")
@@ -147,13 +178,19 @@ plt.show()
 # ``best_estimator_`` is the refitted choice; the baseline is the first
 # candidate, refitted by hand for the comparison.
 baseline = model.set_params(**{step + "objective": "vanilla"}).fit(X, y)
-held_out = pd.DataFrame({
-    name: {"accuracy": fitted.score(X_test, y_test),
-           "manifold distance": -scoring["plausibility"](fitted, X_test, y_test),
-           "cost": -scoring["cost"](fitted, X_test, y_test)}
-    for name, fitted in [("baseline", baseline),
-                         (results.setting[chosen], search.best_estimator_)]
-}).T
+held_out = pd.DataFrame(
+    {
+        name: {
+            "accuracy": fitted.score(X_test, y_test),
+            "manifold distance": -scoring["plausibility"](fitted, X_test, y_test),
+            "cost": -scoring["cost"](fitted, X_test, y_test),
+        }
+        for name, fitted in [
+            ("baseline", baseline),
+            (results.setting[chosen], search.best_estimator_),
+        ]
+    }
+).T
 print(held_out.round(3).to_string())
 
 # %%

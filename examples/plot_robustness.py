@@ -34,19 +34,24 @@ from sklearn_ct.metrics import robust_accuracy
 from sklearn_ct.plotting import plot_robustness
 
 try:
-    data = load_dataset("california_housing", as_frame=True, n_samples=5000,
-                        random_state=0)
+    data = load_dataset(
+        "california_housing", as_frame=True, n_samples=5000, random_state=0
+    )
 except FileNotFoundError as error:
-    print("cal_housing.csv was not found, so this example uses the synthetic "
-          "'overlapping' data set instead; the numbers below are not those of "
-          f"California Housing.\n{error}\n")
+    print(
+        "cal_housing.csv was not found, so this example uses the synthetic "
+        "'overlapping' data set instead; the numbers below are not those of "
+        f"California Housing.\n{error}\n"
+    )
     data = load_dataset("overlapping", as_frame=True)
 
 train = np.concatenate([data.train_index, data.validation_index])
 X_train, y_train = data.data.iloc[train], data.target.iloc[train]
 X_test, y_test = data.data.iloc[data.test_index], data.target.iloc[data.test_index]
-print(f"{data.name}: {len(X_train)} training and {len(X_test)} test samples, "
-      f"protected: {data.protected_features}")
+print(
+    f"{data.name}: {len(X_train)} training and {len(X_test)} test samples, "
+    f"protected: {data.protected_features}"
+)
 
 # %%
 # Four models
@@ -62,16 +67,28 @@ print(f"{data.name}: {len(X_train)} training and {len(X_test)} test samples, "
 # * ``"adversarial"``: cross-entropy plus the adversarial loss.
 immutable = {feature: "none" for feature in data.protected_features}
 models = {}
-for name, objective in [("baseline", "vanilla"), ("CT", "full"),
-                        ("CT, energy only", "energy"),
-                        ("CT, adversarial only", "adversarial")]:
+for name, objective in [
+    ("baseline", "vanilla"),
+    ("CT", "full"),
+    ("CT, energy only", "energy"),
+    ("CT, adversarial only", "adversarial"),
+]:
     clf = CounterfactualTrainingClassifier(
-        objective=objective, mutability=immutable, max_epochs=50, batch_size=100,
-        lr=0.003, n_counterfactuals=1000, decision_threshold=0.5,
-        lambda_reg=0.25, random_state=0,
+        objective=objective,
+        mutability=immutable,
+        max_epochs=50,
+        batch_size=100,
+        lr=0.003,
+        n_counterfactuals=1000,
+        decision_threshold=0.5,
+        lambda_reg=0.25,
+        random_state=0,
     )
-    models[name] = make_pipeline(StandardScaler(), clf).set_output(
-        transform="pandas").fit(X_train, y_train)
+    models[name] = (
+        make_pipeline(StandardScaler(), clf)
+        .set_output(transform="pandas")
+        .fit(X_train, y_train)
+    )
     print(f"{name}: test accuracy {models[name].score(X_test, y_test):.3f}")
 
 # %%
@@ -87,14 +104,22 @@ epsilons = np.linspace(0, 0.1, 10)
 rows = []
 for name, model in models.items():
     for attack in ("fgsm", "pgd"):
-        accuracy = robust_accuracy(model, X_test, y_test, epsilons=epsilons,
-                                   attack=attack, random_state=0)
-        rows += [{"model": name, "attack": attack, "epsilon": eps, "accuracy": acc}
-                 for eps, acc in zip(epsilons, accuracy, strict=True)]
+        accuracy = robust_accuracy(
+            model, X_test, y_test, epsilons=epsilons, attack=attack, random_state=0
+        )
+        rows += [
+            {"model": name, "attack": attack, "epsilon": eps, "accuracy": acc}
+            for eps, acc in zip(epsilons, accuracy, strict=True)
+        ]
 table = pd.DataFrame(rows)
-print(table.pivot_table(index="model", columns=["attack", "epsilon"],
-                        values="accuracy", sort=False)
-      .iloc[:, [0, 3, 9, 10, 13, 19]].round(3).to_string())
+print(
+    table.pivot_table(
+        index="model", columns=["attack", "epsilon"], values="accuracy", sort=False
+    )
+    .iloc[:, [0, 3, 9, 10, 13, 19]]
+    .round(3)
+    .to_string()
+)
 
 # %%
 # Accuracy against the attack's strength, one line per model (the accuracy

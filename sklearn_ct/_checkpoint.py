@@ -77,8 +77,11 @@ class EpochCheckpoint(Callback):
             "history": list(net.history),
             "shuffle_rng": net.shuffle_rng_.get_state(),
             "pool_rng": None if pool_rng is None else pool_rng.get_state(),
-            "early_stopping": (None if self.early_stopping is None
-                               else self.early_stopping.checkpoint_state()),
+            "early_stopping": (
+                None
+                if self.early_stopping is None
+                else self.early_stopping.checkpoint_state()
+            ),
         }
         folder = Path(self.dirname)
         folder.mkdir(parents=True, exist_ok=True)

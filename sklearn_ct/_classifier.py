@@ -297,8 +297,10 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         "lambda_reg": [Interval(Real, 0, None, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "generator": [str, Generator],
-        "n_counterfactuals": [Interval(Integral, 1, None, closed="left"),
-                              StrOptions({"auto"})],
+        "n_counterfactuals": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "decision_threshold": [Interval(Real, 0, 1, closed="neither")],
         "max_iter_cf": [Interval(Integral, 1, None, closed="left")],
         "burnin": [Interval(Real, 0, 1, closed="both")],
@@ -317,8 +319,11 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         "domain_n_std": [Interval(Real, 0, None, closed="neither")],
         "categorical_groups": ["array-like", None],
         "integer_features": [str, "array-like", None],
-        "n_threads": [Interval(Integral, 1, None, closed="left"),
-                      Options(Integral, {-1}), None],
+        "n_threads": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+            None,
+        ],
         "checkpoint_dir": [str, os.PathLike, None],
         "class_weight": [StrOptions({"balanced"}), Mapping, None],
         "early_stopping": ["boolean"],
@@ -406,11 +411,19 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 f"hidden layer, such as (32,) or (64, 32); got {self.hidden_layer_sizes!r}"
                 f" ({type(self.hidden_layer_sizes).__name__})."
             )
-        check(all(is_int(h) for h in self.hidden_layer_sizes), "hidden_layer_sizes",
-              "a tuple of positive integers", self.hidden_layer_sizes)
+        check(
+            all(is_int(h) for h in self.hidden_layer_sizes),
+            "hidden_layer_sizes",
+            "a tuple of positive integers",
+            self.hidden_layer_sizes,
+        )
         check_n_threads(self.n_threads)  # refuses booleans too
-        check(issubclass(self.optimizer, torch.optim.Optimizer),
-              "optimizer", "a torch.optim.Optimizer class", self.optimizer)
+        check(
+            issubclass(self.optimizer, torch.optim.Optimizer),
+            "optimizer",
+            "a torch.optim.Optimizer class",
+            self.optimizer,
+        )
         if _needs_closure(self.optimizer):
             raise ValueError(
                 f"optimizer={self.optimizer.__name__} needs a closure: it evaluates "
@@ -422,20 +435,40 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------- fit
     def _callbacks(self, pool, digest, seeds, stopper=None):
-        callbacks = [("ct_pool", pool), ("ct_summary", EpochSummary()),
-                     ("ct_guard", DivergenceGuard())]
+        callbacks = [
+            ("ct_pool", pool),
+            ("ct_summary", EpochSummary()),
+            ("ct_guard", DivergenceGuard()),
+        ]
         if stopper is not None:  # before the checkpoint: it saves the state after
-            callbacks += [("ct_valid_accuracy", ValidAccuracy()),
-                          ("ct_early_stopping", stopper)]
+            callbacks += [
+                ("ct_valid_accuracy", ValidAccuracy()),
+                ("ct_early_stopping", stopper),
+            ]
         if self.checkpoint_dir is not None:
-            callbacks.append(("ct_checkpoint", EpochCheckpoint(
-                self.checkpoint_dir, digest, pool, [int(v) for v in seeds],
-                stopper)))
+            callbacks.append(
+                (
+                    "ct_checkpoint",
+                    EpochCheckpoint(
+                        self.checkpoint_dir,
+                        digest,
+                        pool,
+                        [int(v) for v in seeds],
+                        stopper,
+                    ),
+                )
+            )
         if self.verbose == 1:
             callbacks.append(("ct_progress", EpochProgressBar()))
         elif self.verbose == 2:
-            callbacks.append(("ct_print_log", PrintLog(
-                keys_ignored=["train_batch_count", "cf_seconds", "max_logit"])))
+            callbacks.append(
+                (
+                    "ct_print_log",
+                    PrintLog(
+                        keys_ignored=["train_batch_count", "cf_seconds", "max_logit"]
+                    ),
+                )
+            )
         return callbacks
 
     @_fit_context(prefer_skip_nested_validation=False)  # validates the generator
@@ -495,7 +528,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         with torch_threads(self.n_threads):
             self.generator_ = resolve_generator(self.generator).fit(
                 *((X, y_index) if rows is None else (X[rows], y_index[rows])),
-                random_state=int(seeds[2]))
+                random_state=int(seeds[2]),
+            )
             stopper = self._train(X, y_index, weight, split, seeds, digest, saved)
         self.history_ = self._history_frame()
         self.n_iter_ = len(self.history_)
@@ -505,8 +539,9 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             scores = self.history_["valid_accuracy"]
             self.validation_scores_ = scores.tolist()
             best = self.history_["epoch"] == self.best_epoch_
-            self.best_validation_score_ = float(scores[best].iloc[0]) if best.any() \
-                else None
+            self.best_validation_score_ = (
+                float(scores[best].iloc[0]) if best.any() else None
+            )
         warn_about_training(self.history_, self, X, y_index)  # scale, collapse
         return self
 
@@ -520,8 +555,11 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         weight = check_sample_weight(sample_weight, X)
         if self.class_weight is not None:
             by_class = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y,
-                sample_weight=None if sample_weight is None else weight)
+                self.class_weight,
+                classes=self.classes_,
+                y=y,
+                sample_weight=None if sample_weight is None else weight,
+            )
             weight = weight * np.asarray(by_class, dtype=np.float64)[y_index]
         if not (np.all(np.isfinite(weight)) and weight.sum() > 0):
             raise ValueError(
@@ -540,7 +578,9 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
                 "float32 and the search takes fixed steps: standardise the inputs, "
                 "for example with sklearn_ct.pipeline.make_pipeline(StandardScaler(),"
                 " classifier); explanations come back in the original units.",
-                UserWarning, stacklevel=3)
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _valid_split(self, n_samples, seed):
         """skorch's stratified ``ValidSplit`` for ``early_stopping``, or None."""
@@ -572,31 +612,47 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
             space, X_input = model_space(self, X), X
         if rows is not None:
             X = X[rows]
-            X_input = (X_input.iloc[rows] if isinstance(X_input, pd.DataFrame)
-                       else np.asarray(X_input)[rows])
+            X_input = (
+                X_input.iloc[rows]
+                if isinstance(X_input, pd.DataFrame)
+                else np.asarray(X_input)[rows]
+            )
         constraints = space.resolve(
-            X_input, X, mutability=self.mutability, domain=self.domain,
+            X_input,
+            X,
+            mutability=self.mutability,
+            domain=self.domain,
             categorical_groups=self.categorical_groups,
-            integer_features=self.integer_features, domain_n_std=self.domain_n_std)
+            integer_features=self.integer_features,
+            domain_n_std=self.domain_n_std,
+        )
         _warn_outside(constraints, X, space, "the training data")
         return constraints
 
     def _train(self, X, y_index, weight, split, seeds, digest=None, saved=None):
         """Fit ``net_``; returns the early-stopping callback (None without)."""
         device = torch.device(self.device)
-        pool = CounterfactualPoolCallback({
-            "n_classes": len(self.classes_),
-            "n_counterfactuals": self.n_counterfactuals,
-            "generator": self.generator_,
-            "constraints": self.constraints_,
-            "decision_threshold": self.decision_threshold,
-            "max_iter": self.max_iter_cf,
-            "step_size": self.lr_cf,
-            "epsilon": self.epsilon,
-        }, round(self.burnin * self.max_epochs), int(seeds[1]), self.classes_)
+        pool = CounterfactualPoolCallback(
+            {
+                "n_classes": len(self.classes_),
+                "n_counterfactuals": self.n_counterfactuals,
+                "generator": self.generator_,
+                "constraints": self.constraints_,
+                "decision_threshold": self.decision_threshold,
+                "max_iter": self.max_iter_cf,
+                "step_size": self.lr_cf,
+                "epsilon": self.epsilon,
+            },
+            round(self.burnin * self.max_epochs),
+            int(seeds[1]),
+            self.classes_,
+        )
         module = self._build_module(X.shape[1], len(self.classes_), X, int(seeds[0]))
-        stopper = None if split is None else mlp_early_stopping(self.n_iter_no_change,
-                                                                self.tol)
+        stopper = (
+            None
+            if split is None
+            else mlp_early_stopping(self.n_iter_no_change, self.tol)
+        )
         self.net_ = CTNet(
             module,
             criterion=WeightedCrossEntropyLoss,
@@ -638,15 +694,25 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         if isinstance(spec, nn.Module):
             spec = copy.deepcopy(spec)  # never train the user's own instance
         if isinstance(spec, str):  # our own networks draw from their own generator
-            module = build_module(spec, n_features, n_classes, self.hidden_layer_sizes,
-                                  self.module_params,
-                                  generator=torch.Generator().manual_seed(seed))
+            module = build_module(
+                spec,
+                n_features,
+                n_classes,
+                self.hidden_layer_sizes,
+                self.module_params,
+                generator=torch.Generator().manual_seed(seed),
+            )
         else:  # a user's class initialises from torch's global generator
             devices = [] if torch.device(self.device).type == "cpu" else None
             with torch.random.fork_rng(devices=devices):
                 torch.manual_seed(seed)
-                module = build_module(spec, n_features, n_classes,
-                                      self.hidden_layer_sizes, self.module_params)
+                module = build_module(
+                    spec,
+                    n_features,
+                    n_classes,
+                    self.hidden_layer_sizes,
+                    self.module_params,
+                )
         with torch.no_grad():
             out = module.to(self.device)(torch.tensor(X[:2], device=self.device))
         if out.ndim != 2 or out.shape[1] != n_classes:
@@ -701,8 +767,9 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[index]
 
     # ----------------------------------------------------------- explanation
-    def explain(self, X, target=None, *, sparsify=False, n_per_factual=1,
-                **explainer_params):
+    def explain(
+        self, X, target=None, *, sparsify=False, n_per_factual=1, **explainer_params
+    ):
         """Counterfactual explanations under the classifier's own constraints.
 
         Parameters
@@ -731,15 +798,21 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         """
         check_explain_options(sparsify, n_per_factual)
         explainer = self._explainer(self, X, explainer_params)
-        return explainer.explain(X, target=target, sparsify=sparsify,
-                                 n_per_factual=n_per_factual)
+        return explainer.explain(
+            X, target=target, sparsify=sparsify, n_per_factual=n_per_factual
+        )
 
     def _explainer(self, estimator, X, explainer_params) -> CounterfactualExplainer:
         """A fitted explainer of ``estimator`` (this classifier or its pipeline)."""
         check_is_fitted(self)
         params = dict(explainer_params)
-        for name in ("mutability", "domain", "categorical_groups", "integer_features",
-                     "estimator"):
+        for name in (
+            "mutability",
+            "domain",
+            "categorical_groups",
+            "integer_features",
+            "estimator",
+        ):
             if name in params:
                 raise ValueError(
                     f"explain() uses the classifier's own {name}; to add constraints,"
@@ -748,8 +821,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         generator = self._explain_generator(params.pop("generator", None))
         params.setdefault("n_threads", self.n_threads)
         return CounterfactualExplainer._from_fitted_parts(
-            estimator, model_space(estimator, X), self.constraints_, generator,
-            **params)
+            estimator, model_space(estimator, X), self.constraints_, generator, **params
+        )
 
     def _explain_generator(self, generator):
         if generator is None:
@@ -757,7 +830,8 @@ class CounterfactualTrainingClassifier(ClassifierMixin, BaseEstimator):
         requested = resolve_generator(generator)
         if type(requested) is type(self.generator_):
             return copy.copy(self.generator_).set_params(
-                **requested.get_params(deep=False))
+                **requested.get_params(deep=False)
+            )
         if type(requested).fit is not Generator.fit:
             raise ValueError(
                 f"generator={generator!r} must learn from training data, but this "

@@ -6,9 +6,16 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
-__all__ = ["HasMethods", "Interval", "Options", "StrOptions", "_fit_context",
-           "check_sample_weight", "column_transformer_input_indices",
-           "onehot_block_sizes"]
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "Options",
+    "StrOptions",
+    "_fit_context",
+    "check_sample_weight",
+    "column_transformer_input_indices",
+    "onehot_block_sizes",
+]
 
 
 def column_transformer_input_indices(ct) -> dict[str, np.ndarray]:
@@ -35,8 +42,10 @@ def onehot_block_sizes(encoder) -> list[int] | None:
     if infrequent is not None and any(c is not None for c in infrequent):
         return None
     drop = encoder.drop_idx_
-    return [len(cats) - (0 if drop is None or drop[j] is None else 1)
-            for j, cats in enumerate(encoder.categories_)]
+    return [
+        len(cats) - (0 if drop is None or drop[j] is None else 1)
+        for j, cats in enumerate(encoder.categories_)
+    ]
 
 
 def check_sample_weight(sample_weight, X) -> np.ndarray:
@@ -47,5 +56,6 @@ def check_sample_weight(sample_weight, X) -> np.ndarray:
     """
     from sklearn.utils.validation import _check_sample_weight
 
-    return _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                ensure_non_negative=True)
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )

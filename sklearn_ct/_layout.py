@@ -124,8 +124,14 @@ class Layout:
 
 def identity(n: int) -> Layout:
     """The layout of a step that passes ``n`` columns through unchanged."""
-    return Layout(n, np.arange(n), np.full(n, "value", dtype=object), np.ones(n),
-                  np.zeros(n), np.full(n, -1))
+    return Layout(
+        n,
+        np.arange(n),
+        np.full(n, "value", dtype=object),
+        np.ones(n),
+        np.zeros(n),
+        np.full(n, -1),
+    )
 
 
 def _per_column(n, scale, offset, kind="value"):
@@ -136,8 +142,14 @@ def _per_column(n, scale, offset, kind="value"):
 
 
 def _unknown(n_in, n_out) -> Layout:
-    return Layout(n_in, np.full(n_out, -1), np.full(n_out, "unknown", dtype=object),
-                  np.full(n_out, np.nan), np.full(n_out, np.nan), np.full(n_out, -1))
+    return Layout(
+        n_in,
+        np.full(n_out, -1),
+        np.full(n_out, "unknown", dtype=object),
+        np.full(n_out, np.nan),
+        np.full(n_out, np.nan),
+        np.full(n_out, -1),
+    )
 
 
 def _scaler(step, n):
@@ -206,9 +218,11 @@ def _imputer(imputer, n_in):
         kept = np.flatnonzero(~pd.isna(np.asarray(imputer.statistics_, dtype=object)))
     values = identity(n_in)
     values.source, values.kind = kept, values.kind[kept]
-    values.scale, values.offset, values.level = (values.scale[kept],
-                                                 values.offset[kept],
-                                                 values.level[kept])
+    values.scale, values.offset, values.level = (
+        values.scale[kept],
+        values.offset[kept],
+        values.level[kept],
+    )
     if imputer.indicator_ is None:
         return values
     flags = _indicators(n_in, len(imputer.indicator_.features_))
@@ -217,8 +231,13 @@ def _imputer(imputer, n_in):
 
 def _stack(n_in, parts):
     """Layouts of the same input side by side (their outputs concatenated)."""
-    return Layout(n_in, *(np.concatenate([getattr(p, name) for p in parts])
-                          for name in ("source", "kind", "scale", "offset", "level")))
+    return Layout(
+        n_in,
+        *(
+            np.concatenate([getattr(p, name) for p in parts])
+            for name in ("source", "kind", "scale", "offset", "level")
+        ),
+    )
 
 
 def _column_transformer(ct, n_in, path):
@@ -230,13 +249,18 @@ def _column_transformer(ct, n_in, path):
         n_out = max(n_out, out.stop)
         if (isinstance(step, str) and step == "drop") or out.stop == out.start:
             continue
-        inner = (identity(len(idx)) if isinstance(step, str) and step == "passthrough"
-                 else read(step, len(idx), _join(path, name)))
+        inner = (
+            identity(len(idx))
+            if isinstance(step, str) and step == "passthrough"
+            else read(step, len(idx), _join(path, name))
+        )
         if inner.n_out != out.stop - out.start:
             raise UnsupportedStepError(
-                _join(path, name), step,
+                _join(path, name),
+                step,
                 f"outputs {out.stop - out.start} columns where {inner.n_out} were "
-                "expected (a FunctionTransformer's func must act elementwise)")
+                "expected (a FunctionTransformer's func must act elementwise)",
+            )
         parts.append((np.asarray(idx, dtype=int), out, inner))
     result = _unknown(n_in, n_out)
     for idx, out, inner in parts:
@@ -261,15 +285,25 @@ def compose(first: Layout, second: Layout) -> Layout:
         if m < 0 or first.kind[m] == "unknown":
             continue
         if second.kind[o] == "value":  # a function of the value: carry what it was
-            out.source[o], out.kind[o], out.level[o] = (first.source[m], first.kind[m],
-                                                        first.level[m])
+            out.source[o], out.kind[o], out.level[o] = (
+                first.source[m],
+                first.kind[m],
+                first.level[m],
+            )
             out.scale[o] = second.scale[o] * first.scale[m]
             out.offset[o] = second.scale[o] * first.offset[m] + second.offset[o]
-        elif (second.kind[o] in ("onehot", "ordinal") and first.kind[m] == "value"
-              and first.scale[m] == 1 and first.offset[m] == 0):
+        elif (
+            second.kind[o] in ("onehot", "ordinal")
+            and first.kind[m] == "value"
+            and first.scale[m] == 1
+            and first.offset[m] == 0
+        ):
             # An encoder of an input column that reached it unchanged.
-            out.source[o], out.kind[o], out.level[o] = (first.source[m], second.kind[o],
-                                                        second.level[o])
+            out.source[o], out.kind[o], out.level[o] = (
+                first.source[m],
+                second.kind[o],
+                second.level[o],
+            )
             out.scale[o], out.offset[o] = second.scale[o], second.offset[o]
     for m, cats in second.categories.items():
         if first.kind[m] == "value" and first.source[m] >= 0:
@@ -280,8 +314,10 @@ def compose(first: Layout, second: Layout) -> Layout:
         if np.all(out.kind[cols] == "onehot"):
             out.groups.append((cols, dropped))
     for cols, dropped in first.groups:  # through steps that map each column affinely
-        mapped = [np.flatnonzero((second.source == m) & (second.kind == "value"))
-                  for m in cols]
+        mapped = [
+            np.flatnonzero((second.source == m) & (second.kind == "value"))
+            for m in cols
+        ]
         if all(len(c) == 1 for c in mapped):
             new = np.array([c[0] for c in mapped])
             if np.all(np.isfinite(out.scale[new])) and np.all(out.scale[new] != 0):
@@ -330,20 +366,26 @@ def read(step, n_in: int, path: str = "") -> Layout:
             width = getattr(inner, "n_features_in_", None)
             if before is not None and width is not None and width != result.n_out:
                 raise UnsupportedStepError(
-                    before[0], before[1], f"outputs {width} columns where "
+                    before[0],
+                    before[1],
+                    f"outputs {width} columns where "
                     f"{result.n_out} were expected (a FunctionTransformer's func "
-                    "must act elementwise)")
+                    "must act elementwise)",
+                )
             before = (where, inner)
             composed = compose(result, read(inner, result.n_out, where))
             lost = (composed.kind == "unknown") | (
                 np.isin(composed.kind, ["onehot", "ordinal"])
-                & ~np.isfinite(composed.scale))
+                & ~np.isfinite(composed.scale)
+            )
             if lost.any():
                 raise UnsupportedStepError(
-                    where, inner,
+                    where,
+                    inner,
                     "receives columns it cannot keep track of: an encoder must "
                     "see its input column unchanged (or only imputed), and "
-                    "encoded columns may pass only through scalers")
+                    "encoded columns may pass only through scalers",
+                )
             result = composed
         return result
     if isinstance(step, ColumnTransformer):
@@ -352,8 +394,11 @@ def read(step, n_in: int, path: str = "") -> Layout:
         out = _onehot(step, n_in)
         if out is None:
             raise UnsupportedStepError(
-                path, step, "groups infrequent categories (min_frequency or "
-                "max_categories), which no single level stands for")
+                path,
+                step,
+                "groups infrequent categories (min_frequency or "
+                "max_categories), which no single level stands for",
+            )
         return out
     if isinstance(step, OrdinalEncoder):
         return _ordinal(step, n_in)
@@ -369,12 +414,17 @@ def read(step, n_in: int, path: str = "") -> Layout:
             return identity(n_in)
         if step.inverse_func is None:
             raise UnsupportedStepError(
-                path, step, "has no inverse_func; give the inverse of its "
-                "(elementwise) func")
+                path,
+                step,
+                "has no inverse_func; give the inverse of its (elementwise) func",
+            )
     elif not isinstance(step, _ELEMENTWISE):
         raise UnsupportedStepError(
-            path, step, "is not one this package can invert column by column (it "
-            "may mix columns, like PCA or PolynomialFeatures)")
+            path,
+            step,
+            "is not one this package can invert column by column (it "
+            "may mix columns, like PCA or PolynomialFeatures)",
+        )
     return _per_column(n_in, np.full(n_in, np.nan), np.full(n_in, np.nan))
 
 
@@ -423,7 +473,8 @@ def inverse(step, Z):
     if isinstance(step, FunctionTransformer) and step.inverse_func is None:
         return None
     try:
-        return np.asarray(step.inverse_transform(np.asarray(Z, dtype=float)),
-                          dtype=object)
+        return np.asarray(
+            step.inverse_transform(np.asarray(Z, dtype=float)), dtype=object
+        )
     except (ValueError, TypeError):
         return None

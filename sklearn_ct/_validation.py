@@ -15,8 +15,11 @@ def check(condition, name, expected, value) -> None:
 
 def is_int(value, minimum=1) -> bool:
     """An integer (not a bool) of at least ``minimum``."""
-    return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-            and value >= minimum)
+    return (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and value >= minimum
+    )
 
 
 def check_bool(value, name) -> None:

@@ -43,11 +43,19 @@ def _reproduce(args) -> int:
     from .experiments import reproduce
 
     datasets = "all" if args.datasets == "all" else args.datasets.split(",")
-    reproduce(datasets, quick=args.quick, n_jobs=args.n_jobs, out=args.out,
-              data_home=args.data_home, random_state=args.seed,
-              verbose=0 if args.quiet else 1,
-              reference_zero_ridge=args.reference_zero_ridge, seeds=args.seeds,
-              scheduler=_scheduler(args), step_size=args.step_size)
+    reproduce(
+        datasets,
+        quick=args.quick,
+        n_jobs=args.n_jobs,
+        out=args.out,
+        data_home=args.data_home,
+        random_state=args.seed,
+        verbose=0 if args.quiet else 1,
+        reference_zero_ridge=args.reference_zero_ridge,
+        seeds=args.seeds,
+        scheduler=_scheduler(args),
+        step_size=args.step_size,
+    )
     return 0
 
 
@@ -78,8 +86,15 @@ def _bench(args) -> int:
         datasets = DATASETS if args.datasets == "all" else args.datasets.split(",")
         params = json.loads(args.params) if args.params else None
         out = Path(args.out or ".")
-        frame = run_value(out, quick=args.quick, datasets=datasets, seeds=args.seeds,
-                          params=params, n_jobs=args.n_jobs, data_home=args.data_home)
+        frame = run_value(
+            out,
+            quick=args.quick,
+            datasets=datasets,
+            seeds=args.seeds,
+            params=params,
+            n_jobs=args.n_jobs,
+            data_home=args.data_home,
+        )
         print(format_value(frame, params))
         print(f"\nvalue.csv, value.txt and value.png written to {out}")
         return 0
@@ -109,81 +124,143 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser(
-        "demo", help="train a baseline and a CT model on built-in data, print a "
-                     "table and save the paper's Figure 1 as demo.png")
+        "demo",
+        help="train a baseline and a CT model on built-in data, print a "
+        "table and save the paper's Figure 1 as demo.png",
+    )
     demo.add_argument("--out", default=".", help="folder for demo.png (default: .)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(run=_demo)
 
     reproduce = commands.add_parser(
-        "reproduce", help="the paper's main table and figures on chosen data sets")
-    reproduce.add_argument("--datasets", default="all",
-                           help="'all' (the paper's nine, MNIST included; the "
-                                "8x8 digits only when named) or a comma-separated "
-                                "list, e.g. linearly_separable,moons,mnist")
-    reproduce.add_argument("--quick", action="store_true",
-                           help="10 epochs and 5 bootstrap rounds (minutes, not the "
-                                "paper's protocol)")
-    reproduce.add_argument("--n-jobs", type=int, default=1,
-                           help="parallel fits and evaluations (default: 1; with "
-                                "--scheduler the cluster's workers decide)")
-    reproduce.add_argument("--out", default="results",
-                           help="output folder (default: results)")
-    reproduce.add_argument("--data-home", default=None,
-                           help="folder with the real data sets (default: "
-                                "$SKLEARN_CT_DATA, else ../shared/data)")
+        "reproduce", help="the paper's main table and figures on chosen data sets"
+    )
+    reproduce.add_argument(
+        "--datasets",
+        default="all",
+        help="'all' (the paper's nine, MNIST included; the "
+        "8x8 digits only when named) or a comma-separated "
+        "list, e.g. linearly_separable,moons,mnist",
+    )
+    reproduce.add_argument(
+        "--quick",
+        action="store_true",
+        help="10 epochs and 5 bootstrap rounds (minutes, not the paper's protocol)",
+    )
+    reproduce.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="parallel fits and evaluations (default: 1; with "
+        "--scheduler the cluster's workers decide)",
+    )
+    reproduce.add_argument(
+        "--out", default="results", help="output folder (default: results)"
+    )
+    reproduce.add_argument(
+        "--data-home",
+        default=None,
+        help="folder with the real data sets (default: "
+        "$SKLEARN_CT_DATA, else ../shared/data)",
+    )
     reproduce.add_argument("--seed", type=int, default=0, help="random seed")
-    reproduce.add_argument("--seeds", type=_positive, default=1, metavar="K",
-                           help="training seeds per model (default: 1); the "
-                                "synthetic data get fresh rows per seed and the "
-                                "table reports mean ± std over seeds, starred by a "
-                                "t-test across seeds (needs K >= 3)")
-    reproduce.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                           help="run the fits and evaluations on the Dask cluster "
-                                "of this scheduler, e.g. tcp://host:8786 (default: "
-                                f"${SCHEDULER_ENV}, else local; needs "
-                                "pip install 'sklearn-ct[dask]')")
-    reproduce.add_argument("--reference-zero-ridge", action="store_true",
-                           help="train the synthetic protected pairs with "
-                                "lambda_reg = lambda_adv = 0, as the reference did")
-    reproduce.add_argument("--step-size", type=_positive_float, default=None,
-                           metavar="S",
-                           help="the test-time search's fixed step (default: the "
-                                "paper's 0.1; at most 5/S steps). Not the paper's "
-                                "protocol: see docs/step_size.md")
+    reproduce.add_argument(
+        "--seeds",
+        type=_positive,
+        default=1,
+        metavar="K",
+        help="training seeds per model (default: 1); the "
+        "synthetic data get fresh rows per seed and the "
+        "table reports mean ± std over seeds, starred by a "
+        "t-test across seeds (needs K >= 3)",
+    )
+    reproduce.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the fits and evaluations on the Dask cluster "
+        "of this scheduler, e.g. tcp://host:8786 (default: "
+        f"${SCHEDULER_ENV}, else local; needs "
+        "pip install 'sklearn-ct[dask]')",
+    )
+    reproduce.add_argument(
+        "--reference-zero-ridge",
+        action="store_true",
+        help="train the synthetic protected pairs with "
+        "lambda_reg = lambda_adv = 0, as the reference did",
+    )
+    reproduce.add_argument(
+        "--step-size",
+        type=_positive_float,
+        default=None,
+        metavar="S",
+        help="the test-time search's fixed step (default: the "
+        "paper's 0.1; at most 5/S steps). Not the paper's "
+        "protocol: see docs/step_size.md",
+    )
     reproduce.add_argument("--quiet", action="store_true", help="no progress output")
     reproduce.set_defaults(run=_reproduce)
 
-    bench = commands.add_parser("bench", help="performance figures of the search "
-                                              "and of training")
+    bench = commands.add_parser(
+        "bench", help="performance figures of the search and of training"
+    )
     bench.add_argument("--quick", action="store_true", help="smaller sizes")
-    bench.add_argument("--only", default=None,
-                       help="comma-separated subset of explain,search,training,dice,"
-                            "floor,contention (default: all)")
-    bench.add_argument("--scaling", action="store_true",
-                       help="instead: fit and explain from 10^3 to 10^6 rows (--quick:"
-                            " to 10^5), writing scaling.csv and scaling.png")
-    bench.add_argument("--value", action="store_true",
-                       help="instead: baseline against CT with the defaults (or "
-                            "--params) on the real and synthetic sets over 5 seeds:"
-                            " accuracy, validity, cost, plausibility, robustness of"
-                            " the recourse; writes value.csv, value.txt, value.png")
-    bench.add_argument("--datasets", default="all",
-                       help="with --value: 'all' or a comma-separated list")
-    bench.add_argument("--seeds", type=_positive, default=None, metavar="K",
-                       help="with --value: training seeds (default: 5)")
-    bench.add_argument("--params", default=None, metavar="JSON",
-                       help='with --value: settings of both models, e.g. '
-                            '\'{"lambda_adv": 0.1}\' (default: the defaults)')
-    bench.add_argument("--n-jobs", type=int, default=1,
-                       help="with --value: data sets in parallel (default: 1)")
-    bench.add_argument("--data-home", default=None,
-                       help="with --value: folder with the real data sets")
-    bench.add_argument("--out", default=None,
-                       help="folder for the report (bench.txt or scaling.txt) and the"
-                            " scaling files (default: print only; scaling files go"
-                            " to .)")
+    bench.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated subset of explain,search,training,dice,"
+        "floor,contention (default: all)",
+    )
+    bench.add_argument(
+        "--scaling",
+        action="store_true",
+        help="instead: fit and explain from 10^3 to 10^6 rows (--quick:"
+        " to 10^5), writing scaling.csv and scaling.png",
+    )
+    bench.add_argument(
+        "--value",
+        action="store_true",
+        help="instead: baseline against CT with the defaults (or "
+        "--params) on the real and synthetic sets over 5 seeds:"
+        " accuracy, validity, cost, plausibility, robustness of"
+        " the recourse; writes value.csv, value.txt, value.png",
+    )
+    bench.add_argument(
+        "--datasets",
+        default="all",
+        help="with --value: 'all' or a comma-separated list",
+    )
+    bench.add_argument(
+        "--seeds",
+        type=_positive,
+        default=None,
+        metavar="K",
+        help="with --value: training seeds (default: 5)",
+    )
+    bench.add_argument(
+        "--params",
+        default=None,
+        metavar="JSON",
+        help="with --value: settings of both models, e.g. "
+        "'{\"lambda_adv\": 0.1}' (default: the defaults)",
+    )
+    bench.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="with --value: data sets in parallel (default: 1)",
+    )
+    bench.add_argument(
+        "--data-home", default=None, help="with --value: folder with the real data sets"
+    )
+    bench.add_argument(
+        "--out",
+        default=None,
+        help="folder for the report (bench.txt or scaling.txt) and the"
+        " scaling files (default: print only; scaling files go"
+        " to .)",
+    )
     bench.set_defaults(run=_bench)
     return parser
 

@@ -45,16 +45,23 @@ from .specs import (  # noqa: F401 (the specification parsers, re-exported)
 # --------------------------------------------------------------------------
 def _allowed(mutability):
     mutability = np.asarray(mutability, dtype=object)
-    return (np.isin(mutability, ("both", "increase")),
-            np.isin(mutability, ("both", "decrease")))
+    return (
+        np.isin(mutability, ("both", "increase")),
+        np.isin(mutability, ("both", "decrease")),
+    )
 
 
 def _mutability_from(increase, decrease) -> np.ndarray:
-    table = {(True, True): "both", (True, False): "increase",
-             (False, True): "decrease", (False, False): "none"}
-    return np.array([table[bool(i), bool(d)] for i, d in zip(increase, decrease,
-                                                              strict=True)],
-                    dtype=object)
+    table = {
+        (True, True): "both",
+        (True, False): "increase",
+        (False, True): "decrease",
+        (False, False): "none",
+    }
+    return np.array(
+        [table[bool(i), bool(d)] for i, d in zip(increase, decrease, strict=True)],
+        dtype=object,
+    )
 
 
 @dataclass(frozen=True)
@@ -110,12 +117,24 @@ class FeatureConstraints:
         fix("groups", tuple(np.asarray(g, dtype=np.int64) for g in self.groups))
         implicit = tuple(bool(v) for v in self.group_implicit)
         fix("group_implicit", implicit or (False,) * len(self.groups))
-        fix("integer", np.zeros(d, dtype=bool) if self.integer is None
-            else np.asarray(self.integer, dtype=bool).reshape(d))
-        fix("scale", np.ones(d) if self.scale is None
-            else np.asarray(self.scale, dtype=float).reshape(d))
-        fix("offset", np.zeros(d) if self.offset is None
-            else np.asarray(self.offset, dtype=float).reshape(d))
+        fix(
+            "integer",
+            np.zeros(d, dtype=bool)
+            if self.integer is None
+            else np.asarray(self.integer, dtype=bool).reshape(d),
+        )
+        fix(
+            "scale",
+            np.ones(d)
+            if self.scale is None
+            else np.asarray(self.scale, dtype=float).reshape(d),
+        )
+        fix(
+            "offset",
+            np.zeros(d)
+            if self.offset is None
+            else np.asarray(self.offset, dtype=float).reshape(d),
+        )
         self._check()
 
     def _check(self):
@@ -131,15 +150,21 @@ class FeatureConstraints:
                     f"{self.mutability[group].tolist()}; a categorical feature is "
                     "either free ('both') or immutable ('none') as a whole."
                 )
-        if np.any(marked & ~(np.isfinite(self.scale) & (self.scale != 0)
-                             & np.isfinite(self.offset))):
-            raise ValueError("integer features and one-hot columns need a finite, "
-                             "non-zero scale and a finite offset.")
+        if np.any(
+            marked
+            & ~(np.isfinite(self.scale) & (self.scale != 0) & np.isfinite(self.offset))
+        ):
+            raise ValueError(
+                "integer features and one-hot columns need a finite, "
+                "non-zero scale and a finite offset."
+            )
         bad = np.flatnonzero(self.low > self.high)
         if bad.size:
             j = int(bad[0])
-            raise ValueError(f"domain for feature {j} has low={self.low[j]} > "
-                             f"high={self.high[j]}; expected low <= high.")
+            raise ValueError(
+                f"domain for feature {j} has low={self.low[j]} > "
+                f"high={self.high[j]}; expected low <= high."
+            )
         low, high = self.integer_bounds()
         empty = np.flatnonzero(self.integer & (low > high))
         if empty.size:
@@ -158,8 +183,9 @@ class FeatureConstraints:
     def integer_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Smallest and largest integer inside the box, per feature, in its units."""
         with np.errstate(invalid="ignore", divide="ignore"):
-            ends = np.sort(np.stack([self.units(self.low), self.units(self.high)]),
-                           axis=0)
+            ends = np.sort(
+                np.stack([self.units(self.low), self.units(self.high)]), axis=0
+            )
         ends = np.where(np.isnan(ends), np.array([[-np.inf], [np.inf]]), ends)
         # A hair of tolerance: 15.999999 from round-off is the integer 16 (a box
         # learned in float32 is off by ~1e-7 relative).
@@ -182,9 +208,14 @@ class FeatureConstraints:
         FeatureConstraints
         """
         if other.n_features != self.n_features:
-            raise ValueError(f"cannot combine constraints on {self.n_features} and "
-                             f"{other.n_features} features.")
-        (inc1, dec1), (inc2, dec2) = _allowed(self.mutability), _allowed(other.mutability)
+            raise ValueError(
+                f"cannot combine constraints on {self.n_features} and "
+                f"{other.n_features} features."
+            )
+        (inc1, dec1), (inc2, dec2) = (
+            _allowed(self.mutability),
+            _allowed(other.mutability),
+        )
         low, high = np.maximum(self.low, other.low), np.minimum(self.high, other.high)
         empty = np.flatnonzero(low > high)
         if empty.size:
@@ -193,13 +224,17 @@ class FeatureConstraints:
                 f"the domains conflict for feature {j}: [{self.low[j]}, "
                 f"{self.high[j]}] and [{other.low[j]}, {other.high[j]}] do not overlap."
             )
-        groups = {tuple(g): imp for g, imp in zip(self.groups, self.group_implicit,
-                                                   strict=True)}
+        groups = {
+            tuple(g): imp
+            for g, imp in zip(self.groups, self.group_implicit, strict=True)
+        }
         for g, imp in zip(other.groups, other.group_implicit, strict=True):
             key = tuple(g)
             if key not in groups and any(set(key) & set(k) for k in groups):
-                raise ValueError(f"the one-hot group {list(key)} overlaps another "
-                                 "group without being the same group.")
+                raise ValueError(
+                    f"the one-hot group {list(key)} overlaps another "
+                    "group without being the same group."
+                )
             groups.setdefault(key, imp)
         mine = self.integer.copy()
         for g in self.groups:
@@ -207,10 +242,16 @@ class FeatureConstraints:
         scale = np.where(mine, self.scale, other.scale)
         offset = np.where(mine, self.offset, other.offset)
         return FeatureConstraints(
-            _mutability_from(inc1 & inc2, dec1 & dec2), low, high,
-            groups=[np.array(g) for g in groups], group_implicit=list(groups.values()),
-            integer=self.integer | other.integer, scale=scale, offset=offset,
-            box_given=self.box_given or other.box_given)
+            _mutability_from(inc1 & inc2, dec1 & dec2),
+            low,
+            high,
+            groups=[np.array(g) for g in groups],
+            group_implicit=list(groups.values()),
+            integer=self.integer | other.integer,
+            scale=scale,
+            offset=offset,
+            box_given=self.box_given or other.box_given,
+        )
 
     def check_data(self, X, argname="X") -> None:
         """Check that data fits the constraints' structure.
@@ -256,10 +297,15 @@ class FeatureConstraints:
         -------
         Constraints
         """
-        as_float = lambda a: torch.as_tensor(np.asarray(a, dtype=float),  # noqa: E731
-                                             dtype=dtype, device=device)
-        as_bool = lambda a: torch.as_tensor(np.asarray(a, dtype=bool),  # noqa: E731
-                                            device=device)
+
+        def as_float(a):
+            return torch.as_tensor(
+                np.asarray(a, dtype=float), dtype=dtype, device=device
+            )
+
+        def as_bool(a):
+            return torch.as_tensor(np.asarray(a, dtype=bool), device=device)
+
         increase, decrease = _allowed(self.mutability)
         extra = {}
         if self.groups:  # padded to one (n_groups, max_size) layout: no loop per step
@@ -268,24 +314,33 @@ class FeatureConstraints:
             index, valid = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=bool)
             scale, offset = np.ones(shape), np.zeros(shape)
             for k, group in enumerate(self.groups):
-                index[k, :len(group)], valid[k, :len(group)] = group, True
-                scale[k, :len(group)] = self.scale[group]
-                offset[k, :len(group)] = self.offset[group]
-            extra.update(group_index=torch.as_tensor(index, device=device),
-                         group_valid=as_bool(valid), group_scale=as_float(scale),
-                         group_offset=as_float(offset),
-                         group_implicit=as_bool(self.group_implicit))
+                index[k, : len(group)], valid[k, : len(group)] = group, True
+                scale[k, : len(group)] = self.scale[group]
+                offset[k, : len(group)] = self.offset[group]
+            extra.update(
+                group_index=torch.as_tensor(index, device=device),
+                group_valid=as_bool(valid),
+                group_scale=as_float(scale),
+                group_offset=as_float(offset),
+                group_implicit=as_bool(self.group_implicit),
+            )
         if self.integer.any():
             cols = np.flatnonzero(self.integer)
             low, high = self.integer_bounds()
-            extra.update(integer_index=torch.as_tensor(cols, device=device),
-                         integer_scale=as_float(self.scale[cols]),
-                         integer_offset=as_float(self.offset[cols]),
-                         integer_low=as_float(low[cols]),
-                         integer_high=as_float(high[cols]))
-        return Constraints(low=as_float(self.low), high=as_float(self.high),
-                           allow_increase=as_bool(increase),
-                           allow_decrease=as_bool(decrease), **extra)
+            extra.update(
+                integer_index=torch.as_tensor(cols, device=device),
+                integer_scale=as_float(self.scale[cols]),
+                integer_offset=as_float(self.offset[cols]),
+                integer_low=as_float(low[cols]),
+                integer_high=as_float(high[cols]),
+            )
+        return Constraints(
+            low=as_float(self.low),
+            high=as_float(self.high),
+            allow_increase=as_bool(increase),
+            allow_decrease=as_bool(decrease),
+            **extra,
+        )
 
     def violations(self, X_cf, X_factual, atol: float = 1e-6) -> np.ndarray:
         """Number of broken constraints per counterfactual (for tests and audits).
@@ -302,8 +357,9 @@ class FeatureConstraints:
         factual_units = self.units(X_factual)
         for group, implicit in zip(self.groups, self.group_implicit, strict=True):
             block = units[:, group]
-            binary = (np.isclose(block, 0, atol=1e-4)
-                      | np.isclose(block, 1, atol=1e-4)).all(axis=1)
+            binary = (
+                np.isclose(block, 0, atol=1e-4) | np.isclose(block, 1, atol=1e-4)
+            ).all(axis=1)
             total = np.round(block.sum(axis=1), 4)
             own = np.isclose(block, factual_units[:, group], atol=1e-6).all(axis=1)
             ok = binary & ((total == 1) | ((total == 0) & (implicit | own)))

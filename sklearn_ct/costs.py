@@ -165,7 +165,8 @@ def uniform_costs(member, dtype=torch.float32, device=None) -> CostTensors:
     """Every model unit costs 1 (plain L1 in the model's units), categories too."""
     n = member.shape[1]
     return FeatureCosts(np.ones(n), np.zeros(n, dtype=bool), np.zeros(n)).tensors(
-        member, dtype, device)
+        member, dtype, device
+    )
 
 
 def feature_cost(x, x_cf, member, costs: CostTensors) -> torch.Tensor:
@@ -207,37 +208,54 @@ def resolve_feature_costs(feature_costs, space, constraints, mad) -> FeatureCost
     """
     n = constraints.n_features
     mad = np.ones(n) if mad is None else np.asarray(mad, dtype=float).reshape(n)
-    lay = space.layout if space.layout is not None and space.layout.n_out == n \
-        else None
+    lay = space.layout if space.layout is not None and space.layout.n_out == n else None
     categorical = np.zeros(n, dtype=bool)
     for group in constraints.groups:
         categorical[group] = True
     if lay is not None:
         categorical |= lay.kind == "ordinal"
-    scale = np.abs(np.where(np.isfinite(constraints.scale) & (constraints.scale != 0),
-                            constraints.scale, 1.0))
+    scale = np.abs(
+        np.where(
+            np.isfinite(constraints.scale) & (constraints.scale != 0),
+            constraints.scale,
+            1.0,
+        )
+    )
     per_unit = scale / mad  # "mad": 1 / MAD per user unit = scale / MAD_model
     change = np.where(categorical, 1.0, 0.0)
     if isinstance(feature_costs, str):
         if feature_costs != DEFAULT_COSTS:
-            raise ValueError(f"feature_costs={feature_costs!r} is not understood; "
-                             f"give {DEFAULT_COSTS!r}, a dict by feature name or a "
-                             "list with one cost per feature.")
+            raise ValueError(
+                f"feature_costs={feature_costs!r} is not understood; "
+                f"give {DEFAULT_COSTS!r}, a dict by feature name or a "
+                "list with one cost per feature."
+            )
     elif isinstance(feature_costs, (Mapping, Sequence, np.ndarray)):
-        for k, (value, _) in _per_model(space if lay is not None else _plain(space, n),
-                                        feature_costs, n, "feature_costs").items():
-            if not (isinstance(value, numbers.Real) and not isinstance(value, bool)
-                    and np.isfinite(value) and value >= 0):
-                raise ValueError(f"feature_costs must be finite numbers >= 0; got "
-                                 f"{value!r}.")
+        for k, (value, _) in _per_model(
+            space if lay is not None else _plain(space, n),
+            feature_costs,
+            n,
+            "feature_costs",
+        ).items():
+            if not (
+                isinstance(value, numbers.Real)
+                and not isinstance(value, bool)
+                and np.isfinite(value)
+                and value >= 0
+            ):
+                raise ValueError(
+                    f"feature_costs must be finite numbers >= 0; got {value!r}."
+                )
             if categorical[k]:
                 change[k] = float(value)
             else:
                 per_unit[k] = float(value)
     else:
-        raise ValueError(f"feature_costs must be {DEFAULT_COSTS!r}, a dict by feature"
-                         " name or a list with one cost per feature; got "
-                         f"{type(feature_costs).__name__}.")
+        raise ValueError(
+            f"feature_costs must be {DEFAULT_COSTS!r}, a dict by feature"
+            " name or a list with one cost per feature; got "
+            f"{type(feature_costs).__name__}."
+        )
     # A level change moves two indicators (or one code step) of |scale| each.
     moved = np.full(n, 2.0)
     if lay is not None:

@@ -389,11 +389,18 @@ def _load_mnist(
     if found.n_train is not None:
         # The reference's split: a class-balanced resample of the training
         # images (a repeated image is one row per draw), MNIST's test images.
-        pool = rng.permutation(np.concatenate([
-            rng.choice(np.flatnonzero(y[: found.n_train] == k),
-                       size=_MNIST_POOL_PER_CLASS, replace=True)
-            for k in range(10)
-        ]))
+        pool = rng.permutation(
+            np.concatenate(
+                [
+                    rng.choice(
+                        np.flatnonzero(y[: found.n_train] == k),
+                        size=_MNIST_POOL_PER_CLASS,
+                        replace=True,
+                    )
+                    for k in range(10)
+                ]
+            )
+        )
         rows = np.concatenate([pool, np.arange(found.n_train, len(y))])
         images, y = images[rows], y[rows]
         test = np.arange(len(pool), len(y), dtype=np.int64)
@@ -456,7 +463,6 @@ def _load_mnist(
             f"Training images: {len(train):,}."
         ),
     )
-
 
 
 def _load_digits(

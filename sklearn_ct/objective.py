@@ -42,7 +42,9 @@ def weighted_cross_entropy(logits, labels, sample_weight=None) -> torch.Tensor:
         return F.cross_entropy(logits, labels)
     losses = F.cross_entropy(logits, labels, reduction="none")
     weighted = torch.where(sample_weight > 0, sample_weight * losses, 0.0)
-    return weighted.sum() / sample_weight.sum().clamp_min(torch.finfo(losses.dtype).tiny)
+    return weighted.sum() / sample_weight.sum().clamp_min(
+        torch.finfo(losses.dtype).tiny
+    )
 
 
 class WeightedCrossEntropyLoss(nn.CrossEntropyLoss):
@@ -68,8 +70,9 @@ def contrastive_divergence(logits_plus, logits_cf, target) -> torch.Tensor:
 
 def energy_ridge(logits_plus, logits_cf, target) -> torch.Tensor:
     """Ridge on the energies: ``mean(M(x+)[t]^2 + M(x')[t]^2)``."""
-    return (target_logit(logits_plus, target) ** 2
-            + target_logit(logits_cf, target) ** 2).mean()
+    return (
+        target_logit(logits_plus, target) ** 2 + target_logit(logits_cf, target) ** 2
+    ).mean()
 
 
 def adversarial_loss(logits_adv, labels, sample_weight=None) -> torch.Tensor:
@@ -86,14 +89,15 @@ def protect_immutable(x_plus, x_cf, constraints: Constraints) -> torch.Tensor:
     Per feature of ``x+``: immutable -> ``x'``; increase-only ->
     ``max(x+, x')``; decrease-only -> ``min(x+, x')``; free -> unchanged.
     """
-    x_plus = torch.where(constraints.allow_decrease, x_plus,
-                         torch.maximum(x_plus, x_cf))
-    return torch.where(constraints.allow_increase, x_plus,
-                       torch.minimum(x_plus, x_cf))
+    x_plus = torch.where(
+        constraints.allow_decrease, x_plus, torch.maximum(x_plus, x_cf)
+    )
+    return torch.where(constraints.allow_increase, x_plus, torch.minimum(x_plus, x_cf))
 
 
-def counterfactual_terms(module, counterfactuals, neighbours, adversarial, target,
-                         labels, sample_weight=None) -> dict[str, torch.Tensor]:
+def counterfactual_terms(
+    module, counterfactuals, neighbours, adversarial, target, labels, sample_weight=None
+) -> dict[str, torch.Tensor]:
     """The three counterfactual loss terms for one chunk of the epoch's pool.
 
     Parameters

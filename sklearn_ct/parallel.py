@@ -74,7 +74,8 @@ def run_tasks(keys, tasks, n_jobs=1, bar=None, log=None) -> dict:
     outputs = {}
     # max_nbytes=None: no read-only memmaps of the data in the workers.
     jobs = Parallel(n_jobs=n_jobs, return_as="generator", max_nbytes=None)(
-        delayed(_one_thread)(f, *args, **kwargs) for f, args, kwargs in tasks)
+        delayed(_one_thread)(f, *args, **kwargs) for f, args, kwargs in tasks
+    )
     for key, (output, messages) in zip(keys, jobs, strict=True):
         outputs[key] = output
         if log is not None and messages:
@@ -123,7 +124,8 @@ def dask_backend(scheduler):
     except ImportError as error:
         raise ImportError(
             "scheduler needs dask.distributed, which is not installed; install "
-            "the optional extra: pip install 'sklearn-ct[dask]'.") from error
+            "the optional extra: pip install 'sklearn-ct[dask]'."
+        ) from error
     from joblib import parallel_config
 
     with Client(scheduler) as client, parallel_config(backend="dask"):
@@ -133,5 +135,7 @@ def dask_backend(scheduler):
                 f"Dask workers with more than one thread ({threads}): fits running "
                 "side by side in one process share torch's thread setting and the "
                 "GIL, which slows them down; start workers with --nthreads 1.",
-                UserWarning, stacklevel=3)
+                UserWarning,
+                stacklevel=3,
+            )
         yield client

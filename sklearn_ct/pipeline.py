@@ -114,8 +114,9 @@ class CounterfactualPipeline(Pipeline):
         with _pipeline_input(final, self, X):
             return super().fit(X, y, **params)
 
-    def explain(self, X, target=None, *, sparsify=False, n_per_factual=1,
-                **explainer_params):
+    def explain(
+        self, X, target=None, *, sparsify=False, n_per_factual=1, **explainer_params
+    ):
         """Counterfactuals in the original columns, units and categories.
 
         Parameters
@@ -151,8 +152,9 @@ class CounterfactualPipeline(Pipeline):
         check_is_fitted(self)
         check_explain_options(sparsify, n_per_factual)
         explainer = final._explainer(self, X, explainer_params)
-        return explainer.explain(X, target=target, sparsify=sparsify,
-                                 n_per_factual=n_per_factual)
+        return explainer.explain(
+            X, target=target, sparsify=sparsify, n_per_factual=n_per_factual
+        )
 
 
 def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
@@ -180,7 +182,9 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
     >>> make_pipeline(StandardScaler(), CounterfactualTrainingClassifier()).steps[1][0]
     'counterfactualtrainingclassifier'
     """
-    plain = _sklearn_make_pipeline(*steps, memory=memory,
-                                   transform_input=transform_input, verbose=verbose)
-    return CounterfactualPipeline(plain.steps, memory=memory,
-                                  transform_input=transform_input, verbose=verbose)
+    plain = _sklearn_make_pipeline(
+        *steps, memory=memory, transform_input=transform_input, verbose=verbose
+    )
+    return CounterfactualPipeline(
+        plain.steps, memory=memory, transform_input=transform_input, verbose=verbose
+    )

@@ -71,13 +71,16 @@ def plot_decision_boundary(
     ax = _axes(ax)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
-    points = [X] + [np.asarray(a, dtype=float) for a in (factuals, counterfactuals)
-                    if a is not None]
+    points = [X] + [
+        np.asarray(a, dtype=float) for a in (factuals, counterfactuals) if a is not None
+    ]
     stacked = np.vstack(points)
     low, high = stacked.min(0), stacked.max(0)
     pad = 0.08 * (high - low)
-    limits = [xlim or (low[0] - pad[0], high[0] + pad[0]),
-              ylim or (low[1] - pad[1], high[1] + pad[1])]
+    limits = [
+        xlim or (low[0] - pad[0], high[0] + pad[0]),
+        ylim or (low[1] - pad[1], high[1] + pad[1]),
+    ]
     g0, g1 = (np.linspace(*limits[j], resolution) for j in (0, 1))
     grid = np.column_stack([a.ravel() for a in np.meshgrid(g0, g1)])
     names = getattr(model, "feature_names_in_", None)
@@ -87,25 +90,45 @@ def plot_decision_boundary(
 
         query = pd.DataFrame(grid, columns=names)
     proba = model.predict_proba(query)[:, 1].reshape(resolution, resolution)
-    ax.contourf(g0, g1, proba, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
-                alpha=0.35)
+    ax.contourf(g0, g1, proba, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
     ax.contour(g0, g1, proba, levels=[0.5], colors="k", linewidths=1.0)
     classes = np.unique(y)
     colors = ["tab:blue", "tab:red", "tab:green", "tab:orange"]
     for k, label in enumerate(classes):
         mask = y == label
-        ax.scatter(X[mask, 0], X[mask, 1], s=6, alpha=0.35, color=colors[k % 4],
-                   label=f"class {label}", linewidths=0)
+        ax.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            s=6,
+            alpha=0.35,
+            color=colors[k % 4],
+            label=f"class {label}",
+            linewidths=0,
+        )
     if factuals is not None and counterfactuals is not None:
         f = np.asarray(factuals, dtype=float)
         c = np.asarray(counterfactuals, dtype=float)
-        ax.scatter(f[:, 0], f[:, 1], s=18, color="k", marker="o", zorder=3,
-                   label="factual")
-        ax.scatter(c[:, 0], c[:, 1], s=30, color="gold", edgecolors="k",
-                   marker="*", zorder=4, label="counterfactual")
+        ax.scatter(
+            f[:, 0], f[:, 1], s=18, color="k", marker="o", zorder=3, label="factual"
+        )
+        ax.scatter(
+            c[:, 0],
+            c[:, 1],
+            s=30,
+            color="gold",
+            edgecolors="k",
+            marker="*",
+            zorder=4,
+            label="counterfactual",
+        )
         for a, b in zip(f, c, strict=True):
-            ax.annotate("", xy=b, xytext=a, zorder=3,
-                        arrowprops={"arrowstyle": "->", "color": "k", "lw": 0.8})
+            ax.annotate(
+                "",
+                xy=b,
+                xytext=a,
+                zorder=3,
+                arrowprops={"arrowstyle": "->", "color": "k", "lw": 0.8},
+            )
     labels = list(feature_names or ["feature 0", "feature 1"])
     if immutable is not None:
         labels[immutable] = f"{labels[immutable]} (immutable)"
@@ -153,9 +176,16 @@ def plot_robustness(table, *, ax=None, attack=None, ylim=(-0.02, 1.02), title=No
     return ax
 
 
-def plot_digit_counterfactuals(factuals, counterfactuals, *, targets=None,
-                               image_shape=(8, 8), vmin=-1.0, vmax=1.0,
-                               cmap="gray"):
+def plot_digit_counterfactuals(
+    factuals,
+    counterfactuals,
+    *,
+    targets=None,
+    image_shape=(8, 8),
+    vmin=-1.0,
+    vmax=1.0,
+    cmap="gray",
+):
     """Image counterfactuals: the factuals on top, one row per model below.
 
     Parameters
@@ -177,16 +207,17 @@ def plot_digit_counterfactuals(factuals, counterfactuals, *, targets=None,
     """
     plt = _pyplot()
     factuals = np.asarray(factuals, dtype=float)
-    rows = [("factual", factuals)] + [(k, np.asarray(v, dtype=float))
-                                      for k, v in counterfactuals.items()]
+    rows = [("factual", factuals)] + [
+        (k, np.asarray(v, dtype=float)) for k, v in counterfactuals.items()
+    ]
     m = len(factuals)
-    fig, axes = plt.subplots(len(rows), m, figsize=(1.1 * m + 1, 1.2 * len(rows)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), m, figsize=(1.1 * m + 1, 1.2 * len(rows)), squeeze=False
+    )
     for r, (name, images) in enumerate(rows):
         for c in range(m):
             ax = axes[r, c]
-            ax.imshow(images[c].reshape(image_shape), cmap=cmap, vmin=vmin,
-                      vmax=vmax)
+            ax.imshow(images[c].reshape(image_shape), cmap=cmap, vmin=vmin, vmax=vmax)
             ax.set_xticks([])
             ax.set_yticks([])
             if c == 0:

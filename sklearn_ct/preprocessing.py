@@ -36,8 +36,9 @@ from .translation import resolve_constraints
 def _dense_float(Z, argname="X"):
     if sp.issparse(Z):
         Z = Z.toarray()
-    Z = check_array(np.asarray(Z), dtype=np.float64, ensure_all_finite=True,
-                    input_name=argname)
+    Z = check_array(
+        np.asarray(Z), dtype=np.float64, ensure_all_finite=True, input_name=argname
+    )
     # pandas 3 hands out read-only views (copy-on-write); torch needs writeable.
     return np.require(Z, requirements="W")
 
@@ -45,8 +46,11 @@ def _dense_float(Z, argname="X"):
 def _string_columns(X) -> list:
     if not isinstance(X, pd.DataFrame):
         return []
-    return [str(c) for c in X.columns
-            if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
+    return [
+        str(c)
+        for c in X.columns
+        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
+    ]
 
 
 def check_numeric_frame(X, argname="X") -> None:
@@ -94,15 +98,20 @@ class ModelSpace:
         if self.head is None:
             return
         if self.layout is None:
-            raise ValueError(self.unsupported or (
-                "The preprocessing of this pipeline could not be read: the width "
-                "of its input is unknown. Fit it on a DataFrame or an array first."))
+            raise ValueError(
+                self.unsupported
+                or (
+                    "The preprocessing of this pipeline could not be read: the width "
+                    "of its input is unknown. Fit it on a DataFrame or an array first."
+                )
+            )
         if self.layout.n_out != n_model:
             raise ValueError(
                 f"The preprocessing was read as making {self.layout.n_out} columns, "
                 f"but the classifier receives {n_model}; some step does not act "
                 "column by column (a FunctionTransformer's func must act "
-                f"elementwise). Supported steps: {_layout.SUPPORTED}.")
+                f"elementwise). Supported steps: {_layout.SUPPORTED}."
+            )
 
     # ------------------------------------------------------------- the way in
     def check_input(self, X, argname="X"):
@@ -120,8 +129,10 @@ class ModelSpace:
         """
         n = np.shape(X)[1] if np.ndim(X) == 2 else None
         if n is None:
-            raise ValueError(f"{argname} must be 2-D (n_samples, n_features); got "
-                             f"shape {np.shape(X)}.")
+            raise ValueError(
+                f"{argname} must be 2-D (n_samples, n_features); got "
+                f"shape {np.shape(X)}."
+            )
         if isinstance(X, pd.DataFrame) and self.input_names is not None:
             given = [str(c) for c in X.columns]
             if given != self.input_names:
@@ -138,12 +149,17 @@ class ModelSpace:
                 return frame, given
             return X, None
         if self.n_inputs is not None and n != self.n_inputs:
-            raise ValueError(f"{argname} has {n} features, but {self._what()} expects "
-                             f"{self.n_inputs}.")
+            raise ValueError(
+                f"{argname} has {n} features, but {self._what()} expects "
+                f"{self.n_inputs}."
+            )
         if self.input_names is not None and not isinstance(X, pd.DataFrame):
-            warnings.warn(f"{argname} has no column names, but {self._what()} was "
-                          "fitted with names; columns are taken by position.",
-                          UserWarning, stacklevel=3)
+            warnings.warn(
+                f"{argname} has no column names, but {self._what()} was "
+                "fitted with names; columns are taken by position.",
+                UserWarning,
+                stacklevel=3,
+            )
             if self.head is not None:  # its steps may select columns by name
                 frame = pd.DataFrame(np.asarray(X), columns=self.input_names)
                 return frame.infer_objects(), None
@@ -241,8 +257,11 @@ class ModelSpace:
         for j, col in enumerate(original.columns):
             cols = np.flatnonzero(lay.source == j)
             values = original.iloc[:, j].to_numpy()
-            changed = (np.any(Z_cf[:, cols] != Z[:, cols], axis=1) if len(cols)
-                       else np.zeros(len(Z), dtype=bool))
+            changed = (
+                np.any(Z_cf[:, cols] != Z[:, cols], axis=1)
+                if len(cols)
+                else np.zeros(len(Z), dtype=bool)
+            )
             if changed.any():
                 back = self._invert_column(j, cols, Z_cf, integer)
                 if back is None:
@@ -251,7 +270,8 @@ class ModelSpace:
                     if generic is None or any(v is None for v in generic[:, j]):
                         raise ValueError(
                             f"The preprocessing cannot invert column {col!r}: a "
-                            "step on its way has no inverse_transform.")
+                            "step on its way has no inverse_transform."
+                        )
                     back = generic[:, j]
                 values = _merge(values, back, changed)
             restored[col] = values
@@ -324,14 +344,23 @@ def model_space(estimator, X=None) -> ModelSpace:
     ModelSpace
     """
     head, final = split_pipeline(estimator)
-    x_names = ([str(c) for c in X.columns] if isinstance(X, pd.DataFrame)
-               and all(isinstance(c, str) for c in X.columns) else None)
+    x_names = (
+        [str(c) for c in X.columns]
+        if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
+        else None
+    )
     x_width = np.shape(X)[1] if X is not None and np.ndim(X) == 2 else None
     if head is None:
         names = _names(final) or x_names
         n_in = getattr(final, "n_features_in_", None) or x_width
-        return ModelSpace(None, final, names, n_in, names,
-                          None if n_in is None else _layout.identity(n_in))
+        return ModelSpace(
+            None,
+            final,
+            names,
+            n_in,
+            names,
+            None if n_in is None else _layout.identity(n_in),
+        )
     try:
         check_is_fitted(head)
     except NotFittedError:
@@ -391,9 +420,13 @@ def pipeline_constraints(preprocessor, X, mutability=None) -> dict:
 
     space = model_space(Pipeline([("pre", preprocessor), ("clf", "passthrough")]), X)
     X_checked, _ = space.check_input(X)
-    X_model = space.transform(X_checked.iloc[:1] if hasattr(X_checked, "iloc")
-                              else np.asarray(X_checked)[:1])
-    resolved = space.resolve(X_checked, X_model, mutability=mutability,
-                             integer_features=None)
-    return {"mutability": resolved.mutability.tolist(),
-            "categorical_groups": [list(map(int, g)) for g in resolved.groups]}
+    X_model = space.transform(
+        X_checked.iloc[:1] if hasattr(X_checked, "iloc") else np.asarray(X_checked)[:1]
+    )
+    resolved = space.resolve(
+        X_checked, X_model, mutability=mutability, integer_features=None
+    )
+    return {
+        "mutability": resolved.mutability.tolist(),
+        "categorical_groups": [list(map(int, g)) for g in resolved.groups],
+    }

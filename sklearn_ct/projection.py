@@ -77,15 +77,20 @@ class Constraints:
     @cached_property
     def all_free(self) -> bool:
         """Every feature may move both ways, for every sample."""
-        return (bool(self.allow_increase.all() and self.allow_decrease.all())
-                and self.frozen is None)
+        return (
+            bool(self.allow_increase.all() and self.allow_decrease.all())
+            and self.frozen is None
+        )
 
     @cached_property
     def _group_layout(self):
         """Flat gather/scatter indices of the one-hot groups, computed once."""
         valid = self.group_valid.reshape(-1)
-        return (self.group_index.reshape(-1), valid.nonzero().squeeze(1),
-                self.group_index.reshape(-1)[valid])
+        return (
+            self.group_index.reshape(-1),
+            valid.nonzero().squeeze(1),
+            self.group_index.reshape(-1)[valid],
+        )
 
     def rows(self, index) -> Constraints:
         """The constraints of a subset of samples (only ``frozen`` is per sample)."""
@@ -116,8 +121,9 @@ class Constraints:
             value = getattr(self, field.name)
             if value is not None:
                 floating = value.is_floating_point()
-                changes[field.name] = value.to(device=device,
-                                               dtype=dtype if floating else None)
+                changes[field.name] = value.to(
+                    device=device, dtype=dtype if floating else None
+                )
         return replace(self, **changes)
 
 
@@ -179,8 +185,9 @@ def snap_integers(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     idx = constraints.integer_index
     scale, offset = constraints.integer_scale, constraints.integer_offset
     units = (x.detach().index_select(1, idx) - offset) / scale
-    units = torch.minimum(torch.maximum(units.round(), constraints.integer_low),
-                          constraints.integer_high)
+    units = torch.minimum(
+        torch.maximum(units.round(), constraints.integer_low), constraints.integer_high
+    )
     hard = x.detach().clone()
     hard.index_copy_(1, idx, units * scale + offset)
     return _straight_through(hard, x)
@@ -200,10 +207,12 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     block = x.detach().index_select(1, gather).view(-1, n_groups, size)
     units = (block - constraints.group_offset) / constraints.group_scale
     units = units.masked_fill(~constraints.group_valid, 0.0)
-    implicit = torch.where(constraints.group_implicit, 1.0 - units.sum(dim=2),
-                           -torch.inf).unsqueeze(2)
-    scores = torch.cat([units.masked_fill(~constraints.group_valid, -torch.inf),
-                        implicit], dim=2)
+    implicit = torch.where(
+        constraints.group_implicit, 1.0 - units.sum(dim=2), -torch.inf
+    ).unsqueeze(2)
+    scores = torch.cat(
+        [units.masked_fill(~constraints.group_valid, -torch.inf), implicit], dim=2
+    )
     hard = torch.nn.functional.one_hot(scores.argmax(dim=2), size + 1)[..., :size]
     hard = hard.to(x.dtype) * constraints.group_scale + constraints.group_offset
     projected = x.detach().clone()

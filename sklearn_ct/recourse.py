@@ -68,8 +68,9 @@ def reaches(model, x, target, threshold=None) -> torch.Tensor:
     return ok
 
 
-def bisect_toward_factual(model, x, x_cf, target, constraints: Constraints,
-                          threshold=None, n_steps: int = 24) -> torch.Tensor:
+def bisect_toward_factual(
+    model, x, x_cf, target, constraints: Constraints, threshold=None, n_steps: int = 24
+) -> torch.Tensor:
     """The cheapest point on the (projected) segment from ``x`` to ``x_cf`` that reaches.
 
     Rows where ``x_cf`` does not reach the target are returned unchanged.
@@ -99,8 +100,9 @@ def bisect_toward_factual(model, x, x_cf, target, constraints: Constraints,
     high = torch.ones_like(low)
     for _ in range(n_steps):
         middle = (low + high) / 2
-        good = reaches(model, project(x + middle * delta, x, constraints), target,
-                       threshold).unsqueeze(1)
+        good = reaches(
+            model, project(x + middle * delta, x, constraints), target, threshold
+        ).unsqueeze(1)
         high = torch.where(good, middle, high)
         low = torch.where(good, low, middle)
     best = project(x + high * delta, x, constraints)
@@ -121,13 +123,22 @@ def _margin_gradient(model, x, target):
 
 def _keep(x, current, columns, fraction, constraints):
     """``current`` with ``fraction`` of its change kept in ``columns`` (projected)."""
-    return project(torch.where(columns, x + fraction * (current - x), current), x,
-                   constraints)
+    return project(
+        torch.where(columns, x + fraction * (current - x), current), x, constraints
+    )
 
 
-def shrink_features(model, x, x_cf, target, member, constraints: Constraints,
-                    threshold=None, n_steps: int = 10,
-                    costs: CostTensors | None = None) -> torch.Tensor:
+def shrink_features(
+    model,
+    x,
+    x_cf,
+    target,
+    member,
+    constraints: Constraints,
+    threshold=None,
+    n_steps: int = 10,
+    costs: CostTensors | None = None,
+) -> torch.Tensor:
     """Shrink each feature's change toward the factual as far as the target allows.
 
     Least useful feature first (the smallest gradient of the target's margin
@@ -177,14 +188,18 @@ def shrink_features(model, x, x_cf, target, member, constraints: Constraints,
         # The factual's own value first (exactly), else the smallest fraction
         # of the change that still reaches, by bisection.
         low = torch.zeros(len(x), 1, dtype=x.dtype, device=x.device)
-        reverted = reaches(model, _keep(x, current, columns, low, constraints),
-                           target, threshold).unsqueeze(1)
+        reverted = reaches(
+            model, _keep(x, current, columns, low, constraints), target, threshold
+        ).unsqueeze(1)
         high = torch.where(reverted, low, torch.ones_like(low))
         for _ in range(0 if bool(reverted[moved].all()) else n_steps):
             middle = (low + high) / 2
-            good = reverted | reaches(model, _keep(x, current, columns, middle,
-                                                   constraints),
-                                      target, threshold).unsqueeze(1)
+            good = reverted | reaches(
+                model,
+                _keep(x, current, columns, middle, constraints),
+                target,
+                threshold,
+            ).unsqueeze(1)
             high = torch.where(good, middle, high)
             low = torch.where(good, low, middle)
         candidate = _keep(x, current, columns, high, constraints)
@@ -193,9 +208,16 @@ def shrink_features(model, x, x_cf, target, member, constraints: Constraints,
     return current
 
 
-def cheapest_lever(model, x, x_cf, target, constraints: Constraints,
-                   threshold=None, costs: CostTensors | None = None,
-                   n_steps: int = 24):
+def cheapest_lever(
+    model,
+    x,
+    x_cf,
+    target,
+    constraints: Constraints,
+    threshold=None,
+    costs: CostTensors | None = None,
+    n_steps: int = 24,
+):
     """The factual with only its most cost-effective numeric column moved, as needed.
 
     On a linear boundary the cheapest point under a weighted L1 cost moves
@@ -229,8 +251,7 @@ def cheapest_lever(model, x, x_cf, target, constraints: Constraints,
     # An open side: as far as the neighbourhood search looks (10 units, or
     # ten times the factual's magnitude).
     reach = torch.maximum(torch.full_like(x, 10.0), 10 * x.abs())
-    edge = torch.where(torch.isfinite(edge), edge,
-                       x + torch.where(up, reach, -reach))
+    edge = torch.where(torch.isfinite(edge), edge, x + torch.where(up, reach, -reach))
     allowed = torch.where(up, constraints.allow_increase, constraints.allow_decrease)
     if constraints.frozen is not None:
         allowed = allowed & ~constraints.frozen
@@ -250,8 +271,9 @@ def cheapest_lever(model, x, x_cf, target, constraints: Constraints,
     high = torch.ones_like(low)
     for _ in range(n_steps):
         middle = (low + high) / 2
-        good = reaches(model, project(x + middle * delta, x, constraints), target,
-                       threshold).unsqueeze(1)
+        good = reaches(
+            model, project(x + middle * delta, x, constraints), target, threshold
+        ).unsqueeze(1)
         high = torch.where(good, middle, high)
         low = torch.where(good, low, middle)
     point = project(x + high * delta, x, constraints)
@@ -259,8 +281,15 @@ def cheapest_lever(model, x, x_cf, target, constraints: Constraints,
     return torch.where(found.unsqueeze(1), point, x_cf), found
 
 
-def cheapest_switch(model, x, target, member, constraints: Constraints,
-                    threshold=None, costs: CostTensors | None = None):
+def cheapest_switch(
+    model,
+    x,
+    target,
+    member,
+    constraints: Constraints,
+    threshold=None,
+    costs: CostTensors | None = None,
+):
     """The factual with one categorical feature switched: the cheapest that reaches.
 
     Every level of every one-hot group (a dropped level too) is tried alone,
@@ -289,8 +318,10 @@ def cheapest_switch(model, x, target, member, constraints: Constraints,
         return x, found
     if costs is None:
         costs = uniform_costs(member, x.dtype, x.device)
-    best, best_cost = x, torch.full((len(x),), torch.inf, dtype=x.dtype,
-                                    device=x.device)
+    best, best_cost = (
+        x,
+        torch.full((len(x),), torch.inf, dtype=x.dtype, device=x.device),
+    )
     for g in range(constraints.group_index.shape[0]):
         valid = constraints.group_valid[g]
         columns = constraints.group_index[g][valid]
@@ -307,17 +338,28 @@ def cheapest_switch(model, x, target, member, constraints: Constraints,
             candidate[:, columns] = indicator * scale + offset
             candidate = project(candidate, x, constraints)
             cost = total_cost(x, candidate, member, costs)
-            better = ((candidate != x).any(dim=1) & (cost < best_cost)
-                      & reaches(model, candidate, target, threshold))
+            better = (
+                (candidate != x).any(dim=1)
+                & (cost < best_cost)
+                & reaches(model, candidate, target, threshold)
+            )
             best = torch.where(better.unsqueeze(1), candidate, best)
             best_cost = torch.where(better, cost, best_cost)
             found |= better
     return best, found
 
 
-def refine(model, x, x_cf, target, member, constraints: Constraints,
-           threshold=None, costs: CostTensors | None = None,
-           fewest: bool = False) -> torch.Tensor:
+def refine(
+    model,
+    x,
+    x_cf,
+    target,
+    member,
+    constraints: Constraints,
+    threshold=None,
+    costs: CostTensors | None = None,
+    fewest: bool = False,
+) -> torch.Tensor:
     """The cheapest of four refinements of each counterfactual.
 
     Back along the segment to the factual (:func:`bisect_toward_factual`);
@@ -353,25 +395,37 @@ def refine(model, x, x_cf, target, member, constraints: Constraints,
 
     def rank(point):  # (changed features, cost): lower is better
         count = (feature_changes(x, point, member) > 0).sum(dim=1)
-        return (count if fewest else torch.zeros_like(count),
-                total_cost(x, point, member, costs))
+        return (
+            count if fewest else torch.zeros_like(count),
+            total_cost(x, point, member, costs),
+        )
 
     along = bisect_toward_factual(model, x, x_cf, target, constraints, threshold)
     shrunk = bisect_toward_factual(
-        model, x, shrink_features(model, x, x_cf, target, member, constraints,
-                                  threshold, costs=costs),
-        target, constraints, threshold)
+        model,
+        x,
+        shrink_features(
+            model, x, x_cf, target, member, constraints, threshold, costs=costs
+        ),
+        target,
+        constraints,
+        threshold,
+    )
     best, (count, cost) = along, rank(along)
-    lever, found = cheapest_lever(model, x, x_cf, target, constraints, threshold,
-                                  costs)
+    lever, found = cheapest_lever(model, x, x_cf, target, constraints, threshold, costs)
     ok = reaches(model, x_cf, target, threshold)  # refine, not search
-    switch, switched = cheapest_switch(model, x, target, member, constraints,
-                                       threshold, costs)
-    for candidate, usable in ((shrunk, None), (lever, found & ok),
-                              (switch, switched & ok)):
+    switch, switched = cheapest_switch(
+        model, x, target, member, constraints, threshold, costs
+    )
+    for candidate, usable in (
+        (shrunk, None),
+        (lever, found & ok),
+        (switch, switched & ok),
+    ):
         candidate_count, candidate_cost = rank(candidate)
         better = (candidate_count < count) | (
-            (candidate_count == count) & (candidate_cost < cost))
+            (candidate_count == count) & (candidate_cost < cost)
+        )
         if usable is not None:
             better = better & usable
         best = torch.where(better.unsqueeze(1), candidate, best)
@@ -380,8 +434,9 @@ def refine(model, x, x_cf, target, member, constraints: Constraints,
     return best
 
 
-def feature_membership(feature_columns, n_features, device=None,
-                       groups=()) -> torch.Tensor:
+def feature_membership(
+    feature_columns, n_features, device=None, groups=()
+) -> torch.Tensor:
     """BoolTensor (n_user_features, n_features): which model columns form each feature.
 
     The features that share a column with a one-hot group in ``groups`` are
@@ -410,8 +465,9 @@ def feature_changes(x, x_cf, member) -> torch.Tensor:
     return (change.unsqueeze(1) * member.to(change.dtype)).amax(dim=2)
 
 
-def sparsify(model, x, x_cf, target, member, threshold=None,
-             costs: CostTensors | None = None) -> torch.Tensor:
+def sparsify(
+    model, x, x_cf, target, member, threshold=None, costs: CostTensors | None = None
+) -> torch.Tensor:
     """Revert every change not needed to reach the target, the dearest first.
 
     Greedy over feature ranks: at rank r, every row tries to put its r-th
@@ -448,8 +504,7 @@ def sparsify(model, x, x_cf, target, member, threshold=None,
             break
         changed = feature_changes(x, current, member) > 0
         cost = feature_cost(x, current, member, costs)
-        order = torch.where(changed, cost, -torch.inf).argsort(dim=1,
-                                                                descending=True)
+        order = torch.where(changed, cost, -torch.inf).argsort(dim=1, descending=True)
         reverted = torch.zeros_like(active)
         for rank in range(n_features):
             feature = order[:, rank]
@@ -466,8 +521,17 @@ def sparsify(model, x, x_cf, target, member, threshold=None,
     return current
 
 
-def sparse_counterfactuals(search, model, x, x_cf, target, constraints, member,
-                           threshold=None, costs: CostTensors | None = None):
+def sparse_counterfactuals(
+    search,
+    model,
+    x,
+    x_cf,
+    target,
+    constraints,
+    member,
+    threshold=None,
+    costs: CostTensors | None = None,
+):
     """Search again on the features that carried the change, then revert the rest.
 
     Features whose change is under a quarter of the row's largest are frozen
@@ -502,8 +566,10 @@ def sparse_counterfactuals(search, model, x, x_cf, target, constraints, member,
     frozen = (minor.unsqueeze(2) & member).any(dim=1)
     if constraints.frozen is not None:
         frozen = frozen | constraints.frozen
-    again = search(constraints.with_frozen(frozen),
-                   None if threshold is None else threshold + (1 - threshold) / 4)
+    again = search(
+        constraints.with_frozen(frozen),
+        None if threshold is None else threshold + (1 - threshold) / 4,
+    )
     better = reaches(model, again.counterfactuals, target, threshold)
     x_cf = torch.where(better.unsqueeze(1), again.counterfactuals, x_cf)
     return sparsify(model, x, x_cf, target, member, threshold, costs), again, better

@@ -18,15 +18,29 @@ import pandas as pd
 from scipy.stats import ttest_1samp
 
 __all__ = [
-    "MAIN_COLUMNS", "difference_interval", "lambda_average", "main_columns",
-    "main_table", "reduction", "reduction_table", "round_means",
-    "seed_reductions", "seed_summary", "table_cell", "to_markdown",
+    "MAIN_COLUMNS",
+    "difference_interval",
+    "lambda_average",
+    "main_columns",
+    "main_table",
+    "reduction",
+    "reduction_table",
+    "round_means",
+    "seed_reductions",
+    "seed_summary",
+    "table_cell",
+    "to_markdown",
 ]
 
 #: The main table's columns: (pair, metric). "Cost, refined" is ours only.
-MAIN_COLUMNS = MappingProxyType({
-    "IP": ("single", "IP"), "IP*": ("single", "IP*"), "Cost": ("protected", "cost"),
-    "Cost, refined": ("protected", "cost_refined")})
+MAIN_COLUMNS = MappingProxyType(
+    {
+        "IP": ("single", "IP"),
+        "IP*": ("single", "IP*"),
+        "Cost": ("protected", "cost"),
+        "Cost, refined": ("protected", "cost_refined"),
+    }
+)
 
 
 def main_columns(metrics) -> dict:
@@ -59,8 +73,10 @@ def lambda_average(values, axis: int = -1) -> np.ndarray:
 def _paired(ct, bl):
     ct, bl = np.asarray(ct, dtype=float), np.asarray(bl, dtype=float)
     if ct.shape != bl.shape or ct.ndim != 1:
-        raise ValueError("ct_per_round and bl_per_round must be 1-D arrays of the "
-                         f"same length; got shapes {ct.shape} and {bl.shape}.")
+        raise ValueError(
+            "ct_per_round and bl_per_round must be 1-D arrays of the "
+            f"same length; got shapes {ct.shape} and {bl.shape}."
+        )
     keep = np.isfinite(ct) & np.isfinite(bl)
     return ct[keep], bl[keep]
 
@@ -128,8 +144,11 @@ def reduction(ct_per_round, bl_per_round, level: float = 99.0):
         return float("nan"), float("nan"), False
     spread = ratio.std(ddof=1) if len(ratio) > 1 else float("nan")
     low, high = difference_interval(ct, bl, level)
-    return (float((1.0 - ratio.mean()) * 100.0), float(100.0 * spread),
-            bool(low > 0 or high < 0))
+    return (
+        float((1.0 - ratio.mean()) * 100.0),
+        float(100.0 * spread),
+        bool(low > 0 or high < 0),
+    )
 
 
 def round_means(per_round: pd.DataFrame, metric: str) -> pd.DataFrame:
@@ -151,8 +170,9 @@ def round_means(per_round: pd.DataFrame, metric: str) -> pd.DataFrame:
     return means.unstack("model").sort_index()
 
 
-def reduction_table(per_round: pd.DataFrame, metrics=("IP", "IP*", "cost"),
-                    level: float = 99.0) -> pd.DataFrame:
+def reduction_table(
+    per_round: pd.DataFrame, metrics=("IP", "IP*", "cost"), level: float = 99.0
+) -> pd.DataFrame:
     """Reduction, plus-minus, star, raw means and interval per metric.
 
     ``per_round`` is the output of :func:`evaluate_counterfactuals` with
@@ -166,11 +186,19 @@ def reduction_table(per_round: pd.DataFrame, metrics=("IP", "IP*", "cost"),
         ct, bl = means["CT"].to_numpy(), means["BL"].to_numpy()
         percent, plus_minus, significant = reduction(ct, bl, level)
         low, high = difference_interval(ct, bl, level)
-        rows.append({"metric": metric, "percent": percent, "plus_minus": plus_minus,
-                     "significant": significant, "ct_mean": lambda_average(ct, 0),
-                     "bl_mean": lambda_average(bl, 0), "diff_low": low,
-                     "diff_high": high,
-                     "n_rounds": int(np.sum(np.isfinite(ct) & np.isfinite(bl)))})
+        rows.append(
+            {
+                "metric": metric,
+                "percent": percent,
+                "plus_minus": plus_minus,
+                "significant": significant,
+                "ct_mean": lambda_average(ct, 0),
+                "bl_mean": lambda_average(bl, 0),
+                "diff_low": low,
+                "diff_high": high,
+                "n_rounds": int(np.sum(np.isfinite(ct) & np.isfinite(bl))),
+            }
+        )
     return pd.DataFrame(rows).set_index("metric")
 
 
@@ -216,9 +244,11 @@ def seed_summary(percents, differences, level: float = 99.0):
     percents = np.asarray(percents, dtype=float)
     differences = np.asarray(differences, dtype=float)
     if percents.shape != differences.shape or percents.ndim != 1:
-        raise ValueError("percents and differences must be 1-D arrays of the same "
-                         f"length; got shapes {percents.shape} and "
-                         f"{differences.shape}.")
+        raise ValueError(
+            "percents and differences must be 1-D arrays of the same "
+            f"length; got shapes {percents.shape} and "
+            f"{differences.shape}."
+        )
     finite = np.isfinite(percents) & np.isfinite(differences)
     percent, difference = percents[finite], differences[finite]
     if not len(percent):
@@ -230,9 +260,13 @@ def seed_summary(percents, differences, level: float = 99.0):
             warnings.simplefilter("ignore", RuntimeWarning)
             p_value = float(ttest_1samp(difference, 0.0).pvalue)
     sign = -np.sign(difference.mean())  # a reduction is positive when CT is lower
-    significant = bool(finite.all() and len(difference) >= 3
-                       and p_value < 1.0 - level / 100.0
-                       and sign != 0 and np.all(np.sign(percent) == sign))
+    significant = bool(
+        finite.all()
+        and len(difference) >= 3
+        and p_value < 1.0 - level / 100.0
+        and sign != 0
+        and np.all(np.sign(percent) == sign)
+    )
     return float(percent.mean()), float(spread), significant, p_value
 
 
@@ -249,16 +283,27 @@ def seed_reductions(reductions: pd.DataFrame, level: float = 99.0) -> pd.DataFra
     """
     rows = []
     for (name, pair, metric), group in reductions.groupby(
-            ["dataset", "pair", "metric"], sort=False):
+        ["dataset", "pair", "metric"], sort=False
+    ):
         group = group.sort_values("seed")
         difference = group["ct_mean"] - group["bl_mean"]
         percent, plus_minus, significant, p_value = seed_summary(
-            group["percent"], difference, level)
+            group["percent"], difference, level
+        )
         finite = np.isfinite(group["percent"]) & np.isfinite(difference)
-        rows.append({"dataset": name, "pair": pair, "metric": metric,
-                     "percent": percent, "plus_minus": plus_minus,
-                     "significant": significant, "p_value": p_value,
-                     "n_seeds": len(group), "n_finite": int(finite.sum())})
+        rows.append(
+            {
+                "dataset": name,
+                "pair": pair,
+                "metric": metric,
+                "percent": percent,
+                "plus_minus": plus_minus,
+                "significant": significant,
+                "p_value": p_value,
+                "n_seeds": len(group),
+                "n_finite": int(finite.sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -302,8 +347,9 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
         row = {"data": labels[name]}
         for column, (pair, metric) in picks.items():
             cell = indexed.loc[(name, pair, metric)]
-            row[column] = table_cell(cell["percent"], cell["plus_minus"],
-                                     cell["significant"])
+            row[column] = table_cell(
+                cell["percent"], cell["plus_minus"], cell["significant"]
+            )
             if "n_finite" in cell and cell["n_finite"] < cell["n_seeds"]:
                 row[column] += f" [{cell['n_finite']}/{cell['n_seeds']} seeds]"
             if name in paper:
@@ -325,7 +371,8 @@ def to_markdown(frame: pd.DataFrame) -> str:
     frame = frame.reset_index()
     cells = [[str(c) for c in frame.columns]] + [
         [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
-        for row in frame.itertuples(index=False)]
+        for row in frame.itertuples(index=False)
+    ]
     lines = ["| " + " | ".join(row) + " |" for row in cells]
     lines.insert(1, "|" + "|".join("---" for _ in frame.columns) + "|")
     return "\n".join(lines)

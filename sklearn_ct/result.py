@@ -122,8 +122,9 @@ class CounterfactualResult:
                 if release:
                     for part in parts:
                         setattr(part, f.name, None)
-        return cls(**joined, feature_names=parts[0].feature_names,
-                   searched=parts[0].searched)
+        return cls(
+            **joined, feature_names=parts[0].feature_names, searched=parts[0].searched
+        )
 
     @property
     def status(self) -> np.ndarray:
@@ -134,8 +135,9 @@ class CounterfactualResult:
         """
         already = np.asarray(self.predicted) == np.asarray(self.target)
         none = f"{STATUSES[1]} {self.searched}".strip()
-        return np.where(already, STATUSES[2],
-                        np.where(self.valid, STATUSES[0], none)).astype(object)
+        return np.where(
+            already, STATUSES[2], np.where(self.valid, STATUSES[0], none)
+        ).astype(object)
 
     def _index(self):
         if isinstance(self.factuals, pd.DataFrame):
@@ -146,9 +148,9 @@ class CounterfactualResult:
         if counts.max() <= 1:
             return rows
         number = pd.Series(self.factual_index).groupby(self.factual_index).cumcount()
-        return pd.MultiIndex.from_arrays([rows, number.to_numpy()],
-                                         names=[rows.name or "factual",
-                                                "counterfactual"])
+        return pd.MultiIndex.from_arrays(
+            [rows, number.to_numpy()], names=[rows.name or "factual", "counterfactual"]
+        )
 
     def to_frame(self, show_only_changes: bool = True) -> pd.DataFrame:
         """A recourse table: per row, its status and what to change, from -> to.
@@ -193,10 +195,12 @@ class CounterfactualResult:
         0             1              valid       0.5   1.7  40 -> 31.5
         1             1  no recourse found       NaN   NaN
         """
-        before = pd.DataFrame(np.asarray(self.factuals, dtype=object),
-                              columns=self.feature_names)
-        after = pd.DataFrame(np.asarray(self.counterfactuals, dtype=object),
-                             columns=self.feature_names)
+        before = pd.DataFrame(
+            np.asarray(self.factuals, dtype=object), columns=self.feature_names
+        )
+        after = pd.DataFrame(
+            np.asarray(self.counterfactuals, dtype=object), columns=self.feature_names
+        )
         already = np.asarray(self.predicted) == np.asarray(self.target)
         recourse = already | np.asarray(self.valid, dtype=bool)
         changed = _changed(before, after).to_numpy() & recourse[:, None]
@@ -204,10 +208,12 @@ class CounterfactualResult:
         for j, name in enumerate(self.feature_names):
             if show_only_changes and not changed[:, j].any():
                 continue
-            old, new = _format_column(before.iloc[:, j], after.iloc[:, j],
-                                      changed[:, j], recourse)
-            shown = np.where(changed[:, j], old + " -> " + new,
-                             "-" if show_only_changes else old)
+            old, new = _format_column(
+                before.iloc[:, j], after.iloc[:, j], changed[:, j], recourse
+            )
+            shown = np.where(
+                changed[:, j], old + " -> " + new, "-" if show_only_changes else old
+            )
             cells[name] = np.where(recourse, shown, "").astype(object)
         table = pd.DataFrame(cells, index=self._index())
         table.insert(0, "cost", np.where(recourse, self.cost, np.nan))
@@ -224,9 +230,11 @@ def _changed(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     numeric = a.notna() & b.notna()
     moved = (b - a).abs() > 1e-9 * np.maximum(1.0, a.abs().fillna(0))
     differs = (before.to_numpy() != after.to_numpy()) & ~(
-        before.isna() & after.isna()).to_numpy()  # a missing value left missing
-    return pd.DataFrame(np.where(numeric, moved, differs),
-                        columns=before.columns, index=before.index)
+        before.isna() & after.isna()
+    ).to_numpy()  # a missing value left missing
+    return pd.DataFrame(
+        np.where(numeric, moved, differs), columns=before.columns, index=before.index
+    )
 
 
 def _format_column(before: pd.Series, after: pd.Series, changed, shown) -> tuple:
@@ -249,8 +257,9 @@ def _format_column(before: pd.Series, after: pd.Series, changed, shown) -> tuple
     decimals = 0
     if not np.all(values == np.round(values)):
         size = np.abs(values[values != 0])
-        decimals = max(0, 3 - int(np.floor(np.log10(np.median(size))))) \
-            if len(size) else 0
+        decimals = (
+            max(0, 3 - int(np.floor(np.log10(np.median(size))))) if len(size) else 0
+        )
         steps = np.abs(b - a)[changed & np.isfinite(a) & np.isfinite(b)]
         steps = steps[steps > 0]
         if len(steps):
@@ -272,5 +281,4 @@ def _as_number(values, decimals) -> np.ndarray:
 
 
 def _as_text(values: pd.Series) -> np.ndarray:
-    return np.array(["missing" if pd.isna(v) else str(v) for v in values],
-                    dtype=object)
+    return np.array(["missing" if pd.isna(v) else str(v) for v in values], dtype=object)

@@ -37,8 +37,9 @@ def _model_inputs(estimator, X):
     """Model-space tensor of ``X``, the logits module, its classes and the space."""
     space = model_space(estimator, X)
     module, classes = as_logits_module(space.final)
-    x = torch.as_tensor(space.transform(X), dtype=module_dtype(module),
-                        device=module_device(module))
+    x = torch.as_tensor(
+        space.transform(X), dtype=module_dtype(module), device=module_device(module)
+    )
     return x, module, np.asarray(classes), space
 
 
@@ -53,14 +54,28 @@ def _bounds(domain, estimator, x):
         domain = getattr(split_pipeline(estimator)[1], "domain_", None)
     if domain is None:
         return None
-    return tuple(torch.tensor(np.broadcast_to(np.asarray(v, dtype=float),
-                                              x.shape[1:]),
-                              dtype=x.dtype, device=x.device) for v in domain)
+    return tuple(
+        torch.tensor(
+            np.broadcast_to(np.asarray(v, dtype=float), x.shape[1:]),
+            dtype=x.dtype,
+            device=x.device,
+        )
+        for v in domain
+    )
 
 
-def robust_accuracy(estimator, X, y, *, epsilons=np.linspace(0, 0.1, 10),  # noqa: B008
-                    attack: str = "fgsm", n_steps: int = 40, step_size: float = 0.01,
-                    domain=None, random_state=None) -> np.ndarray:
+def robust_accuracy(
+    estimator,
+    X,
+    y,
+    *,
+    epsilons=np.linspace(0, 0.1, 10),  # noqa: B008
+    attack: str = "fgsm",
+    n_steps: int = 40,
+    step_size: float = 0.01,
+    domain=None,
+    random_state=None,
+) -> np.ndarray:
     """Accuracy on adversarially perturbed data (L-inf FGSM or PGD), per epsilon.
 
     All rows are perturbed at once, in the input space of a pipeline's final
@@ -112,8 +127,9 @@ def robust_accuracy(estimator, X, y, *, epsilons=np.linspace(0, 0.1, 10),  # noq
         if attack == "fgsm":
             x_adv = clip(x + eps * sign)
         else:
-            noise = torch.rand(x.shape, generator=generator, dtype=x.dtype,
-                               device=x.device)
+            noise = torch.rand(
+                x.shape, generator=generator, dtype=x.dtype, device=x.device
+            )
             x_adv = clip(x + eps * (2 * noise - 1))
             for _ in range(n_steps):
                 step = step_size * _input_gradient(module, x_adv, target).sign()
@@ -124,8 +140,16 @@ def robust_accuracy(estimator, X, y, *, epsilons=np.linspace(0, 0.1, 10),  # noq
     return np.asarray(accuracy)
 
 
-def sensitivity(estimator, X, features, *, baseline="random", n_steps: int = 50,
-                normalize: str | None = "minmax", random_state=None) -> float:
+def sensitivity(
+    estimator,
+    X,
+    features,
+    *,
+    baseline="random",
+    n_steps: int = 50,
+    normalize: str | None = "minmax",
+    random_state=None,
+) -> float:
     """Integrated-gradients sensitivity of the predictions to some features.
 
     Captum's ``IntegratedGradients`` attributes each row's predicted class;
@@ -162,25 +186,36 @@ def sensitivity(estimator, X, features, *, baseline="random", n_steps: int = 50,
     try:
         from captum.attr import IntegratedGradients
     except ImportError as error:
-        raise ImportError("sensitivity() needs captum: pip install captum (or "
-                          "pip install 'sklearn-ct[full]').") from error
+        raise ImportError(
+            "sensitivity() needs captum: pip install captum (or "
+            "pip install 'sklearn-ct[full]')."
+        ) from error
     if normalize not in ("minmax", "range", None):
-        raise ValueError(f"normalize must be 'minmax', 'range' or None; "
-                         f"got {normalize!r}.")
+        raise ValueError(
+            f"normalize must be 'minmax', 'range' or None; got {normalize!r}."
+        )
     x, module, _, space = _model_inputs(estimator, X)
-    positions = [_feature_position(f, space.feature_names, x.shape[1], "features")
-                 for f in features]
+    positions = [
+        _feature_position(f, space.feature_names, x.shape[1], "features")
+        for f in features
+    ]
     if isinstance(baseline, str) and baseline in ("random", "zeros"):
-        noise = torch.rand(x.shape, generator=_torch_generator(random_state, x.device),
-                           dtype=x.dtype, device=x.device)
+        noise = torch.rand(
+            x.shape,
+            generator=_torch_generator(random_state, x.device),
+            dtype=x.dtype,
+            device=x.device,
+        )
         base = 2 * noise - 1 if baseline == "random" else torch.zeros_like(x)
     else:
-        base = torch.tensor(np.broadcast_to(baseline, x.shape), dtype=x.dtype,
-                            device=x.device)
+        base = torch.tensor(
+            np.broadcast_to(baseline, x.shape), dtype=x.dtype, device=x.device
+        )
     with torch.no_grad():
         predicted = module(x).argmax(dim=1)
     attributions = IntegratedGradients(module).attribute(
-        x, baselines=base, target=predicted, n_steps=n_steps)
+        x, baselines=base, target=predicted, n_steps=n_steps
+    )
     g = attributions.abs().mean(dim=0).detach().cpu().numpy()
     if normalize is not None:
         spread = g.max() - g.min()

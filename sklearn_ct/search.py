@@ -129,8 +129,11 @@ def counterfactual_search(
         if step > 1:  # the last point of the path still within the epsilon ball
             within = (here - x_i).abs().amax(dim=1, keepdim=True) <= epsilon
             adv_i = torch.where(within, here, adv_i)
-        done = (torch.zeros_like(p, dtype=torch.bool) if decision_threshold is None
-                else p >= decision_threshold)
+        done = (
+            torch.zeros_like(p, dtype=torch.bool)
+            if decision_threshold is None
+            else p >= decision_threshold
+        )
         finished = done if take_step else torch.ones_like(done)
         any_finished = bool(finished.any())
         if any_finished:  # results are written once, when a row finishes

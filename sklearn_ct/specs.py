@@ -126,8 +126,12 @@ def infer_domain(X, n_std: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
     X = _as_float(X)
     mean = X.mean(axis=0, dtype=np.float64)
     # One column at a time: a temporary the size of a column, not of the data.
-    std = np.array([X[:, j].std(ddof=1, dtype=np.float64) if X.shape[0] > 1 else 0.0
-                    for j in range(X.shape[1])])
+    std = np.array(
+        [
+            X[:, j].std(ddof=1, dtype=np.float64) if X.shape[0] > 1 else 0.0
+            for j in range(X.shape[1])
+        ]
+    )
     low = np.minimum(mean - n_std * std, X.min(axis=0))
     high = np.maximum(mean + n_std * std, X.max(axis=0))
     return low, high
@@ -213,8 +217,9 @@ def resolve_domain(
                 f"domain has {len(domain)} entries, but X has {n_features} features;"
                 " give one (low, high) pair per feature or a dict by feature name."
             )
-        pairs = [(-np.inf, np.inf) if p is None else _as_bounds(p, "domain")
-                 for p in domain]
+        pairs = [
+            (-np.inf, np.inf) if p is None else _as_bounds(p, "domain") for p in domain
+        ]
         low, high = (np.array(v, dtype=float) for v in zip(*pairs, strict=True))
     else:
         raise ValueError(
@@ -252,8 +257,10 @@ def resolve_groups(groups, n_features, feature_names=None) -> list[np.ndarray]:
     """
     resolved, seen = [], set()
     for group in groups or ():
-        idx = [_feature_position(k, feature_names, n_features, "categorical_groups")
-               for k in group]
+        idx = [
+            _feature_position(k, feature_names, n_features, "categorical_groups")
+            for k in group
+        ]
         if len(idx) < 2:
             raise ValueError(
                 f"categorical_groups entry {list(group)} has fewer than two columns;"

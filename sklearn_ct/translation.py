@@ -41,8 +41,9 @@ def _input_position(space, key, argname):
     n_in = space.layout.n_in if space.layout is not None else space.n_inputs
     if isinstance(key, numbers.Integral) and not isinstance(key, bool):
         if not -n_in <= key < n_in:
-            raise ValueError(f"{argname} refers to feature index {key}, but X has "
-                             f"{n_in} features.")
+            raise ValueError(
+                f"{argname} refers to feature index {key}, but X has {n_in} features."
+            )
         return int(key) % n_in
     if space.input_names is not None and key in space.input_names:
         return space.input_names.index(key)
@@ -53,8 +54,10 @@ def _model_position(space, key, argname):
     names = space.feature_names
     if names is not None and key in names:
         return names.index(key)
-    known = [*(space.input_names or []), *(n for n in (names or [])
-                                          if n not in (space.input_names or []))]
+    known = [
+        *(space.input_names or []),
+        *(n for n in (names or []) if n not in (space.input_names or [])),
+    ]
     if not known:
         raise ValueError(
             f"{argname} refers to feature {key!r} by name, but X has no feature "
@@ -62,8 +65,9 @@ def _model_position(space, key, argname):
             "inside a Pipeline, build it with sklearn_ct.pipeline.make_pipeline "
             "so that constraints can name the pipeline's input columns."
         )
-    raise ValueError(f"{argname} refers to unknown feature {key!r}; expected one "
-                     f"of {known}.")
+    raise ValueError(
+        f"{argname} refers to unknown feature {key!r}; expected one of {known}."
+    )
 
 
 def _per_model(space, spec, n_model, argname):
@@ -88,24 +92,35 @@ def _per_model(space, spec, n_model, argname):
         if j is not None:
             cols = np.flatnonzero(lay.source == j)
             if not len(cols):
-                raise ValueError(f"{argname} refers to column {key!r}, which the "
-                                 "preprocessing drops.")
+                raise ValueError(
+                    f"{argname} refers to column {key!r}, which the "
+                    "preprocessing drops."
+                )
             out.update({int(k): (value, j) for k in cols})
         elif lay is None and isinstance(key, numbers.Integral):
             k = int(key) % n_model if -n_model <= key < n_model else None
             if k is None:
-                raise ValueError(f"{argname} refers to feature index {key}, but X"
-                                 f" has {n_model} features.")
+                raise ValueError(
+                    f"{argname} refers to feature index {key}, but X"
+                    f" has {n_model} features."
+                )
             out[k] = (value, None)
         else:
             out[_model_position(space, key, argname)] = (value, None)
     return out
 
 
-def resolve_constraints(space, X_input, X_model, *, mutability=None,
-                        domain="infer", categorical_groups=None,
-                        integer_features="auto", domain_n_std=3.0
-                        ) -> FeatureConstraints:
+def resolve_constraints(
+    space,
+    X_input,
+    X_model,
+    *,
+    mutability=None,
+    domain="infer",
+    categorical_groups=None,
+    integer_features="auto",
+    domain_n_std=3.0,
+) -> FeatureConstraints:
     """Constraints written on the user's columns, resolved on model columns.
 
     Parameters
@@ -136,10 +151,16 @@ def resolve_constraints(space, X_input, X_model, *, mutability=None,
     low, high = _domain(space, domain, X_model, domain_n_std)
     groups = _groups(space, categorical_groups, n_model)
     integer = _integers(space, integer_features, X_input, n_model, groups)
-    scale = np.ones(n_model) if lay is None else np.where(
-        lay.kind == "unknown", 1.0, np.nan_to_num(lay.scale, nan=1.0))
-    offset = np.zeros(n_model) if lay is None else np.where(
-        lay.kind == "unknown", 0.0, np.nan_to_num(lay.offset, nan=0.0))
+    scale = (
+        np.ones(n_model)
+        if lay is None
+        else np.where(lay.kind == "unknown", 1.0, np.nan_to_num(lay.scale, nan=1.0))
+    )
+    offset = (
+        np.zeros(n_model)
+        if lay is None
+        else np.where(lay.kind == "unknown", 0.0, np.nan_to_num(lay.offset, nan=0.0))
+    )
     for cols, _ in groups:  # user-given groups over plain columns
         if lay is None or np.any(lay.kind[cols] == "unknown"):
             scale[cols], offset[cols] = 1.0, 0.0
@@ -147,7 +168,8 @@ def resolve_constraints(space, X_input, X_model, *, mutability=None,
             raise ValueError(
                 f"categorical_groups: the columns {cols.tolist()} reach the model "
                 "through a non-affine transformer; one-hot columns must pass "
-                "through unchanged or through a scaler.")
+                "through unchanged or through a scaler."
+            )
     if lay is not None:  # ordinal codes stay valid codes
         for k in np.flatnonzero(lay.kind == "ordinal"):
             n_levels = len(lay.categories.get(int(lay.source[k]), ()))
@@ -155,24 +177,34 @@ def resolve_constraints(space, X_input, X_model, *, mutability=None,
                 ends = np.sort([offset[k], scale[k] * (n_levels - 1) + offset[k]])
                 low[k], high[k] = max(low[k], ends[0]), min(high[k], ends[1])
     return FeatureConstraints(
-        mut, low, high, groups=[g for g, _ in groups],
-        group_implicit=[imp for _, imp in groups], integer=integer,
-        scale=scale, offset=offset,
-        box_given=not (domain is None or isinstance(domain, str)))
+        mut,
+        low,
+        high,
+        groups=[g for g, _ in groups],
+        group_implicit=[imp for _, imp in groups],
+        integer=integer,
+        scale=scale,
+        offset=offset,
+        box_given=not (domain is None or isinstance(domain, str)),
+    )
 
 
 def _mutability(space, spec, n_model):
     if spec is None or isinstance(spec, str):
         return resolve_mutability(spec, n_model)
     if not isinstance(spec, (Mapping, Sequence, np.ndarray)):
-        raise ValueError("mutability must be None, a string, a list with one value"
-                         " per feature or a dict by feature name; got "
-                         f"{type(spec).__name__}.")
+        raise ValueError(
+            "mutability must be None, a string, a list with one value"
+            " per feature or a dict by feature name; got "
+            f"{type(spec).__name__}."
+        )
     values = np.full(n_model, "both", dtype=object)
     for k, (value, j) in _per_model(space, spec, n_model, "mutability").items():
         if value not in MUTABILITY_VALUES:
-            raise ValueError(f"mutability value {value!r} is not understood; "
-                             f"expected one of {list(MUTABILITY_VALUES)}.")
+            raise ValueError(
+                f"mutability value {value!r} is not understood; "
+                f"expected one of {list(MUTABILITY_VALUES)}."
+            )
         if j is not None and value in _FLIP:
             kind, scale = space.layout.kind[k], space.layout.scale[k]
             if kind == "onehot" or (kind == "value" and not np.isfinite(scale)):
@@ -197,11 +229,18 @@ def _domain(space, spec, X_model, n_std):
         return resolve_domain(spec, X_model, space.feature_names, n_std)
     low, high = resolve_domain("infer", X_model, space.feature_names, n_std)
     lay = space.layout
-    if isinstance(spec, (Sequence, np.ndarray)) and not isinstance(spec, Mapping) \
-            and len(spec) == 2 and all(v is None or np.isscalar(v) for v in spec):
+    if (
+        isinstance(spec, (Sequence, np.ndarray))
+        and not isinstance(spec, Mapping)
+        and len(spec) == 2
+        and all(v is None or np.isscalar(v) for v in spec)
+    ):
         # One pair for every numeric input column (in its units).
-        spec = {j: spec for j in range(lay.n_in)
-                if np.any((lay.source == j) & (lay.kind == "value"))}
+        spec = {
+            j: spec
+            for j in range(lay.n_in)
+            if np.any((lay.source == j) & (lay.kind == "value"))
+        }
     if not isinstance(spec, (Mapping, Sequence, np.ndarray)):
         return resolve_domain(spec, X_model, space.feature_names, n_std)
     for k, (pair, j) in _per_model(space, spec, X_model.shape[1], "domain").items():
@@ -210,10 +249,17 @@ def _domain(space, spec, X_model, n_std):
             continue
         lo, hi = _as_bounds(pair, "domain")
         if lo > hi:  # in the user's units, before any (negative) scale
-            name = (_label(space, j) if j is not None else
-                    space.feature_names[k] if space.feature_names else k)
-            raise ValueError(f"domain for feature {name!r} has low={lo} > "
-                             f"high={hi}; expected low <= high.")
+            name = (
+                _label(space, j)
+                if j is not None
+                else space.feature_names[k]
+                if space.feature_names
+                else k
+            )
+            raise ValueError(
+                f"domain for feature {name!r} has low={lo} > "
+                f"high={hi}; expected low <= high."
+            )
         if j is not None:
             kind, scale, offset = lay.kind[k], lay.scale[k], lay.offset[k]
             if kind != "value" or not np.isfinite(scale):
@@ -232,8 +278,10 @@ def _domain(space, spec, X_model, n_std):
     bad = np.flatnonzero(low > high)
     if bad.size:
         k = int(bad[0])
-        raise ValueError(f"domain for feature {k} has low={low[k]} > "
-                         f"high={high[k]}; expected low <= high.")
+        raise ValueError(
+            f"domain for feature {k} has low={low[k]} > "
+            f"high={high[k]}; expected low <= high."
+        )
     return low, high
 
 
@@ -241,21 +289,29 @@ def _groups(space, spec, n_model):
     """Encoder groups plus the user's, as a list of (columns, implicit)."""
     found = []
     if space.layout is not None and space.head is not None:
-        found = [(np.asarray(c), dropped >= 0) for c, dropped in space.layout.groups
-                 if len(c) > 1 or dropped >= 0]
+        found = [
+            (np.asarray(c), dropped >= 0)
+            for c, dropped in space.layout.groups
+            if len(c) > 1 or dropped >= 0
+        ]
     taken = {int(k) for cols, _ in found for k in cols}
     for group in spec or ():
         if isinstance(group, (str, bytes)) or not isinstance(
-                group, (Sequence, np.ndarray)):
-            raise ValueError("categorical_groups must be a list of lists of "
-                             f"columns; got the entry {group!r}.")
+            group, (Sequence, np.ndarray)
+        ):
+            raise ValueError(
+                "categorical_groups must be a list of lists of "
+                f"columns; got the entry {group!r}."
+            )
         cols = []
         for key in group:
             mapped = _per_model(space, {key: None}, n_model, "categorical_groups")
             cols += sorted(mapped)
         if len(cols) < 2:
-            raise ValueError(f"categorical_groups entry {list(group)} has fewer "
-                             "than two columns; a one-hot group needs at least two.")
+            raise ValueError(
+                f"categorical_groups entry {list(group)} has fewer "
+                "than two columns; a one-hot group needs at least two."
+            )
         if taken.intersection(cols):
             if any(set(cols) == {int(k) for k in c} for c, _ in found):
                 continue  # the encoder's own group, named again
@@ -275,27 +331,39 @@ def _integers(space, spec, X_input, n_model, groups):
         integer |= lay.kind == "ordinal"
     if spec is None or spec is False:
         return integer
-    affine = (np.zeros(n_model, dtype=bool) if lay is None else
-              (lay.kind == "value") & np.isfinite(lay.scale) & (lay.scale != 0))
+    affine = (
+        np.zeros(n_model, dtype=bool)
+        if lay is None
+        else (lay.kind == "value") & np.isfinite(lay.scale) & (lay.scale != 0)
+    )
     if isinstance(spec, str):
         if spec != "auto":
-            raise ValueError(f"integer_features={spec!r} is not understood; "
-                             "expected 'auto', None or a list of features.")
+            raise ValueError(
+                f"integer_features={spec!r} is not understood; "
+                "expected 'auto', None or a list of features."
+            )
         if lay is None:  # the columns' way to the model is unknown
             return integer
         for j, values in _numeric_columns(X_input):
             cols = np.flatnonzero(lay.source == j)
-            if (len(cols) == 1 and affine[cols[0]] and not in_group[cols[0]]
-                    and _all_integral(values)):
+            if (
+                len(cols) == 1
+                and affine[cols[0]]
+                and not in_group[cols[0]]
+                and _all_integral(values)
+            ):
                 integer[cols[0]] = True
         return integer
     if not isinstance(spec, (Sequence, np.ndarray)):
-        raise ValueError("integer_features must be 'auto', None or a list of "
-                         f"features; got {type(spec).__name__}.")
+        raise ValueError(
+            "integer_features must be 'auto', None or a list of "
+            f"features; got {type(spec).__name__}."
+        )
     values = dict(_numeric_columns(X_input))
     for key in spec:
-        for k, (_, j) in _per_model(space, {key: None}, n_model,
-                                         "integer_features").items():
+        for k, (_, j) in _per_model(
+            space, {key: None}, n_model, "integer_features"
+        ).items():
             if not affine[k]:
                 raise ValueError(
                     f"integer_features: {key!r} must reach the model as a number "
@@ -303,8 +371,10 @@ def _integers(space, spec, X_input, n_model, groups):
                 )
             column = values.get(j if j is not None else k)
             if column is None or not _all_integral(column):
-                raise ValueError(f"integer_features: {key!r} holds values that "
-                                 "are not integers (or not numbers).")
+                raise ValueError(
+                    f"integer_features: {key!r} holds values that "
+                    "are not integers (or not numbers)."
+                )
             integer[k] = True
     return integer & ~in_group
 
@@ -313,7 +383,8 @@ def _numeric_columns(X):
     if isinstance(X, pd.DataFrame):
         for j, col in enumerate(X.columns):
             if pd.api.types.is_numeric_dtype(X[col]) and not pd.api.types.is_bool_dtype(
-                    X[col]):
+                X[col]
+            ):
                 yield j, X[col].to_numpy(dtype=float, na_value=np.nan)
         return
     X = np.asarray(X)
@@ -326,5 +397,8 @@ def _all_integral(values) -> bool:
     """Every observed value is an integer (missing values, NaN, are left out)."""
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
-    return bool(len(values) and np.all(np.isfinite(values))
-                and np.all(values == np.round(values)))
+    return bool(
+        len(values)
+        and np.all(np.isfinite(values))
+        and np.all(values == np.round(values))
+    )

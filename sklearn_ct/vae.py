@@ -34,7 +34,8 @@ class VAE(nn.Module):
         self.mean = nn.Linear(hidden_size, latent_dim)
         self.log_std = nn.Linear(hidden_size, latent_dim)
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, hidden_size), nn.Tanh(),
+            nn.Linear(latent_dim, hidden_size),
+            nn.Tanh(),
             nn.Linear(hidden_size, n_features),
         )
 

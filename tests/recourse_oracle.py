@@ -36,12 +36,24 @@ def make_justice(n_samples=600, random_state=0):
     priors = np.minimum(rng.poisson(2.5, n_samples), 30)
     degree = rng.choice(["F", "M", "O"], n_samples, p=[0.55, 0.35, 0.10])
     sex = rng.choice(["Male", "Female"], n_samples, p=[0.8, 0.2])
-    score = (0.35 * (priors - 2.5) - 0.04 * (age - 35) + 0.004 * (stay - 60)
-             + 0.6 * (degree == "F") - 0.5 * (degree == "O")
-             + 0.3 * (sex == "Male"))
+    score = (
+        0.35 * (priors - 2.5)
+        - 0.04 * (age - 35)
+        + 0.004 * (stay - 60)
+        + 0.6 * (degree == "F")
+        - 0.5 * (degree == "O")
+        + 0.3 * (sex == "Male")
+    )
     y = (score + rng.logistic(0, 0.6, n_samples) > 0).astype(int)
-    X = pd.DataFrame({"age": age, "length_of_stay": stay, "priors_count": priors,
-                      "charge_degree": degree, "sex": sex})
+    X = pd.DataFrame(
+        {
+            "age": age,
+            "length_of_stay": stay,
+            "priors_count": priors,
+            "charge_degree": degree,
+            "sex": sex,
+        }
+    )
     return X, y
 
 
@@ -74,8 +86,11 @@ def allowed_values(X_train, factual, mutability, n_grid=25):
             continue
         low, high = column.min(), column.max()
         if column.dtype.kind in "iu":
-            grid = (np.arange(low, high + 1) if high - low < MAX_INTEGERS
-                    else np.unique(np.round(np.linspace(low, high, n_grid))))
+            grid = (
+                np.arange(low, high + 1)
+                if high - low < MAX_INTEGERS
+                else np.unique(np.round(np.linspace(low, high, n_grid)))
+            )
         else:
             grid = np.linspace(low, high, n_grid)
         if how == "increase":
@@ -86,8 +101,9 @@ def allowed_values(X_train, factual, mutability, n_grid=25):
     return values
 
 
-def exhaustive_recourse(predict, factuals, target, X_train, mutability, n_grid=25,
-                        chunk=200_000):
+def exhaustive_recourse(
+    predict, factuals, target, X_train, mutability, n_grid=25, chunk=200_000
+):
     """Which people have recourse among the allowed values (brute force).
 
     Parameters
@@ -114,8 +130,13 @@ def exhaustive_recourse(predict, factuals, target, X_train, mutability, n_grid=2
         frames.append(pd.DataFrame(combos, columns=list(values)))
         owner.append(np.full(len(combos), i))
     table = pd.concat(frames, ignore_index=True).astype(
-        {c: X_train[c].dtype for c in X_train.columns})
+        {c: X_train[c].dtype for c in X_train.columns}
+    )
     owner = np.concatenate(owner)
-    hits = np.concatenate([np.asarray(predict(table.iloc[s:s + chunk])) == target
-                           for s in range(0, len(table), chunk)])
+    hits = np.concatenate(
+        [
+            np.asarray(predict(table.iloc[s : s + chunk])) == target
+            for s in range(0, len(table), chunk)
+        ]
+    )
     return np.bincount(owner, weights=hits, minlength=len(factuals)) > 0

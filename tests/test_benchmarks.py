@@ -18,8 +18,14 @@ from sklearn_ct.benchmarks.dice import MinMaxProbability, bench_dice
 from sklearn_ct.benchmarks.floor import ENV, bench_floor
 from sklearn_ct.benchmarks.scaling import COLUMNS
 
-TINY = {"rows": (300, 600), "configs": ((50, (4,)),), "epochs": 1, "batch_size": 100,
-        "n_features": 3, "verbose": False}
+TINY = {
+    "rows": (300, 600),
+    "configs": ((50, (4,)),),
+    "epochs": 1,
+    "batch_size": 100,
+    "n_features": 3,
+    "verbose": False,
+}
 
 
 def _check_scaling_files(frame, out):
@@ -27,8 +33,22 @@ def _check_scaling_files(frame, out):
     assert list(written.columns) == list(COLUMNS)
     assert written["n_rows"].tolist() == [300, 600]
     assert (written["hidden_layer_sizes"] == "(4,)").all()
-    assert (written[["fit_seconds", "epoch_seconds", "explain_seconds",
-                     "explanations_per_second", "data_mb"]] > 0).all().all()
+    assert (
+        (
+            written[
+                [
+                    "fit_seconds",
+                    "epoch_seconds",
+                    "explain_seconds",
+                    "explanations_per_second",
+                    "data_mb",
+                ]
+            ]
+            > 0
+        )
+        .all()
+        .all()
+    )
     assert (written["n_explained"] == written["n_rows"]).all()
     assert (written["explain_model_rows"] == 600).all()
     assert (written["torch_threads"] == 1).all()
@@ -39,8 +59,11 @@ def _check_scaling_files(frame, out):
 def test_scaling_writes_csv_and_plot_in_process(tmp_path):
     frame = run_scaling(tmp_path, fresh_process=False, **TINY)
     _check_scaling_files(frame, tmp_path)
-    assert format_scaling(frame).splitlines()[0].split()[:3] == ["rows", "cf/epoch",
-                                                                 "hidden"]
+    assert format_scaling(frame).splitlines()[0].split()[:3] == [
+        "rows",
+        "cf/epoch",
+        "hidden",
+    ]
     lines = check_claims(frame)
     assert lines[0] == "50 cf/epoch, hidden (4,):"
     assert all(("holds" in line) or ("FAILS" in line) for line in lines[1:])
@@ -58,12 +81,19 @@ def test_scaling_in_fresh_processes(tmp_path):
 
 def _scaling_frame(fit_peak_mb, explain_peak_mb, rates):
     rows = np.array([10**4, 10**5, 10**6])
-    return pd.DataFrame({
-        "n_rows": rows, "n_counterfactuals": 1000, "hidden_layer_sizes": "(32,)",
-        "data_mb": rows * 48 / 2**20, "fit_seconds": rows / 1e5,
-        "fit_peak_mb": fit_peak_mb, "explain_peak_mb": explain_peak_mb,
-        "explain_result_mb": rows * 200 / 2**20, "explanations_per_second": rates,
-    })
+    return pd.DataFrame(
+        {
+            "n_rows": rows,
+            "n_counterfactuals": 1000,
+            "hidden_layer_sizes": "(32,)",
+            "data_mb": rows * 48 / 2**20,
+            "fit_seconds": rows / 1e5,
+            "fit_peak_mb": fit_peak_mb,
+            "explain_peak_mb": explain_peak_mb,
+            "explain_result_mb": rows * 200 / 2**20,
+            "explanations_per_second": rates,
+        }
+    )
 
 
 def test_check_claims_tells_bounded_from_growing_memory():
@@ -87,8 +117,9 @@ def test_dice_row_is_skipped_without_dice_ml(monkeypatch):
 
 def test_dice_gets_the_same_function():
     X, y = make_moons(200, noise=0.1, random_state=0)
-    clf = CounterfactualTrainingClassifier(objective="vanilla", max_epochs=5,
-                                           random_state=0).fit(X, y)
+    clf = CounterfactualTrainingClassifier(
+        objective="vanilla", max_epochs=5, random_state=0
+    ).fit(X, y)
     low, high = X.min(0), X.max(0)
     wrapped = MinMaxProbability(clf.net_.module_, low, high)
     z = torch.as_tensor((X - low) / (high - low), dtype=torch.float32)

@@ -13,8 +13,9 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_parser_knows_the_commands():
     parser = build_parser()
-    args = parser.parse_args(["reproduce", "--datasets", "ls,moons", "--quick",
-                              "--n-jobs", "2"])
+    args = parser.parse_args(
+        ["reproduce", "--datasets", "ls,moons", "--quick", "--n-jobs", "2"]
+    )
     assert (args.datasets, args.quick, args.n_jobs) == ("ls,moons", True, 2)
     assert parser.parse_args(["demo"]).out == "."
     with pytest.raises(SystemExit):
@@ -36,15 +37,17 @@ def test_reproduce_help_lists_seeds_and_scheduler(capsys):
 def reproduce_calls(monkeypatch):
     """Record the arguments ``sklearn-ct reproduce`` passes, running nothing."""
     calls = []
-    monkeypatch.setattr(experiments, "reproduce",
-                        lambda datasets, **kwargs: calls.append((datasets, kwargs)))
+    monkeypatch.setattr(
+        experiments,
+        "reproduce",
+        lambda datasets, **kwargs: calls.append((datasets, kwargs)),
+    )
     monkeypatch.delenv(SCHEDULER_ENV, raising=False)
     return calls
 
 
 def test_reproduce_passes_seeds_and_runs_locally_by_default(reproduce_calls):
-    assert main(["reproduce", "--datasets", "ls,moons", "--seeds", "3",
-                 "--quiet"]) == 0
+    assert main(["reproduce", "--datasets", "ls,moons", "--seeds", "3", "--quiet"]) == 0
     datasets, kwargs = reproduce_calls[0]
     assert datasets == ["ls", "moons"]
     assert kwargs["seeds"] == 3 and kwargs["scheduler"] is None
@@ -63,12 +66,17 @@ def test_scheduler_option_wins_over_the_environment(reproduce_calls, monkeypatch
     monkeypatch.setenv(SCHEDULER_ENV, "")
     main(["reproduce", "--quiet"])
     assert [kwargs["scheduler"] for _, kwargs in reproduce_calls] == [
-        "tcp://from-env:8786", "tcp://from-option:8786", None]
+        "tcp://from-env:8786",
+        "tcp://from-option:8786",
+        None,
+    ]
 
 
 def test_bench_quick_prints_figures(capsys, tmp_path):
-    assert main(["bench", "--quick", "--only", "search,training",
-                 "--out", str(tmp_path)]) == 0
+    assert (
+        main(["bench", "--quick", "--only", "search,training", "--out", str(tmp_path)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "batched is" in out and "x vanilla" in out
     assert (tmp_path / "bench.txt").read_text() == out
@@ -85,16 +93,22 @@ def test_readme_names_the_two_commands():
 
 @pytest.mark.slow
 def test_demo_in_an_empty_directory(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "sklearn_ct.cli", "demo", "--quiet"],
-                          cwd=tmp_path, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "sklearn_ct.cli", "demo", "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "(d) CT, age protected" in done.stdout
     assert (tmp_path / "demo.png").stat().st_size > 10_000
 
 
 @pytest.mark.slow
 def test_readme_quickstart_runs(tmp_path, monkeypatch):
-    code = re.search(r"## Quickstart\n\n```python\n(.*?)```", README.read_text(),
-                     re.S).group(1)
+    code = re.search(
+        r"## Quickstart\n\n```python\n(.*?)```", README.read_text(), re.S
+    ).group(1)
     monkeypatch.chdir(tmp_path)
     namespace = {}
     exec(compile(code, "README quickstart", "exec"), namespace)

@@ -32,8 +32,13 @@ from sklearn_ct import (
     REVISEGenerator,
 )
 
-FAST = {"max_epochs": 10, "n_counterfactuals": 16, "max_iter_cf": 5, "lr": 0.01,
-        "random_state": 0}
+FAST = {
+    "max_epochs": 10,
+    "n_counterfactuals": 16,
+    "max_iter_cf": 5,
+    "lr": 0.01,
+    "random_state": 0,
+}
 
 #: Checks expected to fail, with the reason.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {
@@ -50,8 +55,10 @@ def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS
 
 
-@parametrize_with_checks([CounterfactualTrainingClassifier(**FAST)],
-                         expected_failed_checks=_expected_failed_checks)
+@parametrize_with_checks(
+    [CounterfactualTrainingClassifier(**FAST)],
+    expected_failed_checks=_expected_failed_checks,
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -59,29 +66,47 @@ def test_sklearn_compatible_estimator(estimator, check):
 @pytest.mark.slow
 def test_check_estimator_with_the_issue_settings():
     # The paper's default learning rate; the small network must still learn.
-    clf = CounterfactualTrainingClassifier(max_epochs=20, n_counterfactuals=32,
-                                           max_iter_cf=10, random_state=0)
-    results = check_estimator(clf, on_fail=None,
-                              expected_failed_checks=EXPECTED_FAILED_CHECKS)
+    clf = CounterfactualTrainingClassifier(
+        max_epochs=20, n_counterfactuals=32, max_iter_cf=10, random_state=0
+    )
+    results = check_estimator(
+        clf, on_fail=None, expected_failed_checks=EXPECTED_FAILED_CHECKS
+    )
     failed = [r["check_name"] for r in results if r["status"] == "failed"]
     assert failed == []
 
 
-@pytest.mark.parametrize("check", [check_no_attributes_set_in_init,
-                                   check_get_params_invariance, check_set_params,
-                                   check_parameters_default_constructible])
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_no_attributes_set_in_init,
+        check_get_params_invariance,
+        check_set_params,
+        check_parameters_default_constructible,
+    ],
+)
 def test_explainer_parameter_handling(check):
     explainer = CounterfactualExplainer(MLPClassifier(), generator="generic")
     check(type(explainer).__name__, explainer)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: CounterfactualTrainingClassifier(**FAST),
-    # check_param_validation fits on 5 features and labels {0, 1}.
-    lambda: CounterfactualExplainer(MLPClassifier(max_iter=20, random_state=0).fit(
-        np.random.RandomState(0).uniform(size=(20, 5)), np.arange(20) % 2)),
-    GenericGenerator, ECCCoGenerator, REVISEGenerator, GravitationalGenerator,
-], ids=["classifier", "explainer", "generic", "ecco", "revise", "gravitational"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: CounterfactualTrainingClassifier(**FAST),
+        # check_param_validation fits on 5 features and labels {0, 1}.
+        lambda: CounterfactualExplainer(
+            MLPClassifier(max_iter=20, random_state=0).fit(
+                np.random.RandomState(0).uniform(size=(20, 5)), np.arange(20) % 2
+            )
+        ),
+        GenericGenerator,
+        ECCCoGenerator,
+        REVISEGenerator,
+        GravitationalGenerator,
+    ],
+    ids=["classifier", "explainer", "generic", "ecco", "revise", "gravitational"],
+)
 def test_invalid_parameters_raise_sklearns_error_naming_them(make):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -90,7 +115,8 @@ def test_invalid_parameters_raise_sklearns_error_naming_them(make):
 
 
 def test_explainer_clone_keeps_nested_generator_params():
-    explainer = CounterfactualExplainer(MLPClassifier(),
-                                        generator=ECCCoGenerator(lambda_energy=2.0))
+    explainer = CounterfactualExplainer(
+        MLPClassifier(), generator=ECCCoGenerator(lambda_energy=2.0)
+    )
     cloned = clone(explainer)
     assert cloned.get_params()["generator__lambda_energy"] == 2.0

@@ -23,11 +23,17 @@ def test_resolve_mutability_forms():
     assert resolve_mutability(None, 3).tolist() == ["both"] * 3
     assert resolve_mutability("none", 2).tolist() == ["none", "none"]
     assert resolve_mutability(["none", "both", "increase"], 3).tolist() == [
-        "none", "both", "increase"]
+        "none",
+        "both",
+        "increase",
+    ]
     by_name = resolve_mutability({"age": "none", "income": "decrease"}, 3, NAMES)
     assert by_name.tolist() == ["none", "both", "decrease"]
     assert resolve_mutability({0: "none", -1: "increase"}, 3).tolist() == [
-        "none", "both", "increase"]
+        "none",
+        "both",
+        "increase",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -97,9 +103,10 @@ def test_resolve_domain_errors(spec, message):
 
 
 def test_resolve_groups():
-    assert [g.tolist() for g in resolve_groups([["a", "b"], [2, 3]], 4,
-                                               ["a", "b", "c", "d"])] == [[0, 1],
-                                                                          [2, 3]]
+    assert [
+        g.tolist()
+        for g in resolve_groups([["a", "b"], [2, 3]], 4, ["a", "b", "c", "d"])
+    ] == [[0, 1], [2, 3]]
     with pytest.raises(ValueError, match="fewer than two"):
         resolve_groups([[0]], 4)
     with pytest.raises(ValueError, match="must not share"):
@@ -146,6 +153,7 @@ def test_project_onehot_straight_through():
 def test_violations_counts_each_broken_feature():
     factual = np.zeros((2, 3))
     cf = np.array([[1.0, -1.0, 0.0], [0.0, 2.0, 0.5]])
-    bad = violations(cf, factual, ["increase", "increase", "none"], low=[-5] * 3,
-                     high=[1.5] * 3)
+    bad = violations(
+        cf, factual, ["increase", "increase", "none"], low=[-5] * 3, high=[1.5] * 3
+    )
     assert bad.tolist() == [1, 2]

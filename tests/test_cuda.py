@@ -22,8 +22,13 @@ from sklearn_ct.pipeline import make_pipeline
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
-FAST = {"max_epochs": 5, "n_counterfactuals": 64, "lr": 0.01, "random_state": 0,
-        "device": "cuda"}
+FAST = {
+    "max_epochs": 5,
+    "n_counterfactuals": 64,
+    "lr": 0.01,
+    "random_state": 0,
+    "device": "cuda",
+}
 
 
 @pytest.mark.parametrize("generator", ["ecco", "generic", "revise", "gravitational"])
@@ -33,8 +38,9 @@ def test_fit_search_and_explain_on_the_gpu(generator):
     assert next(clf.net_.module_.parameters()).is_cuda
     assert clf.history_["cf_converged"].notna().all()
     result = clf.explain(X[:50], sparsify=True, n_per_factual=2)
-    np.testing.assert_array_equal(result.valid, clf.predict(result.counterfactuals)
-                                  == result.target)
+    np.testing.assert_array_equal(
+        result.valid, clf.predict(result.counterfactuals) == result.target
+    )
     explainer = CounterfactualExplainer(clf, generator="generic").fit(X)
     assert explainer.explain(X[:20]).valid.mean() > 0.8
 
@@ -44,8 +50,11 @@ def test_a_gpu_pipeline_unpickles_and_predicts_on_a_cpu_only_process(tmp_path):
     X = pd.DataFrame({"a": rng.normal(size=300), "c": rng.choice(["x", "y"], 300)})
     y = (X["a"] > 0).astype(int).to_numpy()
     pipe = make_pipeline(
-        ColumnTransformer([("n", StandardScaler(), ["a"]), ("c", OneHotEncoder(), ["c"])]),
-        CounterfactualTrainingClassifier(generator="revise", **FAST)).fit(X, y)
+        ColumnTransformer(
+            [("n", StandardScaler(), ["a"]), ("c", OneHotEncoder(), ["c"])]
+        ),
+        CounterfactualTrainingClassifier(generator="revise", **FAST),
+    ).fit(X, y)
     path = tmp_path / "pipe.pkl"
     path.write_bytes(pickle.dumps(pipe))
     X.to_csv(tmp_path / "X.csv", index=False)
@@ -56,7 +65,12 @@ def test_a_gpu_pipeline_unpickles_and_predicts_on_a_cpu_only_process(tmp_path):
         "r = m.explain(X.head(5), target=1); "
         "print(','.join(map(str, m.predict(X))))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={"CUDA_VISIBLE_DEVICES": "", "PATH": ""}, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"CUDA_VISIBLE_DEVICES": "", "PATH": ""},
+        check=True,
+    )
     theirs = np.array(done.stdout.strip().split(","), dtype=int)
     np.testing.assert_array_equal(theirs, pipe.predict(X))

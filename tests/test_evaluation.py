@@ -27,8 +27,9 @@ from sklearn_ct.experiments import PAPER_RESULTS, protocol
 
 def test_reduction_matches_a_hand_computation():
     # ratios 0.5, 1, 0.75, 1: mean 0.8125; sample std sqrt(0.171875 / 3)
-    percent, plus_minus, significant = reduction([1.0, 2.0, 3.0, 4.0],
-                                                 [2.0, 2.0, 4.0, 4.0])
+    percent, plus_minus, significant = reduction(
+        [1.0, 2.0, 3.0, 4.0], [2.0, 2.0, 4.0, 4.0]
+    )
     assert percent == pytest.approx(18.75)
     assert plus_minus == pytest.approx(100 * np.sqrt(0.171875 / 3))
     assert significant is False  # d = -1, 0, -1, 0: the interval reaches 0
@@ -64,12 +65,14 @@ def test_lambda_average_ignores_nan():
 
 
 def test_round_means_average_over_lambdas_per_round_and_model():
-    per_round = pd.DataFrame({
-        "lambda_energy": [0.1, 1.0, 0.1, 1.0, 0.1, 1.0, 0.1, 1.0],
-        "round": [0, 0, 0, 0, 1, 1, 1, 1],
-        "model": ["BL", "BL", "CT", "CT"] * 2,
-        "IP": [2.0, 4.0, 1.0, np.nan, 6.0, 2.0, np.nan, np.nan],
-    })
+    per_round = pd.DataFrame(
+        {
+            "lambda_energy": [0.1, 1.0, 0.1, 1.0, 0.1, 1.0, 0.1, 1.0],
+            "round": [0, 0, 0, 0, 1, 1, 1, 1],
+            "model": ["BL", "BL", "CT", "CT"] * 2,
+            "IP": [2.0, 4.0, 1.0, np.nan, 6.0, 2.0, np.nan, np.nan],
+        }
+    )
     means = round_means(per_round, "IP")
     np.testing.assert_allclose(means["BL"], [3.0, 4.0])
     np.testing.assert_allclose(means["CT"], [1.0, np.nan])
@@ -80,10 +83,20 @@ def test_round_means_average_over_lambdas_per_round_and_model():
 
 def test_table_cell_and_main_table_layout():
     assert table_cell(-1.934, 1.118, False) == "-1.93 ± 1.12"
-    reductions = pd.DataFrame([
-        {"dataset": "moons", "pair": pair, "metric": metric, "percent": 10.0,
-         "plus_minus": 1.0, "significant": True}
-        for pair in ("single", "protected") for metric in ("IP", "IP*", "cost")])
+    reductions = pd.DataFrame(
+        [
+            {
+                "dataset": "moons",
+                "pair": pair,
+                "metric": metric,
+                "percent": 10.0,
+                "plus_minus": 1.0,
+                "significant": True,
+            }
+            for pair in ("single", "protected")
+            for metric in ("IP", "IP*", "cost")
+        ]
+    )
     table = main_table(reductions, PAPER_RESULTS, {"moons": "Moon"})
     assert list(table.index) == ["Moon", "Avg."]
     assert table.loc["Moon", "IP"] == "10.00 ± 1.00 *"
@@ -94,7 +107,8 @@ def test_table_cell_and_main_table_layout():
 
 def test_seed_summary_matches_a_hand_computed_t_test():
     percent, plus_minus, significant, p_value = seed_summary(
-        [20.0, 25.0, 30.0], [-1.0, -1.2, -1.1])
+        [20.0, 25.0, 30.0], [-1.0, -1.2, -1.1]
+    )
     assert (percent, plus_minus) == (pytest.approx(25.0), pytest.approx(5.0))
     t = -1.1 / (0.1 / np.sqrt(3))  # mean / (sample std / sqrt(n)), 2 df
     assert p_value == pytest.approx(2 * stats.t.sf(abs(t), df=2))
@@ -117,7 +131,8 @@ def test_seed_summary_stars_only_results_that_hold_across_seeds():
 
 def test_seed_summary_leaves_out_seeds_without_a_result():
     percent, _, significant, p_value = seed_summary(
-        [20.0, 25.0, 30.0, np.nan], [-1.0, -1.2, -1.1, np.nan])
+        [20.0, 25.0, 30.0, np.nan], [-1.0, -1.2, -1.1, np.nan]
+    )
     assert percent == pytest.approx(25.0) and p_value < 0.01
     assert significant is False  # a seed without a result is not robust
     assert np.isnan(seed_summary([np.nan], [np.nan])[0])
@@ -126,18 +141,33 @@ def test_seed_summary_leaves_out_seeds_without_a_result():
 
 
 def test_seed_reductions_and_their_main_table():
-    reductions = pd.DataFrame([
-        {"seed": seed, "dataset": "moons", "pair": pair, "metric": metric,
-         "percent": percent, "ct_mean": 1.0 - percent / 100, "bl_mean": 1.0}
-        for seed, percent in enumerate([20.0, 22.0, 24.0])
-        for pair in ("single", "protected") for metric in ("IP", "IP*", "cost")])
-    reductions.loc[(reductions["seed"] == 2) & (reductions["metric"] == "cost"),
-                   ["percent", "ct_mean"]] = np.nan
+    reductions = pd.DataFrame(
+        [
+            {
+                "seed": seed,
+                "dataset": "moons",
+                "pair": pair,
+                "metric": metric,
+                "percent": percent,
+                "ct_mean": 1.0 - percent / 100,
+                "bl_mean": 1.0,
+            }
+            for seed, percent in enumerate([20.0, 22.0, 24.0])
+            for pair in ("single", "protected")
+            for metric in ("IP", "IP*", "cost")
+        ]
+    )
+    reductions.loc[
+        (reductions["seed"] == 2) & (reductions["metric"] == "cost"),
+        ["percent", "ct_mean"],
+    ] = np.nan
     table = seed_reductions(reductions)
     assert len(table) == 6 and set(table["n_seeds"]) == {3}
     ip = table.set_index(["pair", "metric"]).loc[("single", "IP")]
-    assert (ip["percent"], ip["plus_minus"]) == (pytest.approx(22.0),
-                                                 pytest.approx(2.0))
+    assert (ip["percent"], ip["plus_minus"]) == (
+        pytest.approx(22.0),
+        pytest.approx(2.0),
+    )
     assert ip["significant"] and ip["n_finite"] == 3  # p = 0.0027
     cost = table.set_index(["pair", "metric"]).loc[("protected", "cost")]
     assert cost["n_finite"] == 2 and not cost["significant"]
@@ -149,8 +179,9 @@ def test_seed_reductions_and_their_main_table():
 def test_paper_averages_are_the_means_of_its_rows():
     for column in ("IP", "IP*", "Cost"):
         rows = [v[column][0] for k, v in PAPER_RESULTS.items() if k != "Avg."]
-        assert np.mean(rows) == pytest.approx(PAPER_RESULTS["Avg."][column][0],
-                                              abs=0.01)
+        assert np.mean(rows) == pytest.approx(
+            PAPER_RESULTS["Avg."][column][0], abs=0.01
+        )
 
 
 def test_sampler_returns_rows_both_models_predict_as_the_factual_class():
@@ -169,36 +200,65 @@ def test_sampler_returns_rows_both_models_predict_as_the_factual_class():
 
 @pytest.fixture(scope="module")
 def tiny_pair():
-    X, y = make_blobs(400, centers=[[-2, -2], [2, 2]], cluster_std=1.0,
-                      random_state=0)
+    X, y = make_blobs(400, centers=[[-2, -2], [2, 2]], cluster_std=1.0, random_state=0)
     models = {
         name: CounterfactualTrainingClassifier(
-            objective=objective, max_epochs=3, batch_size=32, n_counterfactuals=50,
-            lr=0.01, lambda_reg=0.1, random_state=1).fit(X[:300], y[:300])
-        for name, objective in (("BL", "vanilla"), ("CT", "full"))}
+            objective=objective,
+            max_epochs=3,
+            batch_size=32,
+            n_counterfactuals=50,
+            lr=0.01,
+            lambda_reg=0.1,
+            random_state=1,
+        ).fit(X[:300], y[:300])
+        for name, objective in (("BL", "vanilla"), ("CT", "full"))
+    }
     return models, X[300:], y[300:]
 
 
 def test_tiny_evaluation_returns_finite_numbers(tiny_pair):
     models, X, y = tiny_pair
     per_round = evaluate_counterfactuals(
-        models, X, y, decision_threshold=0.6, lambdas=(0.5, 1.0), n_rounds=4,
-        n_individuals=10, max_iter=50, random_state=0)
+        models,
+        X,
+        y,
+        decision_threshold=0.6,
+        lambdas=(0.5, 1.0),
+        n_rounds=4,
+        n_individuals=10,
+        max_iter=50,
+        random_state=0,
+    )
     assert len(per_round) == 2 * 4 * 2
     assert set(per_round["model"]) == {"BL", "CT"}
     assert np.isfinite(per_round[["validity", "cost", "IP", "IP*"]].to_numpy()).all()
     table = reduction_table(per_round)
     assert np.isfinite(table["percent"]).all() and (table["n_rounds"] == 4).all()
     again = evaluate_counterfactuals(
-        models, X, y, decision_threshold=0.6, lambdas=(0.5, 1.0), n_rounds=4,
-        n_individuals=10, max_iter=50, random_state=0)
+        models,
+        X,
+        y,
+        decision_threshold=0.6,
+        lambdas=(0.5, 1.0),
+        n_rounds=4,
+        n_individuals=10,
+        max_iter=50,
+        random_state=0,
+    )
     pd.testing.assert_frame_equal(per_round, again)  # seeded
 
 
 def test_refined_cost_refines_the_same_counterfactuals(tiny_pair):
     models, X, y = tiny_pair
-    options = dict(decision_threshold=0.6, lambdas=(0.5, 1.0), n_rounds=4,
-                   n_individuals=10, max_iter=50, step_size=0.5, random_state=0)
+    options = dict(
+        decision_threshold=0.6,
+        lambdas=(0.5, 1.0),
+        n_rounds=4,
+        n_individuals=10,
+        max_iter=50,
+        step_size=0.5,
+        random_state=0,
+    )
     plain = evaluate_counterfactuals(models, X, y, **options)
     both = evaluate_counterfactuals(models, X, y, refined_cost=True, **options)
     assert "cost_refined" not in plain
@@ -212,26 +272,62 @@ def test_refined_cost_refines_the_same_counterfactuals(tiny_pair):
 
 
 def test_main_table_adds_the_refined_cost_without_a_paper_column():
-    reductions = pd.DataFrame([
-        {"dataset": "moons", "pair": pair, "metric": metric, "percent": 10.0,
-         "plus_minus": 1.0, "significant": False}
-        for pair, metric in (("single", "IP"), ("single", "IP*"),
-                             ("protected", "cost"), ("protected", "cost_refined"))])
+    reductions = pd.DataFrame(
+        [
+            {
+                "dataset": "moons",
+                "pair": pair,
+                "metric": metric,
+                "percent": 10.0,
+                "plus_minus": 1.0,
+                "significant": False,
+            }
+            for pair, metric in (
+                ("single", "IP"),
+                ("single", "IP*"),
+                ("protected", "cost"),
+                ("protected", "cost_refined"),
+            )
+        ]
+    )
     table = main_table(reductions, PAPER_RESULTS, {"moons": "Moon"})
-    assert list(table.columns) == ["IP", "IP (paper)", "IP*", "IP* (paper)", "Cost",
-                                   "Cost (paper)", "Cost, refined"]
+    assert list(table.columns) == [
+        "IP",
+        "IP (paper)",
+        "IP*",
+        "IP* (paper)",
+        "Cost",
+        "Cost (paper)",
+        "Cost, refined",
+    ]
     assert table.loc["Avg.", "Cost, refined"] == "10.00"
 
 
 @pytest.mark.parametrize("single", [True, False])
 def test_evaluate_pair_returns_what_the_pair_needs(tiny_pair, single):
     models, X, y = tiny_pair
-    settings = {**protocol(quick=True), "n_rounds": 2, "ig_rounds": 2, "ig_rows": 50,
-                "epsilons": [0.0, 0.05]}
-    out = evaluate_pair(models, X, y, single=single, settings=settings,
-                        n_individuals=10, protected=[0], random_state=0)
-    assert set(out) == {"per_round", "accuracy",
-                        "robustness" if single else "sensitivity"}
+    settings = {
+        **protocol(quick=True),
+        "n_rounds": 2,
+        "ig_rounds": 2,
+        "ig_rows": 50,
+        "epsilons": [0.0, 0.05],
+    }
+    out = evaluate_pair(
+        models,
+        X,
+        y,
+        single=single,
+        settings=settings,
+        n_individuals=10,
+        protected=[0],
+        random_state=0,
+    )
+    assert set(out) == {
+        "per_round",
+        "accuracy",
+        "robustness" if single else "sensitivity",
+    }
     assert out["accuracy"]["accuracy"].between(0.5, 1.0).all()
     assert ("cost_refined" in out["per_round"]) is not single  # the protected pair's
     if single:

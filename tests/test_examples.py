@@ -10,8 +10,14 @@ import pytest
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLES = sorted(EXAMPLES_DIR.glob("plot_*.py"))
-EXPECTED = {"plot_figure1.py", "plot_choosing_lambdas.py", "plot_adult_recourse.py",
-            "plot_digits.py", "plot_robustness.py", "plot_lambda_frontier.py"}
+EXPECTED = {
+    "plot_figure1.py",
+    "plot_choosing_lambdas.py",
+    "plot_adult_recourse.py",
+    "plot_digits.py",
+    "plot_robustness.py",
+    "plot_lambda_frontier.py",
+}
 # What load_dataset's FileNotFoundError says; an example that needs a real data
 # set re-raises it as SystemExit, which counts as a skip.
 MISSING_DATA = "Data file not found"
@@ -43,8 +49,14 @@ def test_example_runs(path, tmp_path):
     env = {**os.environ, "MPLBACKEND": "Agg"}
     env.setdefault("OMP_NUM_THREADS", "1")
     try:
-        done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=TIMEOUT)
+        done = subprocess.run(
+            [sys.executable, str(path)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{path.name} ran longer than {TIMEOUT} s")
     if done.returncode != 0 and MISSING_DATA in done.stderr:

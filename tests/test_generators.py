@@ -18,8 +18,13 @@ from sklearn_ct.generators import (
 
 @pytest.mark.parametrize(
     "step, max_iter, expected",
-    [(1, 30, 0.1 * 2**-0.9), (30, 30, 0.1 * 31**-0.9), (1, 50, 0.2 * 3**-0.9),
-     (1, 10, 0.1 * 2**-0.9), (5, 100, 0.4 * 9**-0.9)],
+    [
+        (1, 30, 0.1 * 2**-0.9),
+        (30, 30, 0.1 * 31**-0.9),
+        (1, 50, 0.2 * 3**-0.9),
+        (1, 10, 0.1 * 2**-0.9),
+        (5, 100, 0.4 * 9**-0.9),
+    ],
 )
 def test_energy_decay_matches_the_reference(step, max_iter, expected):
     assert energy_decay(step, max_iter) == pytest.approx(expected)
@@ -37,11 +42,14 @@ def test_penalties_by_hand():
     assert energy_penalty(logits, target, 1, 30).tolist() == pytest.approx(expected)
     eccco = ECCCoGenerator(lambda_cost=0.1, lambda_energy=2.0)
     got = eccco.penalty(x_cf, x, logits, target, 1, 30)
-    assert got.tolist() == pytest.approx([0.3 + 2 * expected[0], 0.05 + 2 * expected[1]])
+    assert got.tolist() == pytest.approx(
+        [0.3 + 2 * expected[0], 0.05 + 2 * expected[1]]
+    )
     ce = torch.nn.functional.cross_entropy(logits, target, reduction="none")
     generic = GenericGenerator(lambda_cost=0.1)
-    torch.testing.assert_close(generic.loss(x_cf, x, logits, target, 1, 30),
-                               ce + torch.tensor([0.3, 0.05]))
+    torch.testing.assert_close(
+        generic.loss(x_cf, x, logits, target, 1, 30), ce + torch.tensor([0.3, 0.05])
+    )
 
 
 def test_resolve_generator_by_name_or_instance():
@@ -55,7 +63,8 @@ def test_resolve_generator_by_name_or_instance():
     assert resolved.get_params()["lambda_energy"] == 1.0
     # Overrides a generator does not have are ignored.
     assert resolve_generator("generic", lambda_energy=3.0).get_params() == {
-        "lambda_cost": 0.001}
+        "lambda_cost": 0.001
+    }
     with pytest.raises(ValueError, match="generator='magic' is not understood"):
         resolve_generator("magic")
     with pytest.raises(ValueError, match="must be a name or"):
@@ -84,7 +93,8 @@ def test_revise_vae_is_seeded_and_decodes_back(moons):
 def test_gravitational_pulls_towards_target_class(moons):
     X, y, _, _ = moons
     g = GravitationalGenerator(lambda_cost=0.0, lambda_gravity=1.0).fit(
-        X, y, random_state=0)
+        X, y, random_state=0
+    )
     centre1 = torch.as_tensor(X[y == 1].mean(0), dtype=torch.float32)[None]
     centre0 = torch.as_tensor(X[y == 0].mean(0), dtype=torch.float32)[None]
     target = torch.tensor([1])

@@ -40,14 +40,19 @@ def _result(factuals, counterfactuals, valid, target=None):
     n = len(factuals)
     target = np.zeros(n, dtype=int) if target is None else np.asarray(target)
     return CounterfactualResult(
-        factuals=factuals, counterfactuals=counterfactuals, target=target,
-        valid=np.asarray(valid, dtype=bool), converged=np.ones(n, dtype=bool),
-        n_iter=np.ones(n, dtype=int), predicted=target[::-1],
-        p_target=np.full(n, 0.9), model_factuals=factuals,
-        model_counterfactuals=counterfactuals, adversarial=factuals,
+        factuals=factuals,
+        counterfactuals=counterfactuals,
+        target=target,
+        valid=np.asarray(valid, dtype=bool),
+        converged=np.ones(n, dtype=bool),
+        n_iter=np.ones(n, dtype=int),
+        predicted=target[::-1],
+        p_target=np.full(n, 0.9),
+        model_factuals=factuals,
+        model_counterfactuals=counterfactuals,
+        adversarial=factuals,
         feature_names=[f"x{j}" for j in range(factuals.shape[1])],
     )
-
 
 
 @pytest.fixture
@@ -121,9 +126,9 @@ def test_mmd_same_vs_shifted_and_clamp():
     shifted = mmd(X[:200], X[200:] + 3, length_scale=1.0, random_state=0)
     assert 0 <= same < 0.02 < 0.5 < shifted
     # Two draws of one distribution often give a negative unbiased estimate.
-    raw = [mmd(X[i:i + 5], X[i + 5:i + 10], clamp=False) for i in range(0, 100, 10)]
+    raw = [mmd(X[i : i + 5], X[i + 5 : i + 10], clamp=False) for i in range(0, 100, 10)]
     assert min(raw) < 0
-    clamped = [mmd(X[i:i + 5], X[i + 5:i + 10]) for i in range(0, 100, 10)]
+    clamped = [mmd(X[i : i + 5], X[i + 5 : i + 10]) for i in range(0, 100, 10)]
     assert min(clamped) == 0.0
     assert np.isnan(mmd(X[:1], X[1:10]))
 
@@ -140,18 +145,22 @@ def test_mmd_subsamples_without_replacement_and_seeds():
 def test_mmd_permutation_p_value():
     rng = np.random.default_rng(4)
     X = rng.normal(size=(60, 2))
-    _, p_shift = mmd(X[:30], X[30:] + 1.5, length_scale=1.0, n_permutations=200,
-                     random_state=0)
-    _, p_same = mmd(X[:30], X[30:], length_scale=1.0, n_permutations=200,
-                    random_state=0)
+    _, p_shift = mmd(
+        X[:30], X[30:] + 1.5, length_scale=1.0, n_permutations=200, random_state=0
+    )
+    _, p_same = mmd(
+        X[:30], X[30:], length_scale=1.0, n_permutations=200, random_state=0
+    )
     assert p_shift < 0.01
     assert p_same > 0.05
 
 
 def test_implausibility_by_target_groups_and_weights():
     result = _result(
-        factuals=np.zeros((4, 1)), counterfactuals=[[0.0], [4.0], [6.0], [9.0]],
-        valid=[True, True, True, False], target=["a", "b", "b", "a"],
+        factuals=np.zeros((4, 1)),
+        counterfactuals=[[0.0], [4.0], [6.0], [9.0]],
+        valid=[True, True, True, False],
+        target=["a", "b", "b", "a"],
     )
     X, y = np.array([[1.0], [5.0], [7.0]]), np.array(["a", "b", "b"])
     # a: |0-1| = 1; b: mean(|4-5|, |4-7|, |6-5|, |6-7|) = 1.5; weights 1 and 2.
@@ -196,12 +205,28 @@ def test_robust_accuracy_pgd_at_most_fgsm(fitted_models, blobs, name):
     model = fitted_models[name]
     eps = [0.0, 0.5, 1.0]
     fgsm = robust_accuracy(model, X, y, epsilons=eps)
-    pgd = robust_accuracy(model, X, y, epsilons=eps, attack="pgd", n_steps=10,
-                          step_size=0.2, random_state=0)
+    pgd = robust_accuracy(
+        model,
+        X,
+        y,
+        epsilons=eps,
+        attack="pgd",
+        n_steps=10,
+        step_size=0.2,
+        random_state=0,
+    )
     assert pgd[0] == pytest.approx(model.score(X, y))
     assert np.all(pgd <= fgsm + 0.02)
-    again = robust_accuracy(model, X, y, epsilons=eps, attack="pgd", n_steps=10,
-                            step_size=0.2, random_state=0)
+    again = robust_accuracy(
+        model,
+        X,
+        y,
+        epsilons=eps,
+        attack="pgd",
+        n_steps=10,
+        step_size=0.2,
+        random_state=0,
+    )
     np.testing.assert_array_equal(pgd, again)
 
 
@@ -231,8 +256,14 @@ def test_robust_accuracy_pipeline_and_string_labels(blobs):
 
 
 def _ct(**params):
-    return CounterfactualTrainingClassifier(max_epochs=3, n_counterfactuals=16, lr=0.01,
-                                            max_iter_cf=5, random_state=0, **params)
+    return CounterfactualTrainingClassifier(
+        max_epochs=3,
+        n_counterfactuals=16,
+        lr=0.01,
+        max_iter_cf=5,
+        random_state=0,
+        **params,
+    )
 
 
 def test_robust_accuracy_ct_classifier_own_domain(blobs):
@@ -275,13 +306,15 @@ def test_unknown_metric_raises():
         make_explainability_scorer("sparsity")
 
 
-@pytest.mark.parametrize("scorer", [validity_scorer, cost_scorer,
-                                    plausibility_scorer, mmd_scorer])
+@pytest.mark.parametrize(
+    "scorer", [validity_scorer, cost_scorer, plausibility_scorer, mmd_scorer]
+)
 def test_scorers_sign_and_pickle(blobs, fitted_models, scorer):
     X, y = blobs
     model = fitted_models["mlp"]
-    fast = make_explainability_scorer(scorer.metric, n_factuals=20,
-                                      **{**scorer.explainer_params, "max_iter": 20})
+    fast = make_explainability_scorer(
+        scorer.metric, n_factuals=20, **{**scorer.explainer_params, "max_iter": 20}
+    )
     value = pickle.loads(pickle.dumps(fast))(model, X, y)
     assert np.isfinite(value)
     assert 0 <= value <= 1 if scorer.metric == "validity" else value <= 0
@@ -295,8 +328,9 @@ def test_scorers_in_cross_validate_and_grid_search(blobs):
     scoring = {
         "validity": make_explainability_scorer("validity", n_factuals=20, max_iter=20),
         "neg_cost": make_explainability_scorer("cost", n_factuals=20, max_iter=20),
-        "neg_ip": make_explainability_scorer("implausibility", n_factuals=20,
-                                             max_iter=20),
+        "neg_ip": make_explainability_scorer(
+            "implausibility", n_factuals=20, max_iter=20
+        ),
     }
     mlp = MLPClassifier((8,), max_iter=300, random_state=0)
     scores = cross_validate(mlp, X, y, cv=2, scoring=scoring)
@@ -304,21 +338,32 @@ def test_scorers_in_cross_validate_and_grid_search(blobs):
         assert np.all(np.isfinite(scores[f"test_{key}"]))
     assert np.all(scores["test_neg_cost"] <= 0)
     pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=300, random_state=0))
-    search = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(4,), (8,)]},
-                          cv=2, scoring=scoring["neg_ip"]).fit(X, y)
+    search = GridSearchCV(
+        pipe,
+        {"mlpclassifier__hidden_layer_sizes": [(4,), (8,)]},
+        cv=2,
+        scoring=scoring["neg_ip"],
+    ).fit(X, y)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
 
 def test_scorers_on_dataframe_pipeline_with_onehot(blobs):
     X, y = blobs
-    df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1],
-                       "c": np.where(X[:, 0] > X[:, 0].mean(), "hi", "lo")})
-    pre = make_column_transformer((StandardScaler(), ["a", "b"]),
-                                  (OneHotEncoder(), ["c"]))
+    df = pd.DataFrame(
+        {
+            "a": X[:, 0],
+            "b": X[:, 1],
+            "c": np.where(X[:, 0] > X[:, 0].mean(), "hi", "lo"),
+        }
+    )
+    pre = make_column_transformer(
+        (StandardScaler(), ["a", "b"]), (OneHotEncoder(), ["c"])
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        pipe = make_pipeline(pre, MLPClassifier((8,), max_iter=300,
-                                                random_state=0)).fit(df, y)
+        pipe = make_pipeline(
+            pre, MLPClassifier((8,), max_iter=300, random_state=0)
+        ).fit(df, y)
     for metric in ("validity", "cost", "implausibility", "mmd"):
         scorer = make_explainability_scorer(metric, n_factuals=20, max_iter=30)
         assert np.isfinite(scorer(pipe, df, y))
@@ -336,8 +381,9 @@ def test_scorers_with_ct_classifier_and_its_constraints(blobs):
     with pytest.warns(UserWarning, match="No valid counterfactual"):
         assert np.isnan(neg_cost(frozen, X, y))
     # Explainer constraints add to the classifier's, never free what it froze.
-    free = make_explainability_scorer("cost", n_factuals=20, max_iter=20,
-                                      mutability=["both", "both"])
+    free = make_explainability_scorer(
+        "cost", n_factuals=20, max_iter=20, mutability=["both", "both"]
+    )
     with pytest.warns(UserWarning, match="No valid counterfactual"):
         assert np.isnan(free(frozen, X, y))
 
@@ -346,14 +392,16 @@ def test_scorer_warns_and_returns_nan_without_valid_counterfactuals(blobs):
     X, y = blobs
     model = LogisticRegression().fit(X, y)
     # Everything frozen: no counterfactual can cross the boundary.
-    scorer = make_explainability_scorer("cost", n_factuals=10, max_iter=5,
-                                        mutability=["none", "none"])
+    scorer = make_explainability_scorer(
+        "cost", n_factuals=10, max_iter=5, mutability=["none", "none"]
+    )
     with pytest.warns(UserWarning, match="No valid counterfactual"):
         assert np.isnan(scorer(model, X, y))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         validity_only = make_explainability_scorer(
-            "validity", n_factuals=10, max_iter=5, mutability=["none", "none"])
+            "validity", n_factuals=10, max_iter=5, mutability=["none", "none"]
+        )
         assert validity_only(model, X, y) == 0.0
 
 
@@ -362,6 +410,11 @@ def test_scorer_warns_and_returns_nan_without_valid_counterfactuals(blobs):
 def test_scorer_in_parallel_grid_search(blobs):
     X, y = blobs
     pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=300, random_state=0))
-    search = GridSearchCV(pipe, {"mlpclassifier__hidden_layer_sizes": [(4,), (8,)]},
-                          cv=2, n_jobs=2, scoring=plausibility_scorer).fit(X, y)
+    search = GridSearchCV(
+        pipe,
+        {"mlpclassifier__hidden_layer_sizes": [(4,), (8,)]},
+        cv=2,
+        n_jobs=2,
+        scoring=plausibility_scorer,
+    ).fit(X, y)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))

@@ -32,14 +32,21 @@ from sklearn_ct.metrics import (
 from sklearn_ct.model_selection import most_plausible_within
 from sklearn_ct.pipeline import make_pipeline
 
-FAST = {"max_epochs": 3, "n_counterfactuals": 32, "max_iter_cf": 10, "lr": 0.01,
-        "random_state": 0}
+FAST = {
+    "max_epochs": 3,
+    "n_counterfactuals": 32,
+    "max_iter_cf": 10,
+    "lr": 0.01,
+    "random_state": 0,
+}
 
 
 def _results(accuracy, plausibility, cost=None):
-    out = {"mean_test_accuracy": np.asarray(accuracy, dtype=float),
-           "mean_test_plausibility": np.asarray(plausibility, dtype=float),
-           "params": [{}] * len(accuracy)}
+    out = {
+        "mean_test_accuracy": np.asarray(accuracy, dtype=float),
+        "mean_test_plausibility": np.asarray(plausibility, dtype=float),
+        "params": [{}] * len(accuracy),
+    }
     if cost is not None:
         out["mean_test_cost"] = np.asarray(cost, dtype=float)
     return out
@@ -52,9 +59,11 @@ def blobs3():
 
 # ------------------------------------------------------------- refit helper
 def test_refit_picks_most_plausible_among_accurate_and_cheap():
-    results = _results(accuracy=[0.95, 0.945, 0.90, 0.948, 0.949],
-                       plausibility=[-1.2, -0.8, -0.1, -0.9, -0.95],
-                       cost=[-2.0, -3.0, -1.5, -2.05, -2.2])
+    results = _results(
+        accuracy=[0.95, 0.945, 0.90, 0.948, 0.949],
+        plausibility=[-1.2, -0.8, -0.1, -0.9, -0.95],
+        cost=[-2.0, -3.0, -1.5, -2.05, -2.2],
+    )
     refit = most_plausible_within(accuracy_tolerance=0.01, cost_tolerance=0.05)
     # 2 is too inaccurate; of the rest the cheapest costs 2.0: 1 (3.0) and
     # 4 (2.2) are more than 5% dearer.
@@ -81,8 +90,7 @@ def test_without_cost_only_accuracy_and_plausibility_count():
 
 def test_refit_handles_nan_scores():
     # A candidate without valid counterfactuals has nan cost and plausibility.
-    results = _results([0.9, 0.9, np.nan], [np.nan, -0.5, -0.1],
-                       [np.nan, -1.0, -1.0])
+    results = _results([0.9, 0.9, np.nan], [np.nan, -0.5, -0.1], [np.nan, -1.0, -1.0])
     refit = most_plausible_within()
     assert refit.eligible(results).tolist() == [False, True, False]
     assert refit(results) == 1
@@ -94,8 +102,11 @@ def test_refit_handles_nan_scores():
 
 
 def test_missing_score_error_lists_the_scores_there_are():
-    results = {"mean_test_accuracy": [0.9], "mean_test_validity": [1.0],
-               "mean_test_neg_cost": [-1.0]}
+    results = {
+        "mean_test_accuracy": [0.9],
+        "mean_test_validity": [1.0],
+        "mean_test_neg_cost": [-1.0],
+    }
     with pytest.raises(ValueError, match="no scorer is named 'plausibility'") as err:
         most_plausible_within()(results)
     assert "'accuracy', 'neg_cost', 'validity'" in str(err.value)
@@ -109,10 +120,15 @@ def test_positive_cost_scores_are_refused():
         most_plausible_within()(_results([0.9], [-1.0], [2.0]))
 
 
-@pytest.mark.parametrize("kwargs", [{"accuracy_tolerance": -0.1},
-                                    {"cost_tolerance": float("nan")},
-                                    {"accuracy_tolerance": "1%"},
-                                    {"cost_tolerance": True}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"accuracy_tolerance": -0.1},
+        {"cost_tolerance": float("nan")},
+        {"accuracy_tolerance": "1%"},
+        {"cost_tolerance": True},
+    ],
+)
 def test_invalid_tolerances_are_refused(kwargs):
     with pytest.raises(ValueError, match="finite float >= 0"):
         most_plausible_within(**kwargs)
@@ -130,9 +146,11 @@ def test_refit_pickles_and_says_what_it_is():
     results["mean_test_neg_manifold"] = [-1.0, -0.5]
     results["mean_test_cost"] = [-1.0, -1.0]
     assert loaded(results) == refit(results) == 1
-    assert repr(refit) == ("most_plausible_within(accuracy_tolerance=0.02, "
-                           "cost_tolerance=0.1, accuracy='accuracy', "
-                           "plausibility='neg_manifold', cost='cost')")
+    assert repr(refit) == (
+        "most_plausible_within(accuracy_tolerance=0.02, "
+        "cost_tolerance=0.1, accuracy='accuracy', "
+        "plausibility='neg_manifold', cost='cost')"
+    )
 
 
 # --------------------------------------------------------- manifold distance
@@ -166,10 +184,12 @@ def test_manifold_distance_nan_when_empty_and_checks_k():
 def test_manifold_by_target_compares_with_each_target_class():
     from types import SimpleNamespace
 
-    result = SimpleNamespace(model_counterfactuals=[[0.0], [4.0]], target=[0, 1],
-                             valid=[True, True])
-    value = implausibility_by_target(result, [[1.0], [5.0], [7.0]], [0, 1, 1],
-                                     metric="manifold", n_neighbors=1)
+    result = SimpleNamespace(
+        model_counterfactuals=[[0.0], [4.0]], target=[0, 1], valid=[True, True]
+    )
+    value = implausibility_by_target(
+        result, [[1.0], [5.0], [7.0]], [0, 1, 1], metric="manifold", n_neighbors=1
+    )
     assert value == 1.0
 
 
@@ -177,8 +197,9 @@ def test_manifold_by_target_compares_with_each_target_class():
 def test_factual_class_and_target_restrict_what_is_explained(blobs3):
     X, y = blobs3
     model = LogisticRegression().fit(X, y)
-    scorer = make_explainability_scorer("manifold", factual_class=0, target=2,
-                                        n_factuals=20, max_iter=50)
+    scorer = make_explainability_scorer(
+        "manifold", factual_class=0, target=2, n_factuals=20, max_iter=50
+    )
     rows = scorer._factual_rows(model, X)
     assert len(rows) == 20 and np.all(model.predict(X[rows]) == 0)
     # The score is minus the manifold distance of these rows' counterfactuals
@@ -227,14 +248,17 @@ def test_restricted_scorer_refuses_unknown_or_equal_classes(blobs3):
 
 
 def test_restricted_scorer_pickles_and_says_what_it_scores():
-    scorer = make_explainability_scorer("manifold", factual_class="bad",
-                                        target="good", max_iter=20)
+    scorer = make_explainability_scorer(
+        "manifold", factual_class="bad", target="good", max_iter=20
+    )
     loaded = pickle.loads(pickle.dumps(scorer))
     assert (loaded.target, loaded.factual_class) == ("good", "bad")
     assert repr(scorer).startswith(
-        "make_explainability_scorer('manifold', target='good', factual_class='bad'")
-    assert repr(manifold_scorer) == ("make_explainability_scorer('manifold', "
-                                     "n_factuals=100, random_state=0)")
+        "make_explainability_scorer('manifold', target='good', factual_class='bad'"
+    )
+    assert repr(manifold_scorer) == (
+        "make_explainability_scorer('manifold', n_factuals=100, random_state=0)"
+    )
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -243,18 +267,28 @@ def test_grid_search_on_a_pipeline_with_raw_input_and_restricted_scorers():
     labels = np.where(y == 1, "bad", "good")  # a bank's labels
     pre = make_column_transformer(
         (OneHotEncoder(), ["housing"]),
-        (StandardScaler(), ["age", "income", "debt", "dependents"]))
+        (StandardScaler(), ["age", "income", "debt", "dependents"]),
+    )
     clf = CounterfactualTrainingClassifier(mutability={"age": "none"}, **FAST)
-    bad_to_good = {"factual_class": "bad", "target": "good", "n_factuals": 20,
-                   "max_iter": 30}
-    scoring = {"accuracy": "accuracy",
-               "plausibility": make_explainability_scorer("manifold", **bad_to_good),
-               "cost": make_explainability_scorer("cost", **bad_to_good)}
+    bad_to_good = {
+        "factual_class": "bad",
+        "target": "good",
+        "n_factuals": 20,
+        "max_iter": 30,
+    }
+    scoring = {
+        "accuracy": "accuracy",
+        "plausibility": make_explainability_scorer("manifold", **bad_to_good),
+        "cost": make_explainability_scorer("cost", **bad_to_good),
+    }
     refit = most_plausible_within(accuracy_tolerance=0.05, cost_tolerance=0.5)
     search = GridSearchCV(
         make_pipeline(pre, clf),
         {"counterfactualtrainingclassifier__lambda_div": [0.1, 1.0]},
-        scoring=scoring, refit=refit, cv=2).fit(X, labels)
+        scoring=scoring,
+        refit=refit,
+        cv=2,
+    ).fit(X, labels)
     results = search.cv_results_
     for name in ("plausibility", "cost"):
         scores = results[f"mean_test_{name}"]
@@ -282,8 +316,7 @@ def standardised():
     return StandardScaler().fit_transform(X), y
 
 
-def test_idle_warning_once_per_fit_with_the_measurements_and_what_helps(
-        standardised):
+def test_idle_warning_once_per_fit_with_the_measurements_and_what_helps(standardised):
     X, y = standardised
     clf = CounterfactualTrainingClassifier(**{**FAST, "max_iter_cf": 1})
     messages = _convergence_warnings(lambda: clf.fit(X, y))
@@ -293,17 +326,23 @@ def test_idle_warning_once_per_fit_with_the_measurements_and_what_helps(
     assert f"Only {matured:.1%} of the training counterfactuals" in message
     assert "decision_threshold=0.75 within max_iter_cf=1" in message
     # The settings that help, in this order; the data are standardised.
-    positions = [message.index(s) for s in ("lower decision_threshold (e.g. 0.5",
-                                            "higher max_iter_cf (e.g. 2",
-                                            "higher lr_cf (e.g. 0.2")]
+    positions = [
+        message.index(s)
+        for s in (
+            "lower decision_threshold (e.g. 0.5",
+            "higher max_iter_cf (e.g. 2",
+            "higher lr_cf (e.g. 0.2",
+        )
+    ]
     assert positions == sorted(positions)
     assert "tandardise" not in message
 
 
 def test_idle_warning_advises_standardising_only_unscaled_inputs(standardised):
     X, y = standardised
-    clf = CounterfactualTrainingClassifier(**{**FAST, "max_iter_cf": 1,
-                                              "decision_threshold": 0.5})
+    clf = CounterfactualTrainingClassifier(
+        **{**FAST, "max_iter_cf": 1, "decision_threshold": 0.5}
+    )
     raw = _convergence_warnings(lambda: clf.fit(X * [5.0, 1.0], y))
     assert len(raw) == 1 and "Standardise the inputs" in raw[0]
     assert "column standard deviations from 1 to 5)" in raw[0]
@@ -339,7 +378,8 @@ def imbalanced():
 def test_collapse_to_one_class_is_reported_once(imbalanced, objective):
     X, y = imbalanced
     clf = CounterfactualTrainingClassifier(
-        module=_PriorOnly, objective=objective, **{**FAST, "max_epochs": 5, "lr": 0.1})
+        module=_PriorOnly, objective=objective, **{**FAST, "max_epochs": 5, "lr": 0.1}
+    )
     messages = _convergence_warnings(lambda: clf.fit(X, y))
     assert len(messages) == 1 and "Training collapsed to one class" in messages[0]
     assert "predicts 0 for 100.0% of the 200 training rows" in messages[0]
@@ -351,27 +391,36 @@ def test_collapse_to_one_class_is_reported_once(imbalanced, objective):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_collapse_blames_the_lambdas_whose_terms_outweighed_the_cross_entropy(
-        imbalanced):
+    imbalanced,
+):
     X, y = imbalanced
-    clf = CounterfactualTrainingClassifier(module=_PriorOnly, lambda_div=1e6,
-                                           **FAST).fit(X, y)
+    clf = CounterfactualTrainingClassifier(
+        module=_PriorOnly, lambda_div=1e6, **FAST
+    ).fit(X, y)
     history = clf.history_.copy()
-    history.loc[history.index[-1], ["clf_loss", "div_loss", "reg_loss",
-                                    "adv_loss"]] = [0.6, -0.01, 0.5, 0.7]
+    history.loc[history.index[-1], ["clf_loss", "div_loss", "reg_loss", "adv_loss"]] = [
+        0.6,
+        -0.01,
+        0.5,
+        0.7,
+    ]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         warn_about_training(history, clf, X.astype(np.float32), y)
     messages = [str(w.message) for w in caught]
     assert len(messages) == 1, messages
     # Largest weighted term first: 1e6 * 0.01, then 0.25 * 0.7, then 0.1 * 0.5.
-    assert ("lower lambda_div=1e+06 (default 0.5), lambda_adv=0.25 (default 0.25),"
-            " lambda_reg=0.1 (default 0.1)") in messages[0]
+    assert (
+        "lower lambda_div=1e+06 (default 0.5), lambda_adv=0.25 (default 0.25),"
+        " lambda_reg=0.1 (default 0.1)"
+    ) in messages[0]
 
 
 def test_healthy_training_reports_nothing(standardised):
     X, y = standardised
-    clf = CounterfactualTrainingClassifier(**{**FAST, "max_epochs": 6,
-                                              "decision_threshold": 0.5})
+    clf = CounterfactualTrainingClassifier(
+        **{**FAST, "max_epochs": 6, "decision_threshold": 0.5}
+    )
     assert _convergence_warnings(lambda: clf.fit(X, y)) == []
 
 

@@ -25,13 +25,15 @@ def test_contrastive_divergence_by_hand():
     # E(x+, t) - E(x', t) = -M(x+)[t] + M(x')[t]: (-3 + 0.5) and (-0.5 + 4)
     expected = ((-3.0 + 0.5) + (-0.5 + 4.0)) / 2
     assert contrastive_divergence(LOGITS_PLUS, LOGITS_CF, TARGET).item() == (
-        pytest.approx(expected))
+        pytest.approx(expected)
+    )
 
 
 def test_energy_ridge_by_hand():
     expected = ((3.0**2 + 0.5**2) + (0.5**2 + 4.0**2)) / 2
     assert energy_ridge(LOGITS_PLUS, LOGITS_CF, TARGET).item() == pytest.approx(
-        expected)
+        expected
+    )
 
 
 def test_adversarial_loss_uses_the_factual_labels():
@@ -43,14 +45,21 @@ def test_adversarial_loss_uses_the_factual_labels():
 
 @pytest.mark.parametrize(
     "kind, x_plus, expected",
-    [("both", 5.0, 5.0), ("none", 5.0, 2.0), ("increase", 5.0, 5.0),
-     ("increase", 1.0, 2.0), ("decrease", 5.0, 2.0), ("decrease", 1.0, 1.0)],
+    [
+        ("both", 5.0, 5.0),
+        ("none", 5.0, 2.0),
+        ("increase", 5.0, 5.0),
+        ("increase", 1.0, 2.0),
+        ("decrease", 5.0, 2.0),
+        ("decrease", 1.0, 1.0),
+    ],
 )
 def test_protect_immutable_rules(kind, x_plus, expected):
     # x' = 2 on the constrained feature; the second feature is free.
     c = make_constraints([kind, "both"], [-9, -9], [9, 9])
-    out = protect_immutable(torch.tensor([[x_plus, 7.0]]), torch.tensor([[2.0, 0.0]]),
-                            c)
+    out = protect_immutable(
+        torch.tensor([[x_plus, 7.0]]), torch.tensor([[2.0, 0.0]]), c
+    )
     assert out.tolist() == [[expected, 7.0]]
 
 
@@ -78,9 +87,11 @@ def test_counterfactual_terms_and_total_loss_by_hand():
     full = 0.7 + 0.5 * -2.5 + 0.1 * 9.25 + 0.25 * terms["adv"].item()
     assert total_loss(clf, terms, "full", lambdas).item() == pytest.approx(full)
     assert total_loss(clf, terms, "energy", lambdas).item() == pytest.approx(
-        0.7 - 1.25 + 0.925)
+        0.7 - 1.25 + 0.925
+    )
     assert total_loss(clf, terms, "adversarial", lambdas).item() == pytest.approx(
-        0.7 + 0.25 * terms["adv"].item())
+        0.7 + 0.25 * terms["adv"].item()
+    )
     assert total_loss(clf, terms, "vanilla", lambdas).item() == pytest.approx(0.7)
     # Gradients flow to the model only through the fixed inputs.
     total_loss(clf, terms, "full", lambdas).backward()
@@ -90,20 +101,32 @@ def test_counterfactual_terms_and_total_loss_by_hand():
 def test_empty_chunk_adds_nothing():
     module = _Linear([[1.0, 0.0], [0.0, 1.0]])
     empty = torch.zeros(0, 2)
-    terms = counterfactual_terms(module, empty, empty, empty,
-                                 torch.zeros(0, dtype=torch.long),
-                                 torch.zeros(0, dtype=torch.long))
+    terms = counterfactual_terms(
+        module,
+        empty,
+        empty,
+        empty,
+        torch.zeros(0, dtype=torch.long),
+        torch.zeros(0, dtype=torch.long),
+    )
     assert all(v.item() == 0 for v in terms.values())
 
 
 def _pool(module, X, y, mutability, **kwargs):
-    params = {"n_classes": 2, "n_counterfactuals": len(X),
-              "generator": GenericGenerator(), "decision_threshold": 0.5,
-              "max_iter": 30, "step_size": 0.1, "epsilon": 0.3}
+    params = {
+        "n_classes": 2,
+        "n_counterfactuals": len(X),
+        "generator": GenericGenerator(),
+        "decision_threshold": 0.5,
+        "max_iter": 30,
+        "step_size": 0.1,
+        "epsilon": 0.3,
+    }
     params.update(kwargs)
     c = make_constraints(mutability, X.amin(0).numpy() - 1, X.amax(0).numpy() + 1)
-    return build_pool(module, X, y, constraints=c, rng=torch.Generator().manual_seed(0),
-                      **params)
+    return build_pool(
+        module, X, y, constraints=c, rng=torch.Generator().manual_seed(0), **params
+    )
 
 
 def test_pool_replaces_non_converged_counterfactuals_by_their_neighbour():
@@ -115,8 +138,10 @@ def test_pool_replaces_non_converged_counterfactuals_by_their_neighbour():
     assert torch.equal(pool.counterfactuals, pool.neighbours)
     # ... so the divergence of every pair is exactly 0.
     logits = module(pool.counterfactuals)
-    assert contrastive_divergence(module(pool.neighbours), logits,
-                                  pool.target).item() == 0.0
+    assert (
+        contrastive_divergence(module(pool.neighbours), logits, pool.target).item()
+        == 0.0
+    )
     # Neighbours are real training samples of the target class.
     for x_plus, t in zip(pool.neighbours, pool.target, strict=True):
         assert any(torch.equal(x_plus, row) for row in X[y == t])

@@ -24,30 +24,35 @@ from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
 from sklearn_ct.metrics import explanation_summary
 from sklearn_ct.pipeline import make_pipeline
 
-FAST = {"max_epochs": 2, "n_counterfactuals": 16, "max_iter_cf": 5,
-        "random_state": 0}
+FAST = {"max_epochs": 2, "n_counterfactuals": 16, "max_iter_cf": 5, "random_state": 0}
 NUM, CAT = ["age", "debt"], ["sex", "housing"]
 
 
 @pytest.fixture(scope="module")
 def people():
     """120 people: integer ages and debts with a few missing, two string columns."""
-    X, y = make_blobs(120, centers=[[30, 20], [50, 5]], cluster_std=[5, 4],
-                      random_state=0)
+    X, y = make_blobs(
+        120, centers=[[30, 20], [50, 5]], cluster_std=[5, 4], random_state=0
+    )
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"age": np.round(X[:, 0]), "debt": X[:, 1],
-                          "sex": rng.choice(["Female", "Male"], 120),
-                          "housing": np.where(y == 1, "own", "rent")})
+    frame = pd.DataFrame(
+        {
+            "age": np.round(X[:, 0]),
+            "debt": X[:, 1],
+            "sex": rng.choice(["Female", "Male"], 120),
+            "housing": np.where(y == 1, "own", "rent"),
+        }
+    )
     frame.loc[[1, 7, 30], "age"] = np.nan
     frame.loc[[3, 40], "debt"] = np.nan
     return frame, y
 
 
 def _nested(num_steps=None, extra=()):
-    num = Pipeline(num_steps or [("impute", SimpleImputer()),
-                                 ("scale", StandardScaler())])
-    return ColumnTransformer([("num", num, NUM), ("cat", OneHotEncoder(), CAT),
-                              *extra])
+    num = Pipeline(
+        num_steps or [("impute", SimpleImputer()), ("scale", StandardScaler())]
+    )
+    return ColumnTransformer([("num", num, NUM), ("cat", OneHotEncoder(), CAT), *extra])
 
 
 @pytest.fixture(scope="module")
@@ -87,26 +92,42 @@ def test_missing_value_is_kept_unless_the_search_changes_it(people, imputed):
     cf = result.counterfactuals
     moved = result.model_counterfactuals[:, 1] != result.model_factuals[:, 1]
     assert np.all(cf["debt"].isna().to_numpy() == ~moved)
-    np.testing.assert_allclose(imputed[:-1].transform(cf),
-                               result.model_counterfactuals)
+    np.testing.assert_allclose(imputed[:-1].transform(cf), result.model_counterfactuals)
 
 
 def test_constraints_name_the_columns_behind_an_imputer(people):
     X, y = people
     clf = CounterfactualTrainingClassifier(
-        mutability={"age": "increase", "sex": "none"}, domain={"debt": (-30, 60)},
-        **FAST)
+        mutability={"age": "increase", "sex": "none"},
+        domain={"debt": (-30, 60)},
+        **FAST,
+    )
     make_pipeline(_nested(), clf).fit(X, y)
-    assert clf.mutability_.tolist() == ["increase", "both", "none", "none", "both",
-                                        "both"]
+    assert clf.mutability_.tolist() == [
+        "increase",
+        "both",
+        "none",
+        "none",
+        "both",
+        "both",
+    ]
     assert clf.constraints_.integer.tolist()[:2] == [True, False]  # age, despite NaN
     assert [g.tolist() for g in clf.categorical_groups_] == [[2, 3], [4, 5]]
 
 
-@pytest.mark.parametrize("num_steps, extra", [
-    ([("impute", SimpleImputer(add_indicator=True)), ("scale", StandardScaler())], ()),
-    (None, (("missing", MissingIndicator(), NUM),)),
-])
+@pytest.mark.parametrize(
+    "num_steps, extra",
+    [
+        (
+            [
+                ("impute", SimpleImputer(add_indicator=True)),
+                ("scale", StandardScaler()),
+            ],
+            (),
+        ),
+        (None, (("missing", MissingIndicator(), NUM),)),
+    ],
+)
 def test_missing_indicators_are_immutable_and_left_out(people, num_steps, extra):
     X, y = people
     clf = CounterfactualTrainingClassifier(**FAST)
@@ -121,33 +142,65 @@ def test_missing_indicators_are_immutable_and_left_out(people, num_steps, extra)
 
 def test_function_transformer_with_inverse_comes_back_in_units(people):
     X, y = people
-    pre = ColumnTransformer([
-        ("debt", Pipeline([("impute", SimpleImputer()),
-                           ("log", FunctionTransformer(np.log1p, np.expm1)),
-                           ("scale", StandardScaler())]), ["debt"]),
-        ("cat", OneHotEncoder(), CAT)])
+    pre = ColumnTransformer(
+        [
+            (
+                "debt",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer()),
+                        ("log", FunctionTransformer(np.log1p, np.expm1)),
+                        ("scale", StandardScaler()),
+                    ]
+                ),
+                ["debt"],
+            ),
+            ("cat", OneHotEncoder(), CAT),
+        ]
+    )
     data = X[["debt", *CAT]].assign(debt=X["debt"].abs())  # log1p needs > -1
     pipe = make_pipeline(pre, CounterfactualTrainingClassifier(**FAST)).fit(data, y)
     factuals = data.head(8)
     result = pipe.explain(factuals, max_iter=20)
     _check_input_space(result, factuals, pipe)
-    np.testing.assert_allclose(pipe[:-1].transform(result.counterfactuals),
-                               result.model_counterfactuals)
+    np.testing.assert_allclose(
+        pipe[:-1].transform(result.counterfactuals), result.model_counterfactuals
+    )
 
 
-@pytest.mark.parametrize("pre, path", [
-    (_nested([("impute", SimpleImputer()), ("pca", PCA(2))]), "columntransformer__num__pca"),
-    (_nested([("impute", SimpleImputer()), ("poly", PolynomialFeatures())]),
-     "columntransformer__num__poly"),
-    (_nested([("impute", SimpleImputer()), ("norm", Normalizer())]),
-     "columntransformer__num__norm"),
-    (_nested([("impute", KNNImputer())]), "columntransformer__num__impute"),
-    (_nested([("impute", SimpleImputer()), ("log", FunctionTransformer(np.cbrt))]),
-     "columntransformer__num__log"),
-    (ColumnTransformer([("num", SimpleImputer(), NUM),
-                        ("cat", OneHotEncoder(min_frequency=200), CAT)]),
-     "columntransformer__cat"),
-])
+@pytest.mark.parametrize(
+    "pre, path",
+    [
+        (
+            _nested([("impute", SimpleImputer()), ("pca", PCA(2))]),
+            "columntransformer__num__pca",
+        ),
+        (
+            _nested([("impute", SimpleImputer()), ("poly", PolynomialFeatures())]),
+            "columntransformer__num__poly",
+        ),
+        (
+            _nested([("impute", SimpleImputer()), ("norm", Normalizer())]),
+            "columntransformer__num__norm",
+        ),
+        (_nested([("impute", KNNImputer())]), "columntransformer__num__impute"),
+        (
+            _nested(
+                [("impute", SimpleImputer()), ("log", FunctionTransformer(np.cbrt))]
+            ),
+            "columntransformer__num__log",
+        ),
+        (
+            ColumnTransformer(
+                [
+                    ("num", SimpleImputer(), NUM),
+                    ("cat", OneHotEncoder(min_frequency=200), CAT),
+                ]
+            ),
+            "columntransformer__cat",
+        ),
+    ],
+)
 def test_steps_that_cannot_be_inverted_are_refused_at_fit(people, pre, path):
     X, y = people
     pipe = make_pipeline(pre, CounterfactualTrainingClassifier(**FAST))
@@ -169,11 +222,13 @@ def test_explainer_refuses_a_plain_pipeline_that_mixes_columns(people):
 def test_an_inverted_domain_is_rejected_alike_in_a_pipeline(people):
     X, y = people
     numbers = X[NUM].fillna(0)
-    message = re.escape("domain for feature 'debt' has low=40.0 > high=20.0; "
-                        "expected low <= high.")
+    message = re.escape(
+        "domain for feature 'debt' has low=40.0 > high=20.0; expected low <= high."
+    )
     with pytest.raises(ValueError, match=message):
         CounterfactualTrainingClassifier(domain={"debt": (40, 20)}, **FAST).fit(
-            numbers, y)
+            numbers, y
+        )
     clf = CounterfactualTrainingClassifier(domain={"debt": (40, 20)}, **FAST)
     with pytest.raises(ValueError, match=message):
         make_pipeline(_nested(), clf).fit(X, y)
@@ -199,21 +254,28 @@ def test_explaining_no_rows_returns_an_empty_result(people, imputed, how):
 
 def test_n_iter_counts_the_search_steps_within_max_iter(people, imputed):
     X, _ = people
-    result = imputed.explain(X.head(10), max_iter=7, sparsify=True, n_per_factual=2,
-                             decision_threshold=0.99)
+    result = imputed.explain(
+        X.head(10), max_iter=7, sparsify=True, n_per_factual=2, decision_threshold=0.99
+    )
     assert result.n_iter.max() <= 7 and result.n_iter.max() > 0
 
 
-@pytest.mark.parametrize("how, method", [
-    ("pipeline", "CounterfactualPipeline.explain"),
-    ("classifier", "CounterfactualTrainingClassifier.explain"),
-])
+@pytest.mark.parametrize(
+    "how, method",
+    [
+        ("pipeline", "CounterfactualPipeline.explain"),
+        ("classifier", "CounterfactualTrainingClassifier.explain"),
+    ],
+)
 def test_a_mistyped_explain_keyword_names_the_method(people, imputed, how, method):
     X, _ = people
     explain = imputed.explain if how == "pipeline" else imputed[-1].explain
     factuals = X.head(2) if how == "pipeline" else imputed[:-1].transform(X.head(2))
-    with pytest.raises(TypeError, match=re.escape(method) + r"\(\).*'max_iters'.*"
-                       r"Did you mean 'max_iter'\?.*It accepts: target, sparsify"):
+    with pytest.raises(
+        TypeError,
+        match=re.escape(method) + r"\(\).*'max_iters'.*"
+        r"Did you mean 'max_iter'\?.*It accepts: target, sparsify",
+    ):
         explain(factuals, max_iters=5)
     with pytest.raises(TypeError, match="'lr_typo'"):
         explain(factuals, lr_typo=1)
@@ -224,15 +286,18 @@ def test_explanation_summary_on_raw_columns(people, imputed):
     result = imputed.explain(X.head(10), max_iter=30)
     with pytest.raises(ValueError, match=re.escape("pipeline[:-1].transform(X)")):
         explanation_summary(result, X, y)
-    summary = explanation_summary(result, X, y, estimator=imputed,
-                                  n_ip_samples=None, n_mmd_samples=None)
-    expected = explanation_summary(result, imputed[:-1].transform(X), y,
-                                   n_ip_samples=None, n_mmd_samples=None)
+    summary = explanation_summary(
+        result, X, y, estimator=imputed, n_ip_samples=None, n_mmd_samples=None
+    )
+    expected = explanation_summary(
+        result, imputed[:-1].transform(X), y, n_ip_samples=None, n_mmd_samples=None
+    )
     assert summary == pytest.approx(expected, nan_ok=True)
 
 
 def test_an_array_given_to_a_pipeline_fitted_on_names_is_taken_by_position(
-        people, imputed):
+    people, imputed
+):
     X, _ = people
     factuals = X.head(6)
     with pytest.warns(UserWarning, match="taken by position"):
@@ -242,5 +307,4 @@ def test_an_array_given_to_a_pipeline_fitted_on_names_is_taken_by_position(
     assert result.feature_names == list(X.columns)
     assert set(cf[:, 2]) <= {"Female", "Male"}
     frame = pd.DataFrame(cf, columns=X.columns).infer_objects()
-    np.testing.assert_array_equal(result.valid,
-                                  imputed.predict(frame) == result.target)
+    np.testing.assert_array_equal(result.valid, imputed.predict(frame) == result.target)

@@ -22,21 +22,25 @@ from sklearn_ct.preprocessing import model_space
 @pytest.fixture(scope="module")
 def frame():
     rng = np.random.default_rng(0)
-    return pd.DataFrame({
-        "age": rng.integers(18, 80, 200),
-        "income": rng.lognormal(3, 0.5, 200),
-        "grade": rng.choice(["low", "mid", "high"], 200),
-        "city": rng.choice(["a", "b", "c", "d"], 200),
-    })
+    return pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, 200),
+            "income": rng.lognormal(3, 0.5, 200),
+            "grade": rng.choice(["low", "mid", "high"], 200),
+            "city": rng.choice(["a", "b", "c", "d"], 200),
+        }
+    )
 
 
 def _pre(**kwargs):
-    return ColumnTransformer([
-        ("num", StandardScaler(), ["age"]),
-        ("mm", MinMaxScaler(), ["income"]),
-        ("ord", OrdinalEncoder(categories=[["low", "mid", "high"]]), ["grade"]),
-        ("cat", OneHotEncoder(**kwargs), ["city"]),
-    ])
+    return ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["age"]),
+            ("mm", MinMaxScaler(), ["income"]),
+            ("ord", OrdinalEncoder(categories=[["low", "mid", "high"]]), ["grade"]),
+            ("cat", OneHotEncoder(**kwargs), ["city"]),
+        ]
+    )
 
 
 def _space(pre, frame):
@@ -48,8 +52,14 @@ def test_layout_reads_sources_kinds_and_affine_maps(frame):
     space = _space(pre, frame)
     lay = space.layout
     assert lay.source.tolist() == [0, 1, 2, 3, 3, 3]
-    assert lay.kind.tolist() == ["value", "value", "ordinal", "onehot", "onehot",
-                                 "onehot"]
+    assert lay.kind.tolist() == [
+        "value",
+        "value",
+        "ordinal",
+        "onehot",
+        "onehot",
+        "onehot",
+    ]
     Z = pre.transform(frame)
     units = (Z - lay.offset) / lay.scale
     np.testing.assert_allclose(units[:, 0], frame["age"])
@@ -78,13 +88,19 @@ def test_restore_brings_back_units_levels_and_dtypes(frame):
 def test_constraints_on_input_columns(frame):
     space = _space(_pre(), frame)
     Z = space.transform(frame)
-    fc = space.resolve(frame, Z, mutability={"age": "increase", "city": "none"},
-                       domain={"age": (18, 99)})
+    fc = space.resolve(
+        frame,
+        Z,
+        mutability={"age": "increase", "city": "none"},
+        domain={"age": (18, 99)},
+    )
     assert fc.mutability.tolist() == ["increase", "both", "both"] + ["none"] * 4
     assert fc.integer.tolist() == [True, False, True] + [False] * 4  # age, codes
     scaler = space.head[0].named_transformers_["num"]
-    np.testing.assert_allclose([fc.low[0], fc.high[0]],
-                               (np.array([18, 99]) - scaler.mean_[0]) / scaler.scale_[0])
+    np.testing.assert_allclose(
+        [fc.low[0], fc.high[0]],
+        (np.array([18, 99]) - scaler.mean_[0]) / scaler.scale_[0],
+    )
     assert (fc.low[2], fc.high[2]) == (0.0, 2.0)  # ordinal codes stay valid codes
 
 
@@ -95,18 +111,25 @@ def test_a_negative_scale_flips_increase_and_decrease():
     lay.scale[:], lay.offset[:] = -2.0, 1.0  # model = 1 - 2 * age
     space = ModelSpace(object(), None, ["age"], 1, ["z"], lay)
     Z = np.array([[1.0], [-1.0]])
-    fc = space.resolve(np.array([[0.0], [1.0]]), Z, mutability={"age": "increase"},
-                       domain={"age": (0, 2)})
+    fc = space.resolve(
+        np.array([[0.0], [1.0]]),
+        Z,
+        mutability={"age": "increase"},
+        domain={"age": (0, 2)},
+    )
     assert fc.mutability.tolist() == ["decrease"]
     assert (fc.low[0], fc.high[0]) == (-3.0, 1.0)
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"mutability": {"city": "increase"}}, "only 'both' or 'none'"),
-    ({"domain": {"city": (0, 1)}}, "affine steps"),
-    ({"integer_features": ["income"]}, "not integers"),
-    ({"mutability": {"town": "none"}}, "unknown feature 'town'"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"mutability": {"city": "increase"}}, "only 'both' or 'none'"),
+        ({"domain": {"city": (0, 1)}}, "affine steps"),
+        ({"integer_features": ["income"]}, "not integers"),
+        ({"mutability": {"town": "none"}}, "unknown feature 'town'"),
+    ],
+)
 def test_constraint_errors_name_the_column(frame, spec, message):
     space = _space(_pre(), frame)
     with pytest.raises(ValueError, match=message):
@@ -114,8 +137,9 @@ def test_constraint_errors_name_the_column(frame, spec, message):
 
 
 def test_non_affine_steps_keep_the_mapping_but_not_units(frame):
-    pre = ColumnTransformer([("pow", PowerTransformer(), ["income"]),
-                             ("rob", RobustScaler(), ["age"])])
+    pre = ColumnTransformer(
+        [("pow", PowerTransformer(), ["income"]), ("rob", RobustScaler(), ["age"])]
+    )
     space = _space(pre, frame)
     assert np.isnan(space.layout.scale[0]) and np.isfinite(space.layout.scale[1])
     Z = space.transform(frame)
@@ -150,5 +174,6 @@ def test_layouts_pickle_without_closures(frame):
 def test_inverse_of_nested_steps():
     X = np.arange(12, dtype=float).reshape(6, 2)
     pipe = make_pipeline(StandardScaler(), MinMaxScaler()).fit(X)
-    np.testing.assert_allclose(_layout.inverse(pipe, pipe.transform(X)).astype(float),
-                               X)
+    np.testing.assert_allclose(
+        _layout.inverse(pipe, pipe.transform(X)).astype(float), X
+    )

@@ -23,17 +23,27 @@ from sklearn_ct.recourse import (
 def moons_net(moons):
     X, y, _, _ = moons
     return CounterfactualTrainingClassifier(
-        objective="vanilla", hidden_layer_sizes=(32, 32), max_epochs=60,
-        batch_size=64, lr=0.01, random_state=0).fit(X, y)
+        objective="vanilla",
+        hidden_layer_sizes=(32, 32),
+        max_epochs=60,
+        batch_size=64,
+        lr=0.01,
+        random_state=0,
+    ).fit(X, y)
 
 
 def test_refine_removes_the_overshoot_of_fixed_steps(moons, moons_net):
     X, _, X_test, _ = moons
-    results = {refine: CounterfactualExplainer(
-        moons_net, generator="generic", refine=refine).fit(X).explain(X_test)
-        for refine in (False, True)}
-    cost = {k: np.abs(r.model_counterfactuals - r.model_factuals).sum(1)[r.valid].mean()
-            for k, r in results.items()}
+    results = {
+        refine: CounterfactualExplainer(moons_net, generator="generic", refine=refine)
+        .fit(X)
+        .explain(X_test)
+        for refine in (False, True)
+    }
+    cost = {
+        k: np.abs(r.model_counterfactuals - r.model_factuals).sum(1)[r.valid].mean()
+        for k, r in results.items()
+    }
     assert results[True].valid.mean() >= 0.99
     assert cost[True] < 0.5 * cost[False]
     assert cost[True] <= 0.72  # dice-ml's gradient method on a moons MLP (issue 9)
@@ -45,7 +55,8 @@ def test_bisection_keeps_the_target_and_the_constraints():
     x = torch.randn(50, 3)
     target = 1 - model(x).argmax(1)
     x_cf = x + 20 * (model.weight[1] - model.weight[0]) * torch.where(
-        target == 1, 1.0, -1.0).unsqueeze(1)
+        target == 1, 1.0, -1.0
+    ).unsqueeze(1)
     constraints = make_constraints(["both", "increase", "none"], [-50] * 3, [50] * 3)
     x_cf[:, 2] = x[:, 2]
     x_cf[:, 1] = torch.maximum(x_cf[:, 1], x[:, 1])
@@ -93,8 +104,10 @@ def test_main_lever_is_the_largest_changed_feature():
     member = feature_membership([[0], [1, 2]], 3)
     x = torch.zeros(2, 3)
     x_cf = torch.tensor([[0.5, 0.0, 0.0], [0.1, -1.0, 1.0]])
-    assert main_lever(x, x_cf, member).tolist() == [[True, False, False],
-                                                    [False, True, True]]
+    assert main_lever(x, x_cf, member).tolist() == [
+        [True, False, False],
+        [False, True, True],
+    ]
     assert not main_lever(x, x, member).any()
 
 
@@ -113,26 +126,30 @@ def test_alternatives_differ_in_what_they_change(blobs3, blobs3_logreg):
 def test_integer_features_come_back_integral_and_in_the_box(blobs3):
     X, y = blobs3
     X = np.round(X * 3)  # integer-valued features
-    clf = CounterfactualTrainingClassifier(max_epochs=10, lr=0.01, domain="observed",
-                                           random_state=0).fit(X, y)
+    clf = CounterfactualTrainingClassifier(
+        max_epochs=10, lr=0.01, domain="observed", random_state=0
+    ).fit(X, y)
     assert clf.constraints_.integer.all()
     result = clf.explain(X[:30])
     cf = result.counterfactuals
     np.testing.assert_array_equal(cf, np.round(cf))
     low, high = clf.domain_
     assert ((cf >= low - 1e-9) & (cf <= high + 1e-9)).all()
-    assert (clf.constraints_.violations(result.model_counterfactuals,
-                                        result.model_factuals) == 0).all()
-    off = CounterfactualTrainingClassifier(max_epochs=2, integer_features=None,
-                                           random_state=0).fit(X, y)
+    assert (
+        clf.constraints_.violations(result.model_counterfactuals, result.model_factuals)
+        == 0
+    ).all()
+    off = CounterfactualTrainingClassifier(
+        max_epochs=2, integer_features=None, random_state=0
+    ).fit(X, y)
     assert not off.constraints_.integer.any()
 
 
 def test_feature_constraints_combine_to_the_stricter():
-    mine = FeatureConstraints(["none", "both", "increase"], [0, 0, 0], [5, 5, 5],
-                              integer=[False, True, False])
-    theirs = FeatureConstraints(["both", "decrease", "decrease"], [1, -1, 2],
-                                [9, 4, 3])
+    mine = FeatureConstraints(
+        ["none", "both", "increase"], [0, 0, 0], [5, 5, 5], integer=[False, True, False]
+    )
+    theirs = FeatureConstraints(["both", "decrease", "decrease"], [1, -1, 2], [9, 4, 3])
     both = mine.combine(theirs)
     assert both.mutability.tolist() == ["none", "decrease", "none"]
     assert both.low.tolist() == [1, 0, 2] and both.high.tolist() == [5, 4, 3]
@@ -143,8 +160,14 @@ def test_feature_constraints_combine_to_the_stricter():
 
 def test_affine_one_hot_groups_snap_in_encoder_units():
     # Columns 1-3 hold a one-hot group after a scaler: model = 2 * indicator - 1.
-    fc = FeatureConstraints(["both"] * 4, [-9] * 4, [9] * 4, groups=[[1, 2, 3]],
-                            scale=[1, 2, 2, 2], offset=[0, -1, -1, -1])
+    fc = FeatureConstraints(
+        ["both"] * 4,
+        [-9] * 4,
+        [9] * 4,
+        groups=[[1, 2, 3]],
+        scale=[1, 2, 2, 2],
+        offset=[0, -1, -1, -1],
+    )
     c = fc.tensors()
     from sklearn_ct.projection import project_onehot
 

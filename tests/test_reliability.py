@@ -23,8 +23,13 @@ from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
 from sklearn_ct.pipeline import make_pipeline
 from sklearn_ct.preprocessing import pipeline_constraints
 
-FAST = {"max_epochs": 4, "n_counterfactuals": 32, "max_iter_cf": 10, "lr": 0.01,
-        "random_state": 0}
+FAST = {
+    "max_epochs": 4,
+    "n_counterfactuals": 32,
+    "max_iter_cf": 10,
+    "lr": 0.01,
+    "random_state": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,21 +46,28 @@ def fitted(blobs):
 @pytest.fixture(scope="module")
 def people():
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"age": rng.normal(40, 10, 120),
-                          "sex": rng.choice(["f", "m"], 120)})
+    frame = pd.DataFrame(
+        {"age": rng.normal(40, 10, 120), "sex": rng.choice(["f", "m"], 120)}
+    )
     return frame, (frame["age"] > 40).astype(int).to_numpy()
 
 
 def _columns():
-    return ColumnTransformer([("num", StandardScaler(), ["age"]),
-                              ("cat", OneHotEncoder(handle_unknown="ignore"), ["sex"])])
+    return ColumnTransformer(
+        [
+            ("num", StandardScaler(), ["age"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore"), ["sex"]),
+        ]
+    )
 
 
 # ------------------------------------------------------------ the bad-input table
 def test_data_scaled_by_1e30_warns_and_keeps_finite_predictions(blobs):
     X, y = blobs
-    with pytest.warns(UserWarning, match="values as large as"), \
-            pytest.warns(RuntimeWarning, match="Training diverged in epoch 1"):
+    with (
+        pytest.warns(UserWarning, match="values as large as"),
+        pytest.warns(RuntimeWarning, match="Training diverged in epoch 1"),
+    ):
         clf = CounterfactualTrainingClassifier(**FAST).fit(X * 1e30, y)
     assert clf.history_["diverged"].iloc[-1]
     assert all(torch.isfinite(p).all() for p in clf.net_.module_.parameters())
@@ -64,7 +76,10 @@ def test_data_scaled_by_1e30_warns_and_keeps_finite_predictions(blobs):
 
 @pytest.mark.parametrize("name", ["lambda_cost", "lambda_energy"])
 def test_negative_explainer_weights_are_rejected(fitted, blobs, name):
-    with pytest.raises(ValueError, match=rf"'{name}' parameter .* must be a float in the range \[0.0, inf\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"'{name}' parameter .* must be a float in the range \[0.0, inf\)",
+    ):
         CounterfactualExplainer(fitted, **{name: -1.0}).fit(blobs[0])
 
 
@@ -94,42 +109,57 @@ def test_pipeline_constraints_on_an_unfitted_transformer(people):
 
 def test_names_after_a_plain_column_transformer_point_to_make_pipeline(people):
     X, y = people
-    pipe = sk_make_pipeline(_columns(), CounterfactualTrainingClassifier(
-        mutability={"age": "none"}, **FAST))
+    pipe = sk_make_pipeline(
+        _columns(), CounterfactualTrainingClassifier(mutability={"age": "none"}, **FAST)
+    )
     with pytest.raises(ValueError, match=r"sklearn_ct\.pipeline\.make_pipeline"):
         pipe.fit(X, y)
 
 
 def test_string_columns_ask_for_an_encoder(people):
-    with pytest.raises(ValueError, match=r"non-numeric columns \['sex'\].*OneHotEncoder"):
+    with pytest.raises(
+        ValueError, match=r"non-numeric columns \['sex'\].*OneHotEncoder"
+    ):
         CounterfactualTrainingClassifier(**FAST).fit(*people)
 
 
 def test_categorical_groups_over_continuous_columns_are_rejected(blobs):
     with pytest.raises(ValueError, match="do not hold one-hot indicators"):
-        CounterfactualTrainingClassifier(categorical_groups=[[0, 1]], **FAST).fit(*blobs)
+        CounterfactualTrainingClassifier(categorical_groups=[[0, 1]], **FAST).fit(
+            *blobs
+        )
 
 
 def test_a_domain_that_excludes_the_data_warns(blobs):
     X, y = blobs
     with pytest.warns(UserWarning, match="training data lie outside the domain box"):
-        clf = CounterfactualTrainingClassifier(domain=[(100, 200), (100, 200)],
-                                               **FAST).fit(X, y)
+        clf = CounterfactualTrainingClassifier(
+            domain=[(100, 200), (100, 200)], **FAST
+        ).fit(X, y)
     with pytest.warns(UserWarning, match="factuals lie outside the domain box"):
         result = clf.explain(X[:5])
-    np.testing.assert_array_equal(result.valid, clf.predict(
-        result.counterfactuals) == result.target)
+    np.testing.assert_array_equal(
+        result.valid, clf.predict(result.counterfactuals) == result.target
+    )
 
 
 def test_an_unknown_category_in_an_immutable_group_stays_unknown():
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"x": rng.normal(0, 1, 200), "c": rng.choice(["a", "b", "c"], 200)})
+    X = pd.DataFrame(
+        {"x": rng.normal(0, 1, 200), "c": rng.choice(["a", "b", "c"], 200)}
+    )
     y = (X["x"] > 0).astype(int).to_numpy()
     pipe = make_pipeline(
-        ColumnTransformer([("num", StandardScaler(), ["x"]),
-                           ("cat", OneHotEncoder(handle_unknown="ignore"), ["c"])]),
-        CounterfactualTrainingClassifier(mutability={"c": "none"},
-                                         **{**FAST, "max_epochs": 20})).fit(X, y)
+        ColumnTransformer(
+            [
+                ("num", StandardScaler(), ["x"]),
+                ("cat", OneHotEncoder(handle_unknown="ignore"), ["c"]),
+            ]
+        ),
+        CounterfactualTrainingClassifier(
+            mutability={"c": "none"}, **{**FAST, "max_epochs": 20}
+        ),
+    ).fit(X, y)
     factuals = pd.DataFrame({"x": [-1.0, -1.5], "c": ["zzz", "a"]})
     result = pipe.explain(factuals, target=1)
     assert result.counterfactuals["c"].tolist() == ["zzz", "a"]
@@ -176,8 +206,10 @@ def test_tensors_leave_through_device_portable_torch_save_only(blobs):
         assert tensors == []
         loaded = pickle.loads(buffer.getvalue())
         np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
-        np.testing.assert_allclose(loaded.explain(X[:5]).model_counterfactuals,
-                                   clf.explain(X[:5]).model_counterfactuals)
+        np.testing.assert_allclose(
+            loaded.explain(X[:5]).model_counterfactuals,
+            clf.explain(X[:5]).model_counterfactuals,
+        )
 
 
 def test_random_state_none_leaves_the_global_rngs_alone(blobs):
@@ -191,7 +223,8 @@ def test_random_state_none_leaves_the_global_rngs_alone(blobs):
 def test_fewer_counterfactuals_than_batches_still_feed_every_batch(blobs):
     X, y = blobs
     clf = CounterfactualTrainingClassifier(
-        **{**FAST, "n_counterfactuals": 2, "batch_size": 30}).fit(X, y)
+        **{**FAST, "n_counterfactuals": 2, "batch_size": 30}
+    ).fit(X, y)
     assert clf.history_["div_loss"].notna().all()  # no empty chunks diluting it
 
 
@@ -220,8 +253,13 @@ def _interrupted_fit(clf, X, y, epoch, monkeypatch):
 
 def test_an_interrupted_fit_leaves_a_usable_model(blobs, monkeypatch):
     X, y = blobs
-    clf = _interrupted_fit(CounterfactualTrainingClassifier(**{**FAST, "max_epochs": 6}),
-                           X, y, 2, monkeypatch)
+    clf = _interrupted_fit(
+        CounterfactualTrainingClassifier(**{**FAST, "max_epochs": 6}),
+        X,
+        y,
+        2,
+        monkeypatch,
+    )
     assert clf.n_iter_ == 2 and len(clf.history_) == 2
     assert clf.score(X, y) > 0.5
     assert len(clf.explain(X[:3])) == 3
@@ -238,20 +276,23 @@ def test_a_checkpointed_fit_resumes_with_nothing_lost(blobs, tmp_path, monkeypat
         clf.fit(X, y)
     assert not [w for w in caught if "stopped after" in str(w.message)]
     assert clf.n_iter_ == 6
-    for mine, theirs in zip(clf.net_.module_.parameters(),
-                            straight.net_.module_.parameters(), strict=True):
+    for mine, theirs in zip(
+        clf.net_.module_.parameters(), straight.net_.module_.parameters(), strict=True
+    ):
         assert torch.equal(mine, theirs)
-    pd.testing.assert_frame_equal(clf.history_.drop(columns=["seconds", "cf_seconds"]),
-                                  straight.history_.drop(columns=["seconds",
-                                                                  "cf_seconds"]))
+    pd.testing.assert_frame_equal(
+        clf.history_.drop(columns=["seconds", "cf_seconds"]),
+        straight.history_.drop(columns=["seconds", "cf_seconds"]),
+    )
 
 
 def test_a_checkpoint_of_another_fit_is_refused(blobs, tmp_path):
     X, y = blobs
     CounterfactualTrainingClassifier(checkpoint_dir=tmp_path, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="checkpoint of a fit with other settings"):
-        CounterfactualTrainingClassifier(checkpoint_dir=tmp_path,
-                                         **{**FAST, "lambda_div": 0.1}).fit(X, y)
+        CounterfactualTrainingClassifier(
+            checkpoint_dir=tmp_path, **{**FAST, "lambda_div": 0.1}
+        ).fit(X, y)
 
 
 def test_fits_in_threads_of_one_process_are_reproducible(blobs):

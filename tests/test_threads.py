@@ -34,11 +34,13 @@ def test_fit_predict_and_explain_leave_the_global_setting(monkeypatch):
     X, y = make_blobs(60, centers=2, random_state=0)
     seen = []
     original = torch.set_num_threads
-    monkeypatch.setattr(torch, "set_num_threads",
-                        lambda n: (seen.append(n), original(n))[1])
+    monkeypatch.setattr(
+        torch, "set_num_threads", lambda n: (seen.append(n), original(n))[1]
+    )
     torch.set_num_threads(2)
-    clf = CounterfactualTrainingClassifier(max_epochs=2, n_threads=1,
-                                           random_state=0).fit(X, y)
+    clf = CounterfactualTrainingClassifier(
+        max_epochs=2, n_threads=1, random_state=0
+    ).fit(X, y)
     clf.predict(X)
     CounterfactualExplainer(clf).fit(X).explain(X[:3])
     assert torch.get_num_threads() == 2

@@ -14,13 +14,27 @@ from sklearn_ct.cli import main
 
 
 def test_value_run_writes_every_column_for_both_models_and_ways(tmp_path):
-    frame = run_value(tmp_path, quick=True, datasets=("moons",), seeds=2,
-                      params={"max_epochs": 2})
+    frame = run_value(
+        tmp_path, quick=True, datasets=("moons",), seeds=2, params={"max_epochs": 2}
+    )
     written = pd.read_csv(tmp_path / "value.csv")
     assert len(written) == len(frame) == 2 * 2 * 2  # seeds x models x ways
-    for column in ("dataset", "seed", "model", "way", "accuracy", "validity", "cost",
-                   "cost_mad", "IP", "IP*", "manifold", "robustness", "matured",
-                   "fit_seconds"):
+    for column in (
+        "dataset",
+        "seed",
+        "model",
+        "way",
+        "accuracy",
+        "validity",
+        "cost",
+        "cost_mad",
+        "IP",
+        "IP*",
+        "manifold",
+        "robustness",
+        "matured",
+        "fit_seconds",
+    ):
         assert column in written.columns
     assert set(written["model"]) == {"BL", "CT"}
     assert set(written["way"]) == {"default", "protocol"}
@@ -33,9 +47,21 @@ def test_value_run_writes_every_column_for_both_models_and_ways(tmp_path):
 
 
 def test_value_cli_passes_settings_to_both_models(tmp_path, capsys):
-    main(["bench", "--value", "--quick", "--datasets", "moons", "--seeds", "1",
-          "--params", '{"max_epochs": 1, "lambda_adv": 0.0}', "--out",
-          str(tmp_path)])
+    main(
+        [
+            "bench",
+            "--value",
+            "--quick",
+            "--datasets",
+            "moons",
+            "--seeds",
+            "1",
+            "--params",
+            '{"max_epochs": 1, "lambda_adv": 0.0}',
+            "--out",
+            str(tmp_path),
+        ]
+    )
     printed = capsys.readouterr().out
     assert "'lambda_adv': 0.0" in printed
     assert len(pd.read_csv(tmp_path / "value.csv")) == 4
@@ -45,10 +71,22 @@ def test_relative_changes_are_positive_when_ct_is_better():
     rows = []
     for seed in (0, 1):
         for model, cost, accuracy in (("BL", 2.0, 0.80), ("CT", 1.0, 0.82)):
-            rows.append({"dataset": "d", "seed": seed, "model": model,
-                         "way": "default", "accuracy": accuracy, "validity": 1.0,
-                         "cost": cost, "cost_mad": cost, "IP": cost, "IP*": cost,
-                         "manifold": cost, "robustness": 0.5})
+            rows.append(
+                {
+                    "dataset": "d",
+                    "seed": seed,
+                    "model": model,
+                    "way": "default",
+                    "accuracy": accuracy,
+                    "validity": 1.0,
+                    "cost": cost,
+                    "cost_mad": cost,
+                    "IP": cost,
+                    "IP*": cost,
+                    "manifold": cost,
+                    "robustness": 0.5,
+                }
+            )
     changes = relative_changes(pd.DataFrame(rows)).set_index("metric")
     assert set(changes.index) == set(METRICS)
     assert changes.loc["cost", "change"] == pytest.approx(50.0)  # % lower

@@ -25,17 +25,26 @@ from .scaling import run_scaling
 from .scaling_report import check_claims, format_scaling
 from .timing import format_rows
 
-__all__ = ["BENCHMARKS", "check_claims", "format_scaling", "run_benchmarks",
-           "run_scaling"]
+__all__ = [
+    "BENCHMARKS",
+    "check_claims",
+    "format_scaling",
+    "run_benchmarks",
+    "run_scaling",
+]
 
 #: Name -> (full-size call, quick call) of each group of rows.
 BENCHMARKS = {
-    "explain": (lambda: bench_explain(1000, repeat=3),
-                lambda: bench_explain(300, repeat=1)),
+    "explain": (
+        lambda: bench_explain(1000, repeat=3),
+        lambda: bench_explain(300, repeat=1),
+    ),
     "search": (lambda: bench_batched_vs_loop(200), lambda: bench_batched_vs_loop(50)),
     "training": (lambda: bench_training(20), lambda: bench_training(3)),
-    "dice": (lambda: bench_dice(n_dice=30, n_ours=1000),
-             lambda: bench_dice(n_dice=10, n_ours=1000)),
+    "dice": (
+        lambda: bench_dice(n_dice=30, n_ours=1000),
+        lambda: bench_dice(n_dice=10, n_ours=1000),
+    ),
     "floor": (lambda: bench_floor(repeat=3), lambda: bench_floor(repeat=2)),
     "contention": (lambda: bench_contention(3000), lambda: bench_contention(1000)),
 }
@@ -59,9 +68,13 @@ def run_benchmarks(quick=False, only=None) -> str:
     names = list(BENCHMARKS) if only is None else list(only)
     unknown = sorted(set(names) - set(BENCHMARKS))
     if unknown:
-        raise ValueError(f"only has unknown benchmarks {unknown}; expected names "
-                         f"from {list(BENCHMARKS)}.")
+        raise ValueError(
+            f"only has unknown benchmarks {unknown}; expected names "
+            f"from {list(BENCHMARKS)}."
+        )
     rows = [row for name in names for row in BENCHMARKS[name][int(quick)]()]
-    header = (f"sklearn-ct benchmarks (torch {torch.__version__}, "
-              f"{torch.get_num_threads()} threads)")
+    header = (
+        f"sklearn-ct benchmarks (torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads)"
+    )
     return f"{header}\n\n{format_rows(rows)}"

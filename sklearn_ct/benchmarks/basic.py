@@ -31,16 +31,23 @@ def bench_explain(n_factuals=1000, repeat=3):
     list of (name, seconds, note)
     """
     X, y = make_moons(2 * n_factuals, noise=0.1, random_state=0)
-    model = MLPClassifier((32, 32), max_iter=500, random_state=0).fit(X[:n_factuals],
-                                                                      y[:n_factuals])
+    model = MLPClassifier((32, 32), max_iter=500, random_state=0).fit(
+        X[:n_factuals], y[:n_factuals]
+    )
     rows, factuals = [], X[n_factuals:]
     for generator in ("generic", "ecco", "revise"):
-        explainer = CounterfactualExplainer(model, generator=generator,
-                                            random_state=0).fit(X[:n_factuals])
+        explainer = CounterfactualExplainer(
+            model, generator=generator, random_state=0
+        ).fit(X[:n_factuals])
         result = explainer.explain(factuals)
         seconds = best_seconds(lambda e=explainer: e.explain(factuals), repeat)
-        rows.append((f"explain {n_factuals} moons ({generator})", seconds,
-                     f"validity {result.valid.mean():.3f}"))
+        rows.append(
+            (
+                f"explain {n_factuals} moons ({generator})",
+                seconds,
+                f"validity {result.valid.mean():.3f}",
+            )
+        )
     return rows
 
 
@@ -61,8 +68,9 @@ def bench_batched_vs_loop(n_factuals=200, max_iter=50):
     module = from_sklearn_mlp(model)
     x = torch.as_tensor(X[:n_factuals])
     target = 1 - module(x).argmax(1)
-    constraints = make_constraints(["both", "both"], X.min(0), X.max(0),
-                                   dtype=torch.float64)
+    constraints = make_constraints(
+        ["both", "both"], X.min(0), X.max(0), dtype=torch.float64
+    )
     kwargs = {"decision_threshold": 0.95, "max_iter": max_iter}
     generator = ECCCoGenerator(lambda_cost=0.0, lambda_energy=1.0)
 
@@ -71,13 +79,24 @@ def bench_batched_vs_loop(n_factuals=200, max_iter=50):
 
     def loop():
         for i in range(n_factuals):
-            counterfactual_search(module, x[i:i + 1], target[i:i + 1], generator,
-                                  constraints, **kwargs)
+            counterfactual_search(
+                module,
+                x[i : i + 1],
+                target[i : i + 1],
+                generator,
+                constraints,
+                **kwargs,
+            )
 
     t_batched, t_loop = best_seconds(batched, 3), best_seconds(loop, 1)
-    return [(f"search {n_factuals} factuals, batched", t_batched, ""),
-            (f"search {n_factuals} factuals, one at a time", t_loop,
-             f"batched is {t_loop / t_batched:.0f}x faster")]
+    return [
+        (f"search {n_factuals} factuals, batched", t_batched, ""),
+        (
+            f"search {n_factuals} factuals, one at a time",
+            t_loop,
+            f"batched is {t_loop / t_batched:.0f}x faster",
+        ),
+    ]
 
 
 def bench_training(max_epochs=20):
@@ -96,14 +115,25 @@ def bench_training(max_epochs=20):
     rows, seconds = [], {}
     for objective in ("vanilla", "full"):
         clf = CounterfactualTrainingClassifier(
-            objective=objective, max_epochs=max_epochs, batch_size=30,
-            n_counterfactuals=1000, decision_threshold=0.5, lambda_reg=0.01,
-            random_state=0)
+            objective=objective,
+            max_epochs=max_epochs,
+            batch_size=30,
+            n_counterfactuals=1000,
+            decision_threshold=0.5,
+            lambda_reg=0.01,
+            random_state=0,
+        )
         seconds[objective] = best_seconds(lambda c=clf: c.fit(X, y))
         per_epoch = clf.history_["cf_seconds"].mean()
-        note = "" if objective == "vanilla" else (
-            f"{seconds['full'] / seconds['vanilla']:.1f}x vanilla; search "
-            f"{per_epoch * 1000:.0f} ms/epoch for 1000 counterfactuals")
-        rows.append((f"fit LS, {max_epochs} epochs, {objective}", seconds[objective],
-                     note))
+        note = (
+            ""
+            if objective == "vanilla"
+            else (
+                f"{seconds['full'] / seconds['vanilla']:.1f}x vanilla; search "
+                f"{per_epoch * 1000:.0f} ms/epoch for 1000 counterfactuals"
+            )
+        )
+        rows.append(
+            (f"fit LS, {max_epochs} epochs, {objective}", seconds[objective], note)
+        )
     return rows

@@ -19,8 +19,13 @@ import time
 
 import numpy as np
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 def timed_default_fit(n_samples=3000):
@@ -46,8 +51,10 @@ def timed_default_fit(n_samples=3000):
     X = StandardScaler().fit_transform(X).astype(np.float32)
     start = time.perf_counter()
     CounterfactualTrainingClassifier(random_state=0).fit(X, y)
-    return {"seconds": time.perf_counter() - start,
-            "torch_threads": torch.get_num_threads()}
+    return {
+        "seconds": time.perf_counter() - start,
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 def _load_average():
@@ -60,10 +67,17 @@ def _load_average():
 
 def _fit_in_child(n_samples):
     env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
-    code = ("import json; from sklearn_ct.benchmarks.contention import "
-            f"timed_default_fit; print(json.dumps(timed_default_fit({n_samples})))")
-    done = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                          capture_output=True, text=True)
+    code = (
+        "import json; from sklearn_ct.benchmarks.contention import "
+        f"timed_default_fit; print(json.dumps(timed_default_fit({n_samples})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -88,8 +102,16 @@ def bench_contention(n_samples=3000):
         busy_loop.wait()
     name = f"fit demo data, {n_samples} rows, default settings"
     ratio = busy["seconds"] / quiet["seconds"]
-    return [(f"{name}, quiet", quiet["seconds"],
-             f"{quiet['torch_threads']} torch threads, {os.cpu_count()} CPUs, load "
-             f"average {load} before"),
-            (f"{name}, one busy process beside", busy["seconds"],
-             f"contended/quiet {ratio:.2f} (target <= 1.5)")]
+    return [
+        (
+            f"{name}, quiet",
+            quiet["seconds"],
+            f"{quiet['torch_threads']} torch threads, {os.cpu_count()} CPUs, load "
+            f"average {load} before",
+        ),
+        (
+            f"{name}, one busy process beside",
+            busy["seconds"],
+            f"contended/quiet {ratio:.2f} (target <= 1.5)",
+        ),
+    ]

@@ -56,9 +56,13 @@ class MinMaxProbability(nn.Module):
     def __init__(self, module, low, high):
         super().__init__()
         self.module = module
-        self.register_buffer("low", torch.as_tensor(np.asarray(low), dtype=torch.float32))
-        self.register_buffer("scale", torch.as_tensor(np.asarray(high) - np.asarray(low),
-                                                      dtype=torch.float32))
+        self.register_buffer(
+            "low", torch.as_tensor(np.asarray(low), dtype=torch.float32)
+        )
+        self.register_buffer(
+            "scale",
+            torch.as_tensor(np.asarray(high) - np.asarray(low), dtype=torch.float32),
+        )
 
     def forward(self, z):
         """Probability of class 1 at ``low + z * (high - low)``."""
@@ -114,11 +118,14 @@ def dice_counterfactuals(clf, X_train, y_train, factuals):
     with torch.no_grad():
         p_dice = model.get_output(queries).ravel()
     max_gap = float(np.abs(p_dice - clf.predict_proba(factuals)[:, 1]).max())
-    with contextlib.redirect_stdout(io.StringIO()), \
-            contextlib.redirect_stderr(io.StringIO()):
+    with (
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
         start = time.perf_counter()
-        found = dice.generate_counterfactuals(queries, total_CFs=1,
-                                              desired_class="opposite")
+        found = dice.generate_counterfactuals(
+            queries, total_CFs=1, desired_class="opposite"
+        )
         seconds = time.perf_counter() - start
     counterfactuals = np.full(factuals.shape, np.nan)
     for i, example in enumerate(found.cf_examples_list):
@@ -150,8 +157,9 @@ def bench_dice(n_dice=30, n_ours=1000, n_train=1000, random_state=0):
     X_train, y_train, X_test = _moons(n_train, max(n_ours, n_dice), random_state)
     clf = CounterfactualTrainingClassifier(objective="vanilla", random_state=0)
     clf.fit(X_train, y_train)
-    explainer = CounterfactualExplainer(clf, generator="generic",
-                                        decision_threshold=0.5).fit(X_train)
+    explainer = CounterfactualExplainer(
+        clf, generator="generic", decision_threshold=0.5
+    ).fit(X_train)
     many, few = X_test[:n_ours], X_test[:n_dice]
     ours_many = explainer.explain(many)
     seconds = best_seconds(lambda: explainer.explain(many), 3)
@@ -162,10 +170,18 @@ def bench_dice(n_dice=30, n_ours=1000, n_train=1000, random_state=0):
         return np.abs(result.model_counterfactuals - result.model_factuals).sum(1)
 
     name = "explain moons, per counterfactual"
-    rows = [(f"{name}: ours generic, {n_ours} factuals", seconds / n_ours,
-             _summary(ours_many.valid, cost(ours_many))),
-            (f"{name}: ours generic, DiCE's {n_dice}", seconds_few / n_dice,
-             _summary(ours_few.valid, cost(ours_few)))]
+    rows = [
+        (
+            f"{name}: ours generic, {n_ours} factuals",
+            seconds / n_ours,
+            _summary(ours_many.valid, cost(ours_many)),
+        ),
+        (
+            f"{name}: ours generic, DiCE's {n_dice}",
+            seconds_few / n_dice,
+            _summary(ours_few.valid, cost(ours_few)),
+        ),
+    ]
     try:
         import dice_ml  # noqa: F401
     except ImportError:
@@ -178,7 +194,12 @@ def bench_dice(n_dice=30, n_ours=1000, n_train=1000, random_state=0):
     valid[has_cf] = clf.predict(found[has_cf]) != ours_few.predicted[has_cf]
     dice_cost = np.abs(np.nan_to_num(found) - few).sum(1)
     per_cf = dice_seconds / n_dice
-    rows.append((f"{name}: DiCE gradient, {n_dice} factuals", per_cf,
-                 f"{_summary(valid, dice_cost)}; {per_cf / (seconds / n_ours):,.0f}x "
-                 f"ours per counterfactual; same model (max |dp| {gap:.1g})"))
+    rows.append(
+        (
+            f"{name}: DiCE gradient, {n_dice} factuals",
+            per_cf,
+            f"{_summary(valid, dice_cost)}; {per_cf / (seconds / n_ours):,.0f}x "
+            f"ours per counterfactual; same model (max |dp| {gap:.1g})",
+        )
+    )
     return rows

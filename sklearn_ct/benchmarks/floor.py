@@ -29,8 +29,11 @@ def find_ct_minimal():
     Path or None
     """
     named = os.environ.get(ENV)
-    path = (Path(named) if named else
-            Path(__file__).resolve().parents[3] / "shared" / "bench" / "ct_minimal.py")
+    path = (
+        Path(named)
+        if named
+        else Path(__file__).resolve().parents[3] / "shared" / "bench" / "ct_minimal.py"
+    )
     return path if path.is_file() else None
 
 
@@ -45,12 +48,22 @@ def our_ct(max_epochs=10):
     """Our classifier at ct_minimal's settings (MLP 1x32, batch 1,000, 5,000
     counterfactuals, T 30, tau 0.5, ECCCo 0.001/5, lambdas 0.5/0.25/0.25)."""
     return CounterfactualTrainingClassifier(
-        hidden_layer_sizes=(32,), generator=ECCCoGenerator(lambda_cost=0.001,
-                                                           lambda_energy=5.0),
-        n_counterfactuals=5000, max_iter_cf=30, decision_threshold=0.5,
-        lambda_div=0.5, lambda_reg=0.25, lambda_adv=0.25, max_epochs=max_epochs,
-        batch_size=1000, lr=1e-3, lr_cf=0.1, domain="infer", domain_n_std=3.0,
-        random_state=0)
+        hidden_layer_sizes=(32,),
+        generator=ECCCoGenerator(lambda_cost=0.001, lambda_energy=5.0),
+        n_counterfactuals=5000,
+        max_iter_cf=30,
+        decision_threshold=0.5,
+        lambda_div=0.5,
+        lambda_reg=0.25,
+        lambda_adv=0.25,
+        max_epochs=max_epochs,
+        batch_size=1000,
+        lr=1e-3,
+        lr_cf=0.1,
+        domain="infer",
+        domain_n_std=3.0,
+        random_state=0,
+    )
 
 
 def bench_floor(repeat=3, max_epochs=10):
@@ -69,8 +82,13 @@ def bench_floor(repeat=3, max_epochs=10):
     name = f"fit CH, {max_epochs} epochs, CT"
     path = find_ct_minimal()
     if path is None:
-        return [(f"{name}, ct_minimal", float("nan"),
-                 f"skipped: ct_minimal.py not found (set {ENV})")]
+        return [
+            (
+                f"{name}, ct_minimal",
+                float("nan"),
+                f"skipped: ct_minimal.py not found (set {ENV})",
+            )
+        ]
     try:
         minimal = _import(path)
     except OSError as error:  # its data set is missing
@@ -81,11 +99,16 @@ def bench_floor(repeat=3, max_epochs=10):
         for _ in range(repeat):
             seconds = best_seconds(lambda: our_ct(max_epochs).fit(X, y))
             best["ours"] = min(best["ours"], seconds)
-            seconds = best_seconds(lambda: minimal.fit(True, epochs=max_epochs,
-                                                       bs=1000, nce=5000))
+            seconds = best_seconds(
+                lambda: minimal.fit(True, epochs=max_epochs, bs=1000, nce=5000)
+            )
             best["minimal"] = min(best["minimal"], seconds)
     ratio = best["ours"] / best["minimal"]
-    return [(f"{name}, ct_minimal (the floor)", best["minimal"],
-             f"one torch thread, best of {repeat}"),
-            (f"{name}, ours", best["ours"],
-             f"ours/minimal {ratio:.2f} (target <= 1.0)")]
+    return [
+        (
+            f"{name}, ct_minimal (the floor)",
+            best["minimal"],
+            f"one torch thread, best of {repeat}",
+        ),
+        (f"{name}, ours", best["ours"], f"ours/minimal {ratio:.2f} (target <= 1.0)"),
+    ]

@@ -47,12 +47,28 @@ FULL_CONFIGS = ((1000, (32,)), (250, (32,)), (4000, (32,)), (1000, (128,)))
 QUICK_CONFIGS = ((250, (32,)), (4000, (128,)))
 
 COLUMNS = (
-    "n_rows", "n_counterfactuals", "hidden_layer_sizes", "epochs", "batch_size",
-    "torch_threads", "data_mb", "fit_seconds", "epoch_seconds", "cf_seconds_per_epoch",
-    "fit_base_mb", "fit_peak_mb", "explain_model_rows", "n_explained",
+    "n_rows",
+    "n_counterfactuals",
+    "hidden_layer_sizes",
+    "epochs",
+    "batch_size",
+    "torch_threads",
+    "data_mb",
+    "fit_seconds",
+    "epoch_seconds",
+    "cf_seconds_per_epoch",
+    "fit_base_mb",
+    "fit_peak_mb",
+    "explain_model_rows",
+    "n_explained",
     "explain_batch_size",
-    "explain_seconds", "explanations_per_second", "explain_base_mb",
-    "explain_peak_mb", "explain_result_mb", "explain_validity", "explain_mean_n_iter",
+    "explain_seconds",
+    "explanations_per_second",
+    "explain_base_mb",
+    "explain_peak_mb",
+    "explain_result_mb",
+    "explain_validity",
+    "explain_mean_n_iter",
 )
 
 
@@ -75,18 +91,25 @@ def make_scaling_data(n_rows, n_features=10, random_state=0):
     >>> X.dtype, X.shape, sorted(set(y.tolist()))
     (dtype('float32'), (100, 4), [0, 1])
     """
-    X, y = make_classification(n_rows, n_features=n_features,
-                               n_informative=max(2, n_features // 2),
-                               n_redundant=min(2, n_features // 4),
-                               random_state=random_state)
+    X, y = make_classification(
+        n_rows,
+        n_features=n_features,
+        n_informative=max(2, n_features // 2),
+        n_redundant=min(2, n_features // 4),
+        random_state=random_state,
+    )
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     return X.astype(np.float32), y.astype(np.int64)
 
 
 def _classifier(n_counterfactuals, hidden, epochs, batch_size):
     return CounterfactualTrainingClassifier(
-        hidden_layer_sizes=tuple(hidden), n_counterfactuals=n_counterfactuals,
-        max_epochs=epochs, batch_size=batch_size, random_state=0)
+        hidden_layer_sizes=tuple(hidden),
+        n_counterfactuals=n_counterfactuals,
+        max_epochs=epochs,
+        batch_size=batch_size,
+        random_state=0,
+    )
 
 
 def _load(data_dir):
@@ -128,11 +151,15 @@ def fit_worker(data_dir, n_counterfactuals, hidden, epochs, batch_size, model_pa
         threads = torch.get_num_threads()
     with open(model_path, "wb") as file:
         pickle.dump(clf, file)
-    return {"torch_threads": threads, "data_mb": (X.nbytes + y.nbytes) / MB,
-            "fit_seconds": seconds,
-            "epoch_seconds": float(clf.history_["seconds"].mean()),
-            "cf_seconds_per_epoch": float(clf.history_["cf_seconds"].mean()),
-            "fit_base_mb": base, "fit_peak_mb": peak - base}
+    return {
+        "torch_threads": threads,
+        "data_mb": (X.nbytes + y.nbytes) / MB,
+        "fit_seconds": seconds,
+        "epoch_seconds": float(clf.history_["seconds"].mean()),
+        "cf_seconds_per_epoch": float(clf.history_["cf_seconds"].mean()),
+        "fit_base_mb": base,
+        "fit_peak_mb": peak - base,
+    }
 
 
 def _result_mb(result, X):
@@ -172,13 +199,17 @@ def explain_worker(data_dir, model_path):
         result = explainer.explain(X)
         seconds = time.perf_counter() - start
         peak = peak_rss_mb()
-    return {"n_explained": len(X),
-            "explain_batch_size": explainer.get_params().get("batch_size", "n/a"),
-            "explain_seconds": seconds, "explanations_per_second": len(X) / seconds,
-            "explain_base_mb": base, "explain_peak_mb": peak - base,
-            "explain_result_mb": _result_mb(result, X),
-            "explain_validity": float(result.valid.mean()),
-            "explain_mean_n_iter": float(result.n_iter.mean())}
+    return {
+        "n_explained": len(X),
+        "explain_batch_size": explainer.get_params().get("batch_size", "n/a"),
+        "explain_seconds": seconds,
+        "explanations_per_second": len(X) / seconds,
+        "explain_base_mb": base,
+        "explain_peak_mb": peak - base,
+        "explain_result_mb": _result_mb(result, X),
+        "explain_validity": float(result.valid.mean()),
+        "explain_mean_n_iter": float(result.n_iter.mean()),
+    }
 
 
 def _call(fn, *args, fresh_process=True):
@@ -190,9 +221,18 @@ def _call(fn, *args, fresh_process=True):
         return pool.submit(fn, *args).result()
 
 
-def run_scaling(out=".", quick=False, rows=None, configs=None, epochs=2,
-                batch_size=1000, n_features=10, fresh_process=True, plot=True,
-                verbose=True) -> pd.DataFrame:
+def run_scaling(
+    out=".",
+    quick=False,
+    rows=None,
+    configs=None,
+    epochs=2,
+    batch_size=1000,
+    n_features=10,
+    fresh_process=True,
+    plot=True,
+    verbose=True,
+) -> pd.DataFrame:
     """Measure fit and explain against the number of rows; write CSV and plot.
 
     Parameters
@@ -242,25 +282,49 @@ def run_scaling(out=".", quick=False, rows=None, configs=None, epochs=2,
             del X, y
             for i, (n_cf, hidden) in enumerate(configs):
                 record = records[n_rows, i] = {
-                    "n_rows": n_rows, "n_counterfactuals": n_cf,
-                    "hidden_layer_sizes": str(tuple(hidden)), "epochs": epochs,
-                    "batch_size": batch_size, "explain_model_rows": reference}
-                record.update(_call(fit_worker, str(folder), n_cf, tuple(hidden),
-                                    epochs, batch_size, str(folder / f"model_{i}.pkl"),
-                                    fresh_process=fresh_process))
+                    "n_rows": n_rows,
+                    "n_counterfactuals": n_cf,
+                    "hidden_layer_sizes": str(tuple(hidden)),
+                    "epochs": epochs,
+                    "batch_size": batch_size,
+                    "explain_model_rows": reference,
+                }
+                record.update(
+                    _call(
+                        fit_worker,
+                        str(folder),
+                        n_cf,
+                        tuple(hidden),
+                        epochs,
+                        batch_size,
+                        str(folder / f"model_{i}.pkl"),
+                        fresh_process=fresh_process,
+                    )
+                )
                 if verbose:
-                    print(f"{n_rows:>9,} rows, {n_cf} cf/epoch, hidden {hidden}: fit "
-                          f"{record['fit_seconds']:.2f} s", flush=True)
+                    print(
+                        f"{n_rows:>9,} rows, {n_cf} cf/epoch, hidden {hidden}: fit "
+                        f"{record['fit_seconds']:.2f} s",
+                        flush=True,
+                    )
         # Every size is explained by the same model per configuration (the one
         # fitted on ``reference`` rows), so that rates compare across sizes.
         for (n_rows, i), record in records.items():
-            record.update(_call(explain_worker, str(folders[n_rows]),
-                                str(folders[reference] / f"model_{i}.pkl"),
-                                fresh_process=fresh_process))
+            record.update(
+                _call(
+                    explain_worker,
+                    str(folders[n_rows]),
+                    str(folders[reference] / f"model_{i}.pkl"),
+                    fresh_process=fresh_process,
+                )
+            )
             if verbose:
-                print(f"{n_rows:>9,} rows, {configs[i][0]} cf/epoch, hidden "
-                      f"{configs[i][1]}: explain "
-                      f"{record['explanations_per_second']:,.0f}/s", flush=True)
+                print(
+                    f"{n_rows:>9,} rows, {configs[i][0]} cf/epoch, hidden "
+                    f"{configs[i][1]}: explain "
+                    f"{record['explanations_per_second']:,.0f}/s",
+                    flush=True,
+                )
     frame = pd.DataFrame(list(records.values()), columns=list(COLUMNS))
     frame.to_csv(out / "scaling.csv", index=False)
     if plot:

@@ -13,18 +13,21 @@ from .memory import MB
 
 def format_scaling(frame) -> str:
     """The scaling results as an aligned text table."""
-    table = pd.DataFrame({
-        "rows": frame["n_rows"], "cf/epoch": frame["n_counterfactuals"],
-        "hidden": frame["hidden_layer_sizes"],
-        "fit s": frame["fit_seconds"].round(2),
-        "s/epoch": frame["epoch_seconds"].round(3),
-        "fit MB": frame["fit_peak_mb"].round(1),
-        "data MB": frame["data_mb"].round(1),
-        "expl/s": frame["explanations_per_second"].round(0).astype(int),
-        "steps": frame["explain_mean_n_iter"].round(1),
-        "explain MB": frame["explain_peak_mb"].round(1),
-        "result MB": frame["explain_result_mb"].round(1),
-    })
+    table = pd.DataFrame(
+        {
+            "rows": frame["n_rows"],
+            "cf/epoch": frame["n_counterfactuals"],
+            "hidden": frame["hidden_layer_sizes"],
+            "fit s": frame["fit_seconds"].round(2),
+            "s/epoch": frame["epoch_seconds"].round(3),
+            "fit MB": frame["fit_peak_mb"].round(1),
+            "data MB": frame["data_mb"].round(1),
+            "expl/s": frame["explanations_per_second"].round(0).astype(int),
+            "steps": frame["explain_mean_n_iter"].round(1),
+            "explain MB": frame["explain_peak_mb"].round(1),
+            "result MB": frame["explain_result_mb"].round(1),
+        }
+    )
     return table.to_string(index=False)
 
 
@@ -48,25 +51,45 @@ def plot_scaling(frame, path):
     for (n_cf, hidden), group in groups:
         group = group.sort_values("n_rows")
         label = _line_label(n_cf, hidden)
-        line, = axes[0].plot(group["n_rows"], group["fit_seconds"], "o-", label=label)
+        (line,) = axes[0].plot(group["n_rows"], group["fit_seconds"], "o-", label=label)
         colour = line.get_color()
-        axes[1].plot(group["n_rows"], group["fit_peak_mb"], "o-", color=colour,
-                     label=f"fit, {label}")
-        axes[1].plot(group["n_rows"], group["explain_peak_mb"], "s--", color=colour,
-                     label=f"explain, {label}")
-        axes[2].plot(group["n_rows"], group["explanations_per_second"], "o-",
-                     color=colour, label=label)
+        axes[1].plot(
+            group["n_rows"],
+            group["fit_peak_mb"],
+            "o-",
+            color=colour,
+            label=f"fit, {label}",
+        )
+        axes[1].plot(
+            group["n_rows"],
+            group["explain_peak_mb"],
+            "s--",
+            color=colour,
+            label=f"explain, {label}",
+        )
+        axes[2].plot(
+            group["n_rows"],
+            group["explanations_per_second"],
+            "o-",
+            color=colour,
+            label=label,
+        )
     sizes = frame.drop_duplicates("n_rows").sort_values("n_rows")
     axes[1].plot(sizes["n_rows"], sizes["data_mb"], ":", color="grey", label="data")
-    titles = ("fit seconds", "peak memory beyond the data (MiB)",
-              "explanations per second")
+    titles = (
+        "fit seconds",
+        "peak memory beyond the data (MiB)",
+        "explanations per second",
+    )
     for ax, title in zip(axes, titles, strict=True):
         ax.set(xscale="log", yscale="log", xlabel="rows", title=title)
         ax.grid(True, which="major", alpha=0.3)
     axes[0].legend(fontsize=8)
     axes[1].legend(fontsize=6)
-    fig.suptitle(f"sklearn-ct scaling ({frame['epochs'].iloc[0]} epochs, batch "
-                 f"{frame['batch_size'].iloc[0]}, one torch thread)")
+    fig.suptitle(
+        f"sklearn-ct scaling ({frame['epochs'].iloc[0]} epochs, batch "
+        f"{frame['batch_size'].iloc[0]}, one torch thread)"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -106,8 +129,9 @@ def check_claims(frame, max_growth=0.75, min_steady=0.8) -> list[str]:
     """
     lines = []
     verdict = {True: "holds", False: "FAILS"}
-    frame = frame.assign(explain_work_mb=frame["explain_peak_mb"]
-                         - frame["explain_result_mb"])
+    frame = frame.assign(
+        explain_work_mb=frame["explain_peak_mb"] - frame["explain_result_mb"]
+    )
     groups = frame.groupby(["n_counterfactuals", "hidden_layer_sizes"], sort=False)
     for (n_cf, hidden), group in groups:
         group = group.sort_values("n_rows")
@@ -115,7 +139,9 @@ def check_claims(frame, max_growth=0.75, min_steady=0.8) -> list[str]:
             continue
         large = group[group["n_rows"] >= 10**4]
         fitted = large if len(large) >= 2 else group
-        slope = np.polyfit(np.log(fitted["n_rows"]), np.log(fitted["fit_seconds"]), 1)[0]
+        slope = np.polyfit(np.log(fitted["n_rows"]), np.log(fitted["fit_seconds"]), 1)[
+            0
+        ]
         fit_growth = _growth(group, "fit_peak_mb")
         work_growth = _growth(group, "explain_work_mb")
         rates = group["explanations_per_second"]

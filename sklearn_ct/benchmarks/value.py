@@ -40,20 +40,44 @@ import pandas as pd
 from ..costs import mad_scale
 
 #: The data sets of the benchmark: the paper's four real sets and the synthetic ones.
-DATASETS = ("adult", "california_housing", "credit_default", "gmsc",
-            "linearly_separable", "overlapping", "circles", "moons")
+DATASETS = (
+    "adult",
+    "california_housing",
+    "credit_default",
+    "gmsc",
+    "linearly_separable",
+    "overlapping",
+    "circles",
+    "moons",
+)
 MODELS = ("BL", "CT")
 WAYS = ("default", "protocol")
 _SYNTHETIC = ("linearly_separable", "overlapping", "circles", "moons")
 #: The paper's evaluation search (the plausibility scorer's settings).
-PROTOCOL_EXPLAIN = {"decision_threshold": 0.95, "max_iter": 50, "lambda_cost": 0.0,
-                    "lambda_energy": 1.0, "refine": False, "fallback": False}
+PROTOCOL_EXPLAIN = {
+    "decision_threshold": 0.95,
+    "max_iter": 50,
+    "lambda_cost": 0.0,
+    "lambda_energy": 1.0,
+    "refine": False,
+    "fallback": False,
+}
 #: Metrics compared CT against BL, and whether lower is better.
-METRICS = {"accuracy": False, "validity": False, "cost": True, "cost_mad": True,
-           "IP": True, "IP*": True, "manifold": True, "robustness": False}
+METRICS = {
+    "accuracy": False,
+    "validity": False,
+    "cost": True,
+    "cost_mad": True,
+    "IP": True,
+    "IP*": True,
+    "manifold": True,
+    "robustness": False,
+}
 #: Full-size and quick settings: training rows per set, people explained, seeds.
-SIZES = {False: {"max_rows": 5000, "n_people": 200, "seeds": 5},
-         True: {"max_rows": 1500, "n_people": 100, "seeds": 5}}
+SIZES = {
+    False: {"max_rows": 5000, "n_people": 200, "seeds": 5},
+    True: {"max_rows": 1500, "n_people": 100, "seeds": 5},
+}
 
 
 def _standardise(X_train, X_test):
@@ -79,8 +103,13 @@ def load_value_data(name, max_rows, data_home=None):
         rng = np.random.default_rng(sum(name.encode()))
         rows = np.sort(rng.choice(len(X_train), max_rows, replace=False))
         X_train, y_train = X_train[rows], y_train[rows]
-    return (X_train.astype(np.float32), y_train, X_test.astype(np.float32),
-            data.y_test, data.categorical_groups or None)
+    return (
+        X_train.astype(np.float32),
+        y_train,
+        X_test.astype(np.float32),
+        data.y_test,
+        data.categorical_groups or None,
+    )
 
 
 def _manifold(counterfactuals, X_target, k=5):
@@ -95,7 +124,8 @@ def _fit(data, params, model, seed):
     X_train, y_train, _, _, groups = data
     objective = {"objective": "vanilla"} if model == "BL" else {}
     clf = CounterfactualTrainingClassifier(
-        **{"random_state": seed, "categorical_groups": groups, **params, **objective})
+        **{"random_state": seed, "categorical_groups": groups, **params, **objective}
+    )
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -124,15 +154,20 @@ def _explanation_row(clf, refit, data, people, explain, scale, seed):
         return row
     x, cf = x[valid], cf[valid]
     X_target = X_train[y_train == 1]
-    row.update({
-        "cost": np.abs(cf - x).sum(axis=1).mean(),
-        "cost_mad": (np.abs(cf - x) / scale).sum(axis=1).mean(),
-        "IP": implausibility(cf, X_target, random_state=seed),
-        "IP*": mmd(cf, X_target, random_state=seed),
-        "manifold": _manifold(cf, X_target),
-        "robustness": (np.mean(refit.predict(cf.astype(np.float32)) == 1)
-                       if refit is not None else np.nan),
-    })
+    row.update(
+        {
+            "cost": np.abs(cf - x).sum(axis=1).mean(),
+            "cost_mad": (np.abs(cf - x) / scale).sum(axis=1).mean(),
+            "IP": implausibility(cf, X_target, random_state=seed),
+            "IP*": mmd(cf, X_target, random_state=seed),
+            "manifold": _manifold(cf, X_target),
+            "robustness": (
+                np.mean(refit.predict(cf.astype(np.float32)) == 1)
+                if refit is not None
+                else np.nan
+            ),
+        }
+    )
     return row
 
 
@@ -147,8 +182,11 @@ def value_task(name, seeds, params, max_rows, n_people, data_home=None) -> list:
     """Every row of ``value.csv`` for one data set (all seeds, models and ways)."""
     data = load_value_data(name, max_rows, data_home)
     scale = mad_scale(data[0])
-    fits = {(model, seed): _fit(data, params, model, seed)
-            for seed in seeds for model in MODELS}
+    fits = {
+        (model, seed): _fit(data, params, model, seed)
+        for seed in seeds
+        for model in MODELS
+    }
     rows = []
     for i, seed in enumerate(seeds):
         # Robustness: the same kind of model refitted with the next seed.
@@ -160,17 +198,32 @@ def value_task(name, seeds, params, max_rows, n_people, data_home=None) -> list:
             accuracy = clf.score(data[2], data[3])
             for way in WAYS:
                 explain = {} if way == "default" else PROTOCOL_EXPLAIN
-                row = {"dataset": name, "seed": seed, "model": model, "way": way,
-                       "accuracy": accuracy, "matured": _matured(clf),
-                       "fit_seconds": seconds}
-                row.update(_explanation_row(clf, refit, data, people, explain,
-                                            scale, seed))
+                row = {
+                    "dataset": name,
+                    "seed": seed,
+                    "model": model,
+                    "way": way,
+                    "accuracy": accuracy,
+                    "matured": _matured(clf),
+                    "fit_seconds": seconds,
+                }
+                row.update(
+                    _explanation_row(clf, refit, data, people, explain, scale, seed)
+                )
                 rows.append(row)
     return rows
 
 
-def run_value(out=".", *, quick=False, datasets=DATASETS, seeds=None, params=None,
-              n_jobs=1, data_home=None) -> pd.DataFrame:
+def run_value(
+    out=".",
+    *,
+    quick=False,
+    datasets=DATASETS,
+    seeds=None,
+    params=None,
+    n_jobs=1,
+    data_home=None,
+) -> pd.DataFrame:
     """Run the value benchmark, write ``value.csv``, ``value.txt`` and ``value.png``.
 
     Parameters
@@ -201,8 +254,14 @@ def run_value(out=".", *, quick=False, datasets=DATASETS, seeds=None, params=Non
     params = dict(params or {})
     params.pop("objective", None)
     keys = [(name,) for name in datasets]
-    tasks = [(value_task, (name, seeds, params, size["max_rows"], size["n_people"],
-                           data_home), {}) for name in datasets]
+    tasks = [
+        (
+            value_task,
+            (name, seeds, params, size["max_rows"], size["n_people"], data_home),
+            {},
+        )
+        for name in datasets
+    ]
     results = run_tasks(keys, tasks, n_jobs=n_jobs)
     frame = pd.DataFrame([row for key in keys for row in results[key]])
     out = Path(out)
@@ -234,46 +293,79 @@ def relative_changes(frame: pd.DataFrame) -> pd.DataFrame:
         wide = part.pivot(index="seed", columns="model")
         for metric in METRICS:
             bl, ct = wide[metric]["BL"], wide[metric]["CT"]
-            rows.append({"dataset": name, "way": way, "metric": metric,
-                         "BL": bl.mean(), "CT": ct.mean(),
-                         "change": _gain(bl.mean(), ct.mean(), metric),
-                         "std": _gain(bl, ct, metric).std(ddof=1),
-                         "n_seeds": int(ct.notna().sum())})
+            rows.append(
+                {
+                    "dataset": name,
+                    "way": way,
+                    "metric": metric,
+                    "BL": bl.mean(),
+                    "CT": ct.mean(),
+                    "change": _gain(bl.mean(), ct.mean(), metric),
+                    "std": _gain(bl, ct, metric).std(ddof=1),
+                    "n_seeds": int(ct.notna().sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _cells(first, second, template) -> pd.DataFrame:
     """Two aligned frames as one of strings, in the order of :data:`METRICS`."""
     names = [m for m in METRICS if m in first.columns]
-    return pd.DataFrame({m: [template.format(a, b) for a, b in zip(
-        first[m], second.loc[first.index, m], strict=True)] for m in names},
-        index=first.index)
+    return pd.DataFrame(
+        {
+            m: [
+                template.format(a, b)
+                for a, b in zip(first[m], second.loc[first.index, m], strict=True)
+            ]
+            for m in names
+        },
+        index=first.index,
+    )
 
 
 def format_value(frame: pd.DataFrame, params=None) -> str:
     """The benchmark's report: BL and CT per metric, and CT's gain over seeds."""
     changes = relative_changes(frame)
-    lines = ["CT against the baseline (BL), same settings"
-             f" ({params or 'the defaults'}); gain: positive = CT better (distances"
-             " in % lower, accuracy/validity/robustness in points), mean +- std over"
-             " seeds", ""]
+    lines = [
+        "CT against the baseline (BL), same settings"
+        f" ({params or 'the defaults'}); gain: positive = CT better (distances"
+        " in % lower, accuracy/validity/robustness in points), mean +- std over"
+        " seeds",
+        "",
+    ]
     for way in WAYS:
         part = changes[changes["way"] == way]
         table = part.pivot(index="dataset", columns="metric", values="change")
         spread = part.pivot(index="dataset", columns="metric", values="std")
-        lines += [f"[{way}] gain of CT",
-                  _cells(table, spread, "{:+.1f} +- {:.1f}").to_string(), ""]
+        lines += [
+            f"[{way}] gain of CT",
+            _cells(table, spread, "{:+.1f} +- {:.1f}").to_string(),
+            "",
+        ]
         base = part.pivot(index="dataset", columns="metric", values="BL")
         means = part.pivot(index="dataset", columns="metric", values="CT")
-        lines += [f"[{way}] BL/CT means",
-                  _cells(base, means, "{:.3f}/{:.3f}").to_string(), ""]
+        lines += [
+            f"[{way}] BL/CT means",
+            _cells(base, means, "{:.3f}/{:.3f}").to_string(),
+            "",
+        ]
     matured = frame[frame["model"] == "CT"].groupby("dataset", sort=False)
-    lines.append("Training counterfactuals matured (last 10 epochs, CT): " + ", ".join(
-        f"{name} {part['matured'].mean():.2f}" for name, part in matured))
-    fit = frame[frame["way"] == "default"].groupby(["dataset", "model"], sort=False)[
-        "fit_seconds"].mean().unstack()
-    lines += ["Fit seconds (BL/CT): " + ", ".join(
-        f"{name} {row['BL']:.1f}/{row['CT']:.1f}" for name, row in fit.iterrows())]
+    lines.append(
+        "Training counterfactuals matured (last 10 epochs, CT): "
+        + ", ".join(f"{name} {part['matured'].mean():.2f}" for name, part in matured)
+    )
+    fit = (
+        frame[frame["way"] == "default"]
+        .groupby(["dataset", "model"], sort=False)["fit_seconds"]
+        .mean()
+        .unstack()
+    )
+    lines += [
+        "Fit seconds (BL/CT): "
+        + ", ".join(
+            f"{name} {row['BL']:.1f}/{row['CT']:.1f}" for name, row in fit.iterrows()
+        )
+    ]
     return "\n".join(lines)
 
 
@@ -293,14 +385,21 @@ def plot_value(frame: pd.DataFrame, path) -> None:
         width = 0.8 / len(shown)
         for i, metric in enumerate(shown):
             rows = part[part["metric"] == metric].set_index("dataset").loc[names]
-            ax.bar(np.arange(len(names)) + i * width, rows["change"], width,
-                   yerr=rows["std"], label=metric, capsize=2)
+            ax.bar(
+                np.arange(len(names)) + i * width,
+                rows["change"],
+                width,
+                yerr=rows["std"],
+                label=metric,
+                capsize=2,
+            )
         ax.axhline(0, color="black", linewidth=0.8)
         # The bars set the scale; a seed whose baseline cost is near 0 makes
         # its error bar huge, and the axes clip it rather than the bars.
         shown_changes = part[part["metric"].isin(shown)]["change"]
-        ax.set_ylim(min(-50.0, 1.2 * shown_changes.min()),
-                    max(50.0, 1.2 * shown_changes.max()))
+        ax.set_ylim(
+            min(-50.0, 1.2 * shown_changes.min()), max(50.0, 1.2 * shown_changes.max())
+        )
         ax.set_xticks(np.arange(len(names)) + 0.4 - width / 2)
         ax.set_xticklabels([n.replace("_", "\n") for n in names], fontsize=7)
         ax.set_title(f"explanations: {way}")
