@@ -277,7 +277,11 @@ def _gain(bl, ct, metric):
     """CT's gain over BL: points for shares, percent lower (or higher) for the rest."""
     if metric in ("accuracy", "validity", "robustness"):
         return 100 * (ct - bl)
-    return 100 * (1 - ct / bl) if METRICS[metric] else 100 * (ct / bl - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.asarray(ct, dtype=float) / np.asarray(bl, dtype=float)
+    ratio = np.where(np.isfinite(ratio), ratio, np.nan)  # a baseline value of 0
+    gain = 100 * (1 - ratio) if METRICS[metric] else 100 * (ratio - 1)
+    return pd.Series(gain, index=ct.index) if isinstance(ct, pd.Series) else float(gain)
 
 
 def relative_changes(frame: pd.DataFrame) -> pd.DataFrame:
