@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from sklearn_ct.recourse import MARGIN
+
 #: Largest number of integers of a column enumerated one by one; above it,
 #: an integer grid of ``n_grid`` points.
 MAX_INTEGERS = 60
@@ -140,3 +142,34 @@ def exhaustive_recourse(
         ]
     )
     return np.bincount(owner, weights=hits, minlength=len(factuals)) > 0
+
+
+def decisive_predict(estimator, margin=MARGIN):
+    """``estimator``'s labels, where the top class wins by ``margin`` in logits.
+
+    The package accepts a counterfactual only when its target class beats
+    every other class by :data:`sklearn_ct.recourse.MARGIN` in logits (so it
+    keeps its class in another float precision); an oracle that counted a
+    bare ``predict`` would credit points that no explainer may return. Rows
+    without such a winner get the label ``None``, which is never a target.
+
+    Parameters
+    ----------
+    estimator : fitted classifier with ``predict_proba`` and ``classes_``
+    margin : float, default=MARGIN
+
+    Returns
+    -------
+    callable
+        DataFrame -> ndarray of labels (object dtype).
+    """
+
+    def predict(X):
+        with np.errstate(divide="ignore"):
+            log_p = np.log(estimator.predict_proba(X))
+        order = np.sort(log_p, axis=1)
+        winner = estimator.classes_[log_p.argmax(axis=1)].astype(object)
+        winner[order[:, -1] - order[:, -2] < margin] = None
+        return winner
+
+    return predict

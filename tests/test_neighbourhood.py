@@ -16,7 +16,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from recourse_oracle import exhaustive_recourse, make_justice
+from recourse_oracle import decisive_predict, exhaustive_recourse, make_justice
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -196,7 +196,9 @@ def _loans(objective, seed=0):
 
 def _share(explainer, pipe, X_train, people, target, mutability):
     """Share of the oracle's people with recourse the package finds; violations."""
-    oracle = exhaustive_recourse(pipe.predict, people, target, X_train, mutability)
+    oracle = exhaustive_recourse(
+        decisive_predict(pipe), people, target, X_train, mutability
+    )
     result = explainer.explain(people, target=target)
     bad = explainer.constraints_.violations(
         result.model_counterfactuals, result.model_factuals
