@@ -37,7 +37,7 @@ from .recourse import MARGIN
 from .search import SearchResult
 
 #: Grid values per direction of a column, singles and pairs.
-N_GRID, N_GRID_PAIRS = 24, 6
+N_GRID, N_GRID_PAIRS = 24, 12
 #: Pairs are searched among this many axes (the most promising), and greedy
 #: rounds are run at most this many times.
 MAX_PAIR_AXES, MAX_ROUNDS = 6, 4

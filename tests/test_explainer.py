@@ -280,7 +280,7 @@ def test_to_frame_shows_no_recourse_rows(blobs3_logreg, blobs3):
         and (
             table["status"] == "no recourse found in 100 gradient "
             "steps, all 1-feature changes (24 values per direction)"
-            ", 2-feature changes among the 6 likeliest features (6 "
+            ", 2-feature changes among the 6 likeliest features (12 "
             "values) and 4 greedy rounds"
         ).all()
     )
