@@ -1,6 +1,6 @@
 """A discrete neighbourhood search for the rows the gradient search leaves without recourse.
 
-Fixed gradient steps get stuck on mixed data (issue 19): a small step on an
+Fixed gradient steps get stuck on mixed data: a small step on an
 integer feature or a one-hot group is snapped back by the projection, an
 increase-only feature whose gradient points down never moves, and flat
 logits give no direction at all. This search treats each feature as what it

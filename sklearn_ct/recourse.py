@@ -68,6 +68,22 @@ def reaches(model, x, target, threshold=None) -> torch.Tensor:
     return ok
 
 
+def _bisect_along(model, x, delta, target, constraints, threshold, n_steps):
+    """The (projected) point ``x + f * delta`` of smallest ``f`` in (0, 1] found
+    to reach the target by ``n_steps`` batched bisection steps (``f = 1`` where
+    no smaller fraction does)."""
+    low = torch.zeros(len(x), 1, dtype=x.dtype, device=x.device)
+    high = torch.ones_like(low)
+    for _ in range(n_steps):
+        middle = (low + high) / 2
+        good = reaches(
+            model, project(x + middle * delta, x, constraints), target, threshold
+        ).unsqueeze(1)
+        high = torch.where(good, middle, high)
+        low = torch.where(good, low, middle)
+    return project(x + high * delta, x, constraints)
+
+
 def bisect_toward_factual(
     model, x, x_cf, target, constraints: Constraints, threshold=None, n_steps: int = 24
 ) -> torch.Tensor:
@@ -96,16 +112,7 @@ def bisect_toward_factual(
     if not bool(ok.any()):
         return x_cf
     delta = x_cf - x
-    low = torch.zeros(len(x), 1, dtype=x.dtype, device=x.device)
-    high = torch.ones_like(low)
-    for _ in range(n_steps):
-        middle = (low + high) / 2
-        good = reaches(
-            model, project(x + middle * delta, x, constraints), target, threshold
-        ).unsqueeze(1)
-        high = torch.where(good, middle, high)
-        low = torch.where(good, low, middle)
-    best = project(x + high * delta, x, constraints)
+    best = _bisect_along(model, x, delta, target, constraints, threshold, n_steps)
     keep = ok & reaches(model, best, target, threshold)
     return torch.where(keep.unsqueeze(1), best, x_cf)
 
@@ -267,16 +274,7 @@ def cheapest_lever(
     found = has & reaches(model, project(x + delta, x, constraints), target, threshold)
     if not bool(found.any()):
         return x_cf, found
-    low = torch.zeros(len(x), 1, dtype=x.dtype, device=x.device)
-    high = torch.ones_like(low)
-    for _ in range(n_steps):
-        middle = (low + high) / 2
-        good = reaches(
-            model, project(x + middle * delta, x, constraints), target, threshold
-        ).unsqueeze(1)
-        high = torch.where(good, middle, high)
-        low = torch.where(good, low, middle)
-    point = project(x + high * delta, x, constraints)
+    point = _bisect_along(model, x, delta, target, constraints, threshold, n_steps)
     found = found & reaches(model, point, target, threshold)
     return torch.where(found.unsqueeze(1), point, x_cf), found
 

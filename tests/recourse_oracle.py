@@ -1,4 +1,4 @@
-"""Exhaustive recourse oracle over the allowed values (a test helper, issue 19).
+"""Exhaustive recourse oracle over the allowed values (a test helper).
 
 For each person, every combination of the values each column may take
 (every category level, every integer or a grid of integers, a grid of

@@ -1,4 +1,4 @@
-"""device="cuda" end to end; skipped where no GPU is present (issue 12).
+"""device="cuda" end to end; skipped where no GPU is present.
 
 The device-portable pickling these rely on is tested on the CPU in
 test_reliability.py (no tensor leaves a fitted model except through

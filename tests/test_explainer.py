@@ -250,7 +250,7 @@ def test_to_frame_lists_every_factual_with_a_status(moons, moons_mlp):
     result = explainer.explain(factuals, target=target)
     table = result.to_frame()
     assert list(table.index) == list(factuals.index)  # every factual, none dropped
-    # age never changes; p_target and cost come first (issue 19)
+    # age never changes; p_target and cost come first
     assert list(table.columns) == ["target", "status", "p_target", "cost", "debt"]
     assert table.loc["p0", "status"] == "already target"
     assert table.loc["p0", "debt"] == "-" and table.loc["p0", "cost"] == 0

@@ -1,4 +1,4 @@
-"""Model selection a user can see and trust (issue 18, part 4).
+"""Model selection a user can see and trust.
 
 The refit helper, scorers restricted to a target and to factual classes (on a
 pipeline's raw input), the manifold distance, and the training warnings that

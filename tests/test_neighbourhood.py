@@ -1,4 +1,4 @@
-"""The discrete fallback search: complete on mixed data, exact on constraints (issue 19).
+"""The discrete fallback search: complete on mixed data, exact on constraints.
 
 Unit tests of :func:`~sklearn_ct.neighbourhood.neighbourhood_search` on
 hand-made models where gradient steps cannot help (a category switch, an

@@ -1,4 +1,4 @@
-"""Pipelines, categorical data, model selection and pickling (issue 4)."""
+"""Pipelines, categorical data, model selection and pickling."""
 
 import pickle
 import subprocess
@@ -341,7 +341,7 @@ def test_n_per_factual_gives_distinct_rows_per_factual(applicants, fitted_pipe):
     X, _ = applicants
     factuals = X[fitted_pipe.predict(X) == 0].head(10)
     result = fitted_pipe.explain(factuals, target=1, n_per_factual=3)
-    # Up to 3 each: an option dominated by another is replaced or dropped (issue 19).
+    # Up to 3 each: an option dominated by another is replaced or dropped.
     counts = np.bincount(result.factual_index, minlength=10)
     assert (counts >= 1).all() and (counts <= 3).all() and counts.sum() >= 20
     np.testing.assert_array_equal(

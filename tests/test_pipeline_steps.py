@@ -1,4 +1,4 @@
-"""Every preprocessing step is understood or refused; small explain fixes (issue 19)."""
+"""Every preprocessing step is understood or refused; small explain fixes."""
 
 import re
 

@@ -1,4 +1,4 @@
-"""Property tests: no returned counterfactual ever breaks a constraint (issue 11).
+"""Property tests: no returned counterfactual ever breaks a constraint.
 
 Hypothesis draws data layouts (continuous, integer-valued and one-hot
 columns; two or three classes), models (LogisticRegression, MLPClassifier,
@@ -330,7 +330,7 @@ def explain_cases(draw):
 def check_result(result, explainer, predict, n_factuals, n_per_factual, target):
     """Constraints, validity, finiteness, immutability and status of a result."""
     # Up to n_per_factual options each: a dominated option is replaced or
-    # dropped (issue 19), never every option of a factual.
+    # dropped, never every option of a factual.
     counts = np.bincount(result.factual_index, minlength=n_factuals)
     assert len(counts) == n_factuals
     assert (counts >= 1).all() and (counts <= n_per_factual).all()

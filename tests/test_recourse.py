@@ -1,4 +1,4 @@
-"""Cheaper, sparser and several counterfactuals (sklearn_ct.recourse, issue 9)."""
+"""Cheaper, sparser and several counterfactuals (sklearn_ct.recourse)."""
 
 import numpy as np
 import pytest
@@ -46,7 +46,7 @@ def test_refine_removes_the_overshoot_of_fixed_steps(moons, moons_net):
     }
     assert results[True].valid.mean() >= 0.99
     assert cost[True] < 0.5 * cost[False]
-    assert cost[True] <= 0.72  # dice-ml's gradient method on a moons MLP (issue 9)
+    assert cost[True] <= 0.72  # dice-ml's gradient method on a moons MLP
 
 
 def test_bisection_keeps_the_target_and_the_constraints():

@@ -1,4 +1,4 @@
-"""Recourse a person can act on (issue 19): truly sparse, distinct, costed, readable.
+"""Recourse a person can act on: truly sparse, distinct, costed, readable.
 
 Properties (hypothesis, on the layouts and pipelines of ``test_properties``):
 after ``sparsify=True`` no single changed feature (a one-hot group, a
@@ -243,7 +243,7 @@ def test_dominated_options_ignore_invalid_ones():
 
 def test_options_are_distinct_where_the_plain_search_was_not(blobs3, blobs3_logreg):
     # Without sparsify, the first option moved every feature and a later one
-    # only two of them (issue 19: 17 to 31 of 150 options were dominated).
+    # only two of them (17 to 31 of 150 options were dominated before).
     X, _ = blobs3
     explainer = CounterfactualExplainer(
         blobs3_logreg, generator="generic", random_state=0

@@ -1,5 +1,5 @@
 """Bad input gets a clear error or a documented warning, never a quiet wrong answer;
-fitted models carry no training data and survive interrupts (issue 11)."""
+fitted models carry no training data and survive interrupts."""
 
 import io
 import pickle

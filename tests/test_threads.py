@@ -1,4 +1,4 @@
-"""Thread control: deliberate torch threads, restored afterwards (issue 10)."""
+"""Thread control: deliberate torch threads, restored afterwards."""
 
 import pytest
 import torch
