@@ -21,7 +21,7 @@ We build the figure step by step:
 # %%
 # The data
 # --------
-# :func:`~sklearn_ct.demo.make_example_data` draws two Gaussian classes of
+# :func:`~sklearn_ct.datasets.make_example_data` draws two Gaussian classes of
 # borrowers: those who default (class 1) are younger and owe more. We keep the
 # last 600 of 3,600 borrowers for testing.
 import matplotlib.pyplot as plt
@@ -31,7 +31,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
-from sklearn_ct.demo import make_example_data
+from sklearn_ct.datasets import make_example_data
 from sklearn_ct.metrics import explanation_summary
 from sklearn_ct.plotting import plot_decision_boundary
 

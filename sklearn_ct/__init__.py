@@ -6,14 +6,14 @@ batched, constrained counterfactual search, and score explanations in
 scikit-learn's model selection tools.
 """
 
-from ._classifier import CounterfactualTrainingClassifier
-from .explainer import CounterfactualExplainer, CounterfactualResult
+from .explain import CounterfactualExplainer, CounterfactualResult
 from .generators import (
     ECCCoGenerator,
     GenericGenerator,
     GravitationalGenerator,
     REVISEGenerator,
 )
+from .training import CounterfactualTrainingClassifier
 
 __version__ = "0.1.0.dev0"
 

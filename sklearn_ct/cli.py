@@ -40,7 +40,7 @@ def _scheduler(args):
 
 
 def _reproduce(args) -> int:
-    from .experiments import reproduce
+    from .reproduction import reproduce
 
     datasets = "all" if args.datasets == "all" else args.datasets.split(",")
     reproduce(
@@ -106,7 +106,7 @@ def _bench(args) -> int:
         name = "scaling.txt"
     else:
         only = args.only.split(",") if args.only else None
-        report = run_benchmarks(quick=args.quick, only=only)
+        report = run_benchmarks(quick=args.quick, only=only, ct_minimal=args.ct_minimal)
         print(report)
         name = "bench.txt"
     if args.out:
@@ -197,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="the test-time search's fixed step (default: the "
         "paper's 0.1; at most 5/S steps). Not the paper's "
-        "protocol: see docs/step_size.md",
+        "protocol: see research/notes/step_size.md",
     )
     reproduce.add_argument("--quiet", action="store_true", help="no progress output")
     reproduce.set_defaults(run=_reproduce)
@@ -211,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated subset of explain,search,training,dice,"
         "floor,contention (default: all)",
+    )
+    bench.add_argument(
+        "--ct-minimal",
+        default=None,
+        metavar="PATH",
+        help="ct_minimal.py for the floor rows (default: $SKLEARN_CT_MINIMAL; "
+        "without either, those rows are skipped)",
     )
     bench.add_argument(
         "--scaling",

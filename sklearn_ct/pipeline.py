@@ -22,8 +22,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.pipeline import make_pipeline as _sklearn_make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._classifier import CounterfactualTrainingClassifier
-from ._validation import check_explain_options
+from .training import CounterfactualTrainingClassifier
+from .utils._validation import check_explain_options
 
 __all__ = ["CounterfactualPipeline", "make_pipeline"]
 

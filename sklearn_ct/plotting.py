@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "plot_decision_boundary",
+    "plot_digit_counterfactuals",
+    "plot_robustness",
+]
+
 
 def _pyplot():
     try:

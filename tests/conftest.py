@@ -14,7 +14,7 @@ from sklearn.neural_network import MLPClassifier
 @pytest.fixture(autouse=True, scope="session")
 def _no_internet_downloads():
     """Tests never reach the internet: without local data, downloads fail at once."""
-    from sklearn_ct._fetch import DEFAULT_DATA_HOME, URL_ENV
+    from sklearn_ct.datasets._fetch import DEFAULT_DATA_HOME, URL_ENV
 
     local = os.environ.get("SKLEARN_CT_DATA") or DEFAULT_DATA_HOME
     if URL_ENV in os.environ or (Path(local) / "adult.csv").is_file():

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from sklearn_ct.recourse import MARGIN
+from sklearn_ct.explain import MARGIN
 
 #: Largest number of integers of a column enumerated one by one; above it,
 #: an integer grid of ``n_grid`` points.
@@ -148,7 +148,7 @@ def decisive_predict(estimator, margin=MARGIN):
     """``estimator``'s labels, where the top class wins by ``margin`` in logits.
 
     The package accepts a counterfactual only when its target class beats
-    every other class by :data:`sklearn_ct.recourse.MARGIN` in logits (so it
+    every other class by :data:`sklearn_ct.explain.MARGIN` in logits (so it
     keeps its class in another float precision); an oracle that counted a
     bare ``predict`` would credit points that no explainer may return. Rows
     without such a winner get the label ``None``, which is never a target.

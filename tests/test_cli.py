@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sklearn_ct import experiments
+from sklearn_ct import reproduction
 from sklearn_ct.cli import SCHEDULER_ENV, build_parser, main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -38,7 +38,7 @@ def reproduce_calls(monkeypatch):
     """Record the arguments ``sklearn-ct reproduce`` passes, running nothing."""
     calls = []
     monkeypatch.setattr(
-        experiments,
+        reproduction,
         "reproduce",
         lambda datasets, **kwargs: calls.append((datasets, kwargs)),
     )

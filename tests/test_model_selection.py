@@ -20,8 +20,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from torch import nn
 
 from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
-from sklearn_ct._net import looks_unstandardised, warn_about_training
-from sklearn_ct.demo import make_loans
+from sklearn_ct.datasets import make_loans
 from sklearn_ct.metrics import (
     cost_scorer,
     implausibility_by_target,
@@ -31,6 +30,7 @@ from sklearn_ct.metrics import (
 )
 from sklearn_ct.model_selection import most_plausible_within
 from sklearn_ct.pipeline import make_pipeline
+from sklearn_ct.training._diagnostics import looks_unstandardised, warn_about_training
 
 FAST = {
     "max_epochs": 3,

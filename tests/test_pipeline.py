@@ -15,9 +15,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
+from sklearn_ct.constraints import pipeline_constraints
 from sklearn_ct.datasets import load_dataset
 from sklearn_ct.metrics import plausibility_scorer, validity_scorer
-from sklearn_ct.preprocessing import pipeline_constraints
 
 FAST = {
     "max_epochs": 5,

@@ -45,12 +45,15 @@ BENCHMARKS = {
         lambda: bench_dice(n_dice=30, n_ours=1000),
         lambda: bench_dice(n_dice=10, n_ours=1000),
     ),
-    "floor": (lambda: bench_floor(repeat=3), lambda: bench_floor(repeat=2)),
+    "floor": (
+        lambda path=None: bench_floor(repeat=3, path=path),
+        lambda path=None: bench_floor(repeat=2, path=path),
+    ),
     "contention": (lambda: bench_contention(3000), lambda: bench_contention(1000)),
 }
 
 
-def run_benchmarks(quick=False, only=None) -> str:
+def run_benchmarks(quick=False, only=None, ct_minimal=None) -> str:
     """Run the benchmarks and return a plain-text report.
 
     Parameters
@@ -60,6 +63,9 @@ def run_benchmarks(quick=False, only=None) -> str:
     only : sequence of str or None, default=None
         Names from :data:`BENCHMARKS` to run (``"explain"``, ``"search"``,
         ``"training"``, ``"dice"``, ``"floor"``, ``"contention"``); all when None.
+    ct_minimal : str, path-like or None, default=None
+        Path of ``ct_minimal.py`` for the ``"floor"`` rows (None: the
+        environment variable ``SKLEARN_CT_MINIMAL``).
 
     Returns
     -------
@@ -72,7 +78,12 @@ def run_benchmarks(quick=False, only=None) -> str:
             f"only has unknown benchmarks {unknown}; expected names "
             f"from {list(BENCHMARKS)}."
         )
-    rows = [row for name in names for row in BENCHMARKS[name][int(quick)]()]
+    options = {"floor": {"path": ct_minimal}}
+    rows = [
+        row
+        for name in names
+        for row in BENCHMARKS[name][int(quick)](**options.get(name, {}))
+    ]
     header = (
         f"sklearn-ct benchmarks (torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads)"

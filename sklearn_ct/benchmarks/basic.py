@@ -7,13 +7,12 @@ import torch
 from sklearn.datasets import make_moons
 from sklearn.neural_network import MLPClassifier
 
-from .._classifier import CounterfactualTrainingClassifier
 from ..constraints import make_constraints
 from ..datasets import load_dataset
-from ..explainer import CounterfactualExplainer
+from ..explain import CounterfactualExplainer, counterfactual_search
+from ..explain._adapters import from_sklearn_mlp
 from ..generators import ECCCoGenerator
-from ..modules import from_sklearn_mlp
-from ..search import counterfactual_search
+from ..training import CounterfactualTrainingClassifier
 from .timing import best_seconds
 
 

@@ -34,7 +34,7 @@ def timed_default_fit(n_samples=3000):
     Parameters
     ----------
     n_samples : int, default=3000
-        Rows of :func:`sklearn_ct.demo.make_example_data`.
+        Rows of :func:`sklearn_ct.datasets.make_example_data`.
 
     Returns
     -------
@@ -44,8 +44,8 @@ def timed_default_fit(n_samples=3000):
     import torch
     from sklearn.preprocessing import StandardScaler
 
-    from .._classifier import CounterfactualTrainingClassifier
-    from ..demo import make_example_data
+    from ..datasets import make_example_data
+    from ..training import CounterfactualTrainingClassifier
 
     X, y = make_example_data(n_samples, random_state=0)
     X = StandardScaler().fit_transform(X).astype(np.float32)

@@ -31,8 +31,8 @@ import torch
 from sklearn.datasets import make_moons
 from torch import nn
 
-from .._classifier import CounterfactualTrainingClassifier
-from ..explainer import CounterfactualExplainer
+from ..explain import CounterfactualExplainer
+from ..training import CounterfactualTrainingClassifier
 from .timing import best_seconds
 
 INSTALL = 'dice-ml is not installed: pip install "sklearn-ct[bench]"'

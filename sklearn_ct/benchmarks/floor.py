@@ -1,7 +1,8 @@
 """Our CT fit against ``ct_minimal.py``, a minimal hand-written torch loop of CT.
 
-``ct_minimal.py`` (kept beside the checkout, in ``../shared/bench/``, or named
-by the environment variable ``SKLEARN_CT_MINIMAL``) is the performance floor:
+``ct_minimal.py`` (not shipped with the package: its path is given with
+``sklearn-ct bench --ct-minimal PATH`` or the environment variable
+``SKLEARN_CT_MINIMAL``) is the performance floor:
 the same algorithm at the paper's California-housing settings with none of a
 library's comforts. Both fits run in this process on one torch thread, on the
 same standardised data (the module's own ``X`` and ``y``), interleaved, and
@@ -14,27 +15,38 @@ import importlib.util
 import os
 from pathlib import Path
 
-from .._classifier import CounterfactualTrainingClassifier
 from ..generators import ECCCoGenerator
+from ..training import CounterfactualTrainingClassifier
 from .timing import best_seconds, torch_threads
 
 ENV = "SKLEARN_CT_MINIMAL"
 
 
-def find_ct_minimal():
-    """Path of ``ct_minimal.py``: ``$SKLEARN_CT_MINIMAL``, else beside the checkout.
+def find_ct_minimal(path=None):
+    """Path of ``ct_minimal.py``: ``path``, else ``$SKLEARN_CT_MINIMAL``.
+
+    Parameters
+    ----------
+    path : str, path-like or None, default=None
+        Where ``ct_minimal.py`` is; None reads the environment variable.
 
     Returns
     -------
-    Path or None
+    path : Path or None
+        The file, or None when it is not found.
+    reason : str
+        Why it was not found (empty when it was).
     """
-    named = os.environ.get(ENV)
-    path = (
-        Path(named)
-        if named
-        else Path(__file__).resolve().parents[3] / "shared" / "bench" / "ct_minimal.py"
-    )
-    return path if path.is_file() else None
+    named = path or os.environ.get(ENV)
+    if not named:
+        return None, (
+            f"ct_minimal.py not named: pass --ct-minimal PATH or set ${ENV} to its path"
+        )
+    found = Path(named)
+    if not found.is_file():
+        source = "--ct-minimal" if path else f"${ENV}"
+        return None, f"ct_minimal.py not found at {found} (from {source})"
+    return found, ""
 
 
 def _import(path):
@@ -66,7 +78,7 @@ def our_ct(max_epochs=10):
     )
 
 
-def bench_floor(repeat=3, max_epochs=10):
+def bench_floor(repeat=3, max_epochs=10, path=None):
     """Seconds of our CT fit and of ct_minimal's on California housing, and the ratio.
 
     Parameters
@@ -74,21 +86,19 @@ def bench_floor(repeat=3, max_epochs=10):
     repeat : int, default=3
         Interleaved repeats of each fit (the best of each is reported).
     max_epochs : int, default=10
+        Epochs of each fit.
+    path : str, path-like or None, default=None
+        Where ``ct_minimal.py`` is (see :func:`find_ct_minimal`); without
+        it, the row says how to name it.
 
     Returns
     -------
     list of (name, seconds, note)
     """
     name = f"fit CH, {max_epochs} epochs, CT"
-    path = find_ct_minimal()
+    path, reason = find_ct_minimal(path)
     if path is None:
-        return [
-            (
-                f"{name}, ct_minimal",
-                float("nan"),
-                f"skipped: ct_minimal.py not found (set {ENV})",
-            )
-        ]
+        return [(f"{name}, ct_minimal", float("nan"), f"skipped: {reason}")]
     try:
         minimal = _import(path)
     except OSError as error:  # its data set is missing

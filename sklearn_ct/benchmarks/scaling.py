@@ -34,8 +34,8 @@ import pandas as pd
 import torch
 from sklearn.datasets import make_classification
 
-from .._classifier import CounterfactualTrainingClassifier
-from ..explainer import CounterfactualExplainer
+from ..explain import CounterfactualExplainer
+from ..training import CounterfactualTrainingClassifier
 from .memory import MB, current_rss_mb, peak_rss_mb, reset_peak_rss
 from .scaling_report import plot_scaling
 from .timing import torch_threads

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..costs import mad_scale
+from ..explain import mad_scale
 
 #: The data sets of the benchmark: the paper's four real sets and the synthetic ones.
 DATASETS = (
@@ -92,7 +92,7 @@ def load_value_data(name, max_rows, data_home=None):
     Returns ``(X_train, y_train, X_test, y_test, categorical_groups)``; the
     cap keeps a subsample fixed per data set (seeded by its name).
     """
-    from ..experiments import prepare_data
+    from ..reproduction import prepare_data
 
     data = prepare_data(name, data_home=data_home)
     X_train, X_test = data.X_train, data.X_test
@@ -247,7 +247,7 @@ def run_value(
     DataFrame
         The rows of ``value.csv``.
     """
-    from ..parallel import run_tasks
+    from ..reproduction import run_tasks
 
     size = SIZES[bool(quick)]
     seeds = list(range(size["seeds"] if seeds is None else int(seeds)))

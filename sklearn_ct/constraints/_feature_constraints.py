@@ -1,0 +1,452 @@
+"""Mutability, domain, integer and one-hot constraints on counterfactuals.
+
+Constraints belong to the data, not to a generator: the user states them once
+(per feature, by position or by name); the ``resolve_*`` functions
+(``_specs``) parse each specification, :class:`FeatureConstraints` holds the
+result per model feature (numpy, picklable, combinable), and its
+:meth:`~FeatureConstraints.tensors` hands the search loop a
+:class:`~sklearn_ct.constraints.Constraints` bundle, applied to every
+generator alike by :func:`~sklearn_ct.constraints.project` (masking a step,
+clamping, snapping integers and one-hot groups).
+
+Mutability values
+-----------------
+``"both"`` (free), ``"increase"`` (may only go up), ``"decrease"`` (may only go
+down), ``"none"`` (immutable).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._projection import Constraints
+
+
+# --------------------------------------------------------------------------
+# Resolved constraints per model feature (numpy, picklable), and as tensors
+# --------------------------------------------------------------------------
+def _allowed(mutability):
+    mutability = np.asarray(mutability, dtype=object)
+    return (
+        np.isin(mutability, ("both", "increase")),
+        np.isin(mutability, ("both", "decrease")),
+    )
+
+
+def _mutability_from(increase, decrease) -> np.ndarray:
+    table = {
+        (True, True): "both",
+        (True, False): "increase",
+        (False, True): "decrease",
+        (False, False): "none",
+    }
+    return np.array(
+        [table[bool(i), bool(d)] for i, d in zip(increase, decrease, strict=True)],
+        dtype=object,
+    )
+
+
+@dataclass(frozen=True)
+class FeatureConstraints:
+    """Constraints resolved per feature of the model's input (numpy, picklable).
+
+    Parameters
+    ----------
+    mutability : array-like of str, shape (n_features,)
+        ``"both"``, ``"increase"``, ``"decrease"`` or ``"none"`` per feature.
+    low, high : array-like of shape (n_features,)
+        Domain box in model units.
+    groups : sequence of array-like of int, default=()
+        Columns that one-hot encode one categorical feature.
+    group_implicit : sequence of bool, default=()
+        Per group: a level was dropped by the encoder, so all indicators 0 is
+        a valid level too.
+    integer : array-like of bool, shape (n_features,), default=None
+        Integer features (in their own units; see ``scale``).
+    scale, offset : array-like of shape (n_features,), default=None
+        ``model value = scale * unit + offset``: the units of the user's data
+        in which integer features are integers and one-hot columns are 0/1
+        (identity by default; a pipeline's scaler sets them).
+    box_given : bool, default=False
+        The box was given by the user (not inferred from data), so data
+        outside it deserves a warning.
+
+    Examples
+    --------
+    >>> fc = FeatureConstraints(["none", "both"], [0, 0], [1, 9],
+    ...                         integer=[False, True])
+    >>> fc.combine(FeatureConstraints(["both", "increase"], [-1, 2], [5, 5])).mutability
+    array(['none', 'increase'], dtype=object)
+    """
+
+    mutability: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    groups: tuple = ()
+    group_implicit: tuple = ()
+    integer: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    offset: np.ndarray | None = None
+    box_given: bool = False
+
+    def __post_init__(self):
+        mutability = np.asarray(self.mutability, dtype=object)
+        d = len(mutability)
+        fix = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        fix("mutability", mutability)
+        fix("low", np.asarray(self.low, dtype=float).reshape(d))
+        fix("high", np.asarray(self.high, dtype=float).reshape(d))
+        fix("groups", tuple(np.asarray(g, dtype=np.int64) for g in self.groups))
+        implicit = tuple(bool(v) for v in self.group_implicit)
+        fix("group_implicit", implicit or (False,) * len(self.groups))
+        fix(
+            "integer",
+            np.zeros(d, dtype=bool)
+            if self.integer is None
+            else np.asarray(self.integer, dtype=bool).reshape(d),
+        )
+        fix(
+            "scale",
+            np.ones(d)
+            if self.scale is None
+            else np.asarray(self.scale, dtype=float).reshape(d),
+        )
+        fix(
+            "offset",
+            np.zeros(d)
+            if self.offset is None
+            else np.asarray(self.offset, dtype=float).reshape(d),
+        )
+        self._check()
+
+    def _check(self):
+        if len(self.group_implicit) != len(self.groups):
+            raise ValueError("group_implicit needs one flag per group.")
+        marked = self.integer.copy()
+        for group in self.groups:
+            marked[group] = True
+            values = set(self.mutability[group])
+            if not values <= {"both", "none"} or len(values) > 1:
+                raise ValueError(
+                    f"the one-hot group of columns {group.tolist()} has mutability "
+                    f"{self.mutability[group].tolist()}; a categorical feature is "
+                    "either free ('both') or immutable ('none') as a whole."
+                )
+        if np.any(
+            marked
+            & ~(np.isfinite(self.scale) & (self.scale != 0) & np.isfinite(self.offset))
+        ):
+            raise ValueError(
+                "integer features and one-hot columns need a finite, "
+                "non-zero scale and a finite offset."
+            )
+        bad = np.flatnonzero(self.low > self.high)
+        if bad.size:
+            j = int(bad[0])
+            raise ValueError(
+                f"domain for feature {j} has low={self.low[j]} > "
+                f"high={self.high[j]}; expected low <= high."
+            )
+        low, high = self.integer_bounds()
+        empty = np.flatnonzero(self.integer & (low > high))
+        if empty.size:
+            j = int(empty[0])
+            raise ValueError(f"the domain of integer feature {j} holds no integer.")
+
+    @property
+    def n_features(self) -> int:
+        """Number of features."""
+        return len(self.mutability)
+
+    def units(self, X) -> np.ndarray:
+        """``X`` (model units) in the user's units: ``(X - offset) / scale``."""
+        return (np.asarray(X, dtype=float) - self.offset) / self.scale
+
+    def integer_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Smallest and largest integer inside the box, per feature, in its units."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ends = np.sort(
+                np.stack([self.units(self.low), self.units(self.high)]), axis=0
+            )
+        ends = np.where(np.isnan(ends), np.array([[-np.inf], [np.inf]]), ends)
+        # A hair of tolerance: 15.999999 from round-off is the integer 16 (a box
+        # learned in float32 is off by ~1e-7 relative).
+        tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(ends, posinf=0, neginf=0)))
+        return np.ceil(ends[0] - tol[0]), np.floor(ends[1] + tol[1])
+
+    def combine(self, other: FeatureConstraints) -> FeatureConstraints:
+        """The constraints of both: the stricter mutability, the intersected box.
+
+        One-hot groups and integer features of either apply; mutability keeps
+        only directions both allow; the box is the intersection (an empty one
+        is an error). Units come from ``self`` where it marks a feature.
+
+        Parameters
+        ----------
+        other : FeatureConstraints
+
+        Returns
+        -------
+        FeatureConstraints
+        """
+        if other.n_features != self.n_features:
+            raise ValueError(
+                f"cannot combine constraints on {self.n_features} and "
+                f"{other.n_features} features."
+            )
+        (inc1, dec1), (inc2, dec2) = (
+            _allowed(self.mutability),
+            _allowed(other.mutability),
+        )
+        low, high = np.maximum(self.low, other.low), np.minimum(self.high, other.high)
+        empty = np.flatnonzero(low > high)
+        if empty.size:
+            j = int(empty[0])
+            raise ValueError(
+                f"the domains conflict for feature {j}: [{self.low[j]}, "
+                f"{self.high[j]}] and [{other.low[j]}, {other.high[j]}] do not overlap."
+            )
+        groups = {
+            tuple(g): imp
+            for g, imp in zip(self.groups, self.group_implicit, strict=True)
+        }
+        for g, imp in zip(other.groups, other.group_implicit, strict=True):
+            key = tuple(g)
+            if key not in groups and any(set(key) & set(k) for k in groups):
+                raise ValueError(
+                    f"the one-hot group {list(key)} overlaps another "
+                    "group without being the same group."
+                )
+            groups.setdefault(key, imp)
+        mine = self.integer.copy()
+        for g in self.groups:
+            mine[g] = True
+        scale = np.where(mine, self.scale, other.scale)
+        offset = np.where(mine, self.offset, other.offset)
+        return FeatureConstraints(
+            _mutability_from(inc1 & inc2, dec1 & dec2),
+            low,
+            high,
+            groups=[np.array(g) for g in groups],
+            group_implicit=list(groups.values()),
+            integer=self.integer | other.integer,
+            scale=scale,
+            offset=offset,
+            box_given=self.box_given or other.box_given,
+        )
+
+    def check_data(self, X, argname="X") -> None:
+        """Check that data fits the constraints' structure.
+
+        One-hot groups must hold 0/1 indicators (in their units) with at most
+        one active per row: anything else is a ``ValueError`` naming the
+        columns (a group over continuous columns would silently snap them to
+        0/1). Integer features are checked where they are declared, on the
+        user's own values.
+        """
+        X = np.asarray(X)
+        for group in self.groups:
+            block = (X[:, group] - self.offset[group]) / self.scale[group]
+            binary = np.isclose(block, 0, atol=1e-6) | np.isclose(block, 1, atol=1e-6)
+            if not binary.all() or np.any(block.sum(axis=1) > 1 + 1e-6):
+                raise ValueError(
+                    f"categorical_groups: the columns {group.tolist()} of {argname} do "
+                    "not hold one-hot indicators (0/1 with at most one 1 per row); a "
+                    "group must list the columns that one-hot encode one categorical "
+                    "feature."
+                )
+
+    def share_outside(self, X) -> np.ndarray:
+        """Share of the rows of ``X`` outside the domain box, per feature."""
+        X = np.asarray(X)
+        if not len(X):
+            return np.zeros(self.n_features)
+        # Relative tolerance: bounds learned in float32 round by ~6e-8.
+        tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(X, posinf=0, neginf=0)))
+        with np.errstate(invalid="ignore"):
+            outside = (X < self.low - tol) | (X > self.high + tol)
+        return outside.mean(axis=0)
+
+    def tensors(self, dtype=torch.float32, device="cpu") -> Constraints:
+        """The constraints as a :class:`~sklearn_ct.constraints.Constraints` bundle.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=torch.float32
+        device : str or torch.device, default="cpu"
+
+        Returns
+        -------
+        Constraints
+        """
+
+        def as_float(a):
+            return torch.as_tensor(
+                np.asarray(a, dtype=float), dtype=dtype, device=device
+            )
+
+        def as_bool(a):
+            return torch.as_tensor(np.asarray(a, dtype=bool), device=device)
+
+        increase, decrease = _allowed(self.mutability)
+        extra = {}
+        if self.groups:  # padded to one (n_groups, max_size) layout: no loop per step
+            width = max(len(g) for g in self.groups)
+            shape = (len(self.groups), width)
+            index, valid = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=bool)
+            scale, offset = np.ones(shape), np.zeros(shape)
+            for k, group in enumerate(self.groups):
+                index[k, : len(group)], valid[k, : len(group)] = group, True
+                scale[k, : len(group)] = self.scale[group]
+                offset[k, : len(group)] = self.offset[group]
+            extra.update(
+                group_index=torch.as_tensor(index, device=device),
+                group_valid=as_bool(valid),
+                group_scale=as_float(scale),
+                group_offset=as_float(offset),
+                group_implicit=as_bool(self.group_implicit),
+            )
+        if self.integer.any():
+            cols = np.flatnonzero(self.integer)
+            low, high = self.integer_bounds()
+            extra.update(
+                integer_index=torch.as_tensor(cols, device=device),
+                integer_scale=as_float(self.scale[cols]),
+                integer_offset=as_float(self.offset[cols]),
+                integer_low=as_float(low[cols]),
+                integer_high=as_float(high[cols]),
+            )
+        return Constraints(
+            low=as_float(self.low),
+            high=as_float(self.high),
+            allow_increase=as_bool(increase),
+            allow_decrease=as_bool(decrease),
+            **extra,
+        )
+
+    def violations(self, X_cf, X_factual, atol: float = 1e-6) -> np.ndarray:
+        """Number of broken constraints per counterfactual (for tests and audits).
+
+        Counts, per row, features that break mutability or the box (a feature
+        keeping the factual's own value never breaks the box), integer
+        features off their grid, and one-hot groups not holding exactly one
+        level (or none, for a dropped level or the factual's own all-zero row).
+        """
+        bad = violations(X_cf, X_factual, self.mutability, self.low, self.high, atol)
+        units = self.units(X_cf)
+        cols = np.flatnonzero(self.integer)
+        bad = bad + (np.abs(units[:, cols] - np.round(units[:, cols])) > 1e-4).sum(1)
+        factual_units = self.units(X_factual)
+        for group, implicit in zip(self.groups, self.group_implicit, strict=True):
+            block = units[:, group]
+            binary = (
+                np.isclose(block, 0, atol=1e-4) | np.isclose(block, 1, atol=1e-4)
+            ).all(axis=1)
+            total = np.round(block.sum(axis=1), 4)
+            own = np.isclose(block, factual_units[:, group], atol=1e-6).all(axis=1)
+            ok = binary & ((total == 1) | ((total == 0) & (implicit | own)))
+            bad = bad + ~ok
+        return bad
+
+
+def make_constraints(
+    mutability, low, high, groups=(), dtype=torch.float32, device="cpu"
+) -> Constraints:
+    """Tensors of resolved mutability, bounds and one-hot groups (a shortcut).
+
+    Parameters
+    ----------
+    mutability : array-like of str, shape (n_features,)
+        Output of :func:`resolve_mutability`.
+    low, high : array-like of shape (n_features,)
+        Output of :func:`resolve_domain`.
+    groups : sequence of array-like of int, default=()
+        Output of :func:`resolve_groups`.
+    dtype : torch.dtype, default=torch.float32
+    device : str or torch.device, default="cpu"
+
+    Returns
+    -------
+    Constraints
+    """
+    return FeatureConstraints(mutability, low, high, groups).tensors(dtype, device)
+
+
+def violations(
+    X_cf, X_factual, mutability, low=None, high=None, atol: float = 1e-6
+) -> np.ndarray:
+    """Count constraint violations per counterfactual (for tests and audits).
+
+    Parameters
+    ----------
+    X_cf, X_factual : array-like of shape (n, n_features)
+        Counterfactuals and their factuals.
+    mutability : array-like of str, shape (n_features,)
+        Resolved mutability.
+    low, high : array-like of shape (n_features,), default=None
+        Domain bounds; ``None`` skips the domain check.
+    atol : float, default=1e-6
+        Tolerance for float round-off.
+
+    Returns
+    -------
+    ndarray of int, shape (n,)
+        Number of features per row that break a constraint. A feature that
+        keeps the factual's own value never breaks the domain (a factual may
+        lie outside the box, and immutable features must stay as they are).
+    """
+    X_cf = np.asarray(X_cf, dtype=float)
+    delta = X_cf - np.asarray(X_factual, dtype=float)
+    mutability = np.asarray(mutability, dtype=object)
+    bad = (delta > atol) & ~np.isin(mutability, ("both", "increase"))
+    bad |= (delta < -atol) & ~np.isin(mutability, ("both", "decrease"))
+    moved = np.abs(delta) > atol  # keeping one's own value never breaks the box
+    if low is not None:
+        bad |= moved & (X_cf < np.asarray(low, dtype=float) - atol)
+    if high is not None:
+        bad |= moved & (X_cf > np.asarray(high, dtype=float) + atol)
+    return bad.sum(axis=1)
+
+
+# --------------------------------------------------------------------------
+# Shared by the estimators that hold constraints (classifier and explainer)
+# --------------------------------------------------------------------------
+
+
+def set_constraints(estimator, constraints) -> None:
+    """Set the fitted constraint attributes of an explainer or a classifier."""
+    estimator.constraints_ = constraints
+    estimator.mutability_ = constraints.mutability
+    estimator.domain_ = (constraints.low, constraints.high)
+    estimator.categorical_groups_ = list(constraints.groups)
+
+
+def warn_outside(constraints, X_model, space, what, check=True):
+    """Check data against the constraints; warn if it lies outside a given box.
+
+    An inferred box holds the training data by construction and clips only
+    outliers of other data, as documented; a box the user gave that excludes
+    the data is worth a warning, since moving a feature into it is a change.
+    """
+    if check:
+        constraints.check_data(X_model)
+    if not constraints.box_given:
+        return
+    share = constraints.share_outside(X_model)
+    outside = np.flatnonzero(share > 0)
+    if not len(outside):
+        return
+    names = space.feature_names or [f"x{k}" for k in range(len(share))]
+    listed = ", ".join(f"{names[k]} ({share[k]:.2%} of rows)" for k in outside[:5])
+    warnings.warn(
+        f"Some of {what} lie outside the domain box: {listed}"
+        f"{' ...' if len(outside) > 5 else ''}. A counterfactual moves such a "
+        "feature into the box where it may change it, and that move counts as a "
+        "change. Widen the domain if it should include them.",
+        UserWarning,
+        stacklevel=4,
+    )

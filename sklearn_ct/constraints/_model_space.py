@@ -1,0 +1,471 @@
+"""The model's input space: from the user's columns through a fitted pipeline and back.
+
+Counterfactuals are searched in the input space of the classifier at the end
+of a pipeline (the *model space*); users think in their own columns, units and
+categories (the *input space*). :func:`model_space` reads the fitted
+preprocessing once (``_layout``) and gives a :class:`ModelSpace`
+that
+
+* checks the user's data as strictly as scikit-learn's ``validate_data``:
+  width, and column names and their order (reordered by name, never matched
+  by position when names differ);
+* resolves constraints written on input columns (``{"age": "none"}``,
+  ``{"hours-per-week": (1, 99)}`` in hours, integer features) into
+  :class:`~sklearn_ct.constraints.FeatureConstraints` on model columns
+  (``_translation``);
+* brings counterfactuals back into the input space: original units, integer
+  columns integral and in their dtype, categories as their levels.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ..utils._torch import module_dtype
+from . import _layout
+from ._translation import resolve_constraints
+
+
+def _dense_float(Z, argname="X"):
+    if sp.issparse(Z):
+        Z = Z.toarray()
+    Z = check_array(
+        np.asarray(Z), dtype=np.float64, ensure_all_finite=True, input_name=argname
+    )
+    # pandas 3 hands out read-only views (copy-on-write); torch needs writeable.
+    return np.require(Z, requirements="W")
+
+
+def _string_columns(X) -> list:
+    if not isinstance(X, pd.DataFrame):
+        return []
+    return [
+        str(c)
+        for c in X.columns
+        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
+    ]
+
+
+def check_numeric_frame(X, argname="X") -> None:
+    """Raise a clear error for string columns where numbers are needed."""
+    strings = _string_columns(X)
+    if strings:
+        raise ValueError(
+            f"{argname} has non-numeric columns {strings}; the network needs numbers."
+            " Encode them first, for example with a OneHotEncoder in a "
+            "ColumnTransformer inside sklearn_ct.pipeline.make_pipeline."
+        )
+
+
+@dataclass
+class ModelSpace:
+    """The estimator's input space and the way there from the user's data.
+
+    Build it with :func:`model_space`. Attributes: ``head`` (fitted
+    preprocessing or None), ``final`` (the classifier), ``input_names`` (the
+    user's column names, or None), ``n_inputs``, ``feature_names`` (model
+    column names, or None), ``layout`` (how input columns become model
+    columns; None when a step is not understood) and ``unsupported`` (then,
+    why: the message of :class:`~sklearn_ct.constraints.UnsupportedStepError`).
+    """
+
+    head: object
+    final: object
+    input_names: list | None
+    n_inputs: int | None
+    feature_names: list | None
+    layout: _layout.Layout | None
+    unsupported: str | None = None
+
+    def require_layout(self, n_model: int) -> None:
+        """Raise unless every model column can be followed back to the input.
+
+        Explaining (and resolving constraints) through preprocessing needs
+        it: counterfactuals are never returned in the model's columns.
+
+        Parameters
+        ----------
+        n_model : int
+            Number of model input columns.
+        """
+        if self.head is None:
+            return
+        if self.layout is None:
+            raise ValueError(
+                self.unsupported
+                or (
+                    "The preprocessing of this pipeline could not be read: the width "
+                    "of its input is unknown. Fit it on a DataFrame or an array first."
+                )
+            )
+        if self.layout.n_out != n_model:
+            raise ValueError(
+                f"The preprocessing was read as making {self.layout.n_out} columns, "
+                f"but the classifier receives {n_model}; some step does not act "
+                "column by column (a FunctionTransformer's func must act "
+                f"elementwise). Supported steps: {_layout.SUPPORTED}."
+            )
+
+    # ------------------------------------------------------------- the way in
+    def check_input(self, X, argname="X"):
+        """``X`` with its columns in the fitted order, and the user's order.
+
+        A DataFrame with the fitted column names in another order is reordered
+        by name (and results come back in the user's order); missing or extra
+        columns are a ``ValueError``; a wrong width is one too.
+
+        Returns
+        -------
+        X : DataFrame or ndarray
+        order : list or None
+            The user's column order when it differed, else None.
+        """
+        n = np.shape(X)[1] if np.ndim(X) == 2 else None
+        if n is None:
+            raise ValueError(
+                f"{argname} must be 2-D (n_samples, n_features); got "
+                f"shape {np.shape(X)}."
+            )
+        if isinstance(X, pd.DataFrame) and self.input_names is not None:
+            given = [str(c) for c in X.columns]
+            if given != self.input_names:
+                missing = [c for c in self.input_names if c not in given]
+                extra = [c for c in given if c not in self.input_names]
+                if missing or extra or len(set(given)) != len(given):
+                    raise ValueError(
+                        f"{argname} does not have the columns seen in fit: missing "
+                        f"{missing}, unexpected {extra}. Pass the same columns "
+                        "(in any order)."
+                    )
+                renamed = dict(zip(X.columns, given, strict=True))
+                frame = X.rename(columns=renamed)[self.input_names]
+                return frame, given
+            return X, None
+        if self.n_inputs is not None and n != self.n_inputs:
+            raise ValueError(
+                f"{argname} has {n} features, but {self._what()} expects "
+                f"{self.n_inputs}."
+            )
+        if self.input_names is not None and not isinstance(X, pd.DataFrame):
+            warnings.warn(
+                f"{argname} has no column names, but {self._what()} was "
+                "fitted with names; columns are taken by position.",
+                UserWarning,
+                stacklevel=3,
+            )
+            if self.head is not None:  # its steps may select columns by name
+                frame = pd.DataFrame(np.asarray(X), columns=self.input_names)
+                return frame.infer_objects(), None
+        return X, None
+
+    def _what(self):
+        return type(self.head if self.head is not None else self.final).__name__
+
+    def transform(self, X, argname="X") -> np.ndarray:
+        """User data -> float64 model input (checked: columns, width, finite)."""
+        X, _ = self.check_input(X, argname)
+        if self.head is None:
+            check_numeric_frame(X, argname)
+            return _dense_float(X, argname)
+        return _dense_float(self.head.transform(X), argname)
+
+    def final_input(self, Z):
+        """Model input as the final estimator's ``predict`` expects it."""
+        return as_model_input(self.final, Z)
+
+    @property
+    def n_features(self) -> int | None:
+        """Number of model columns, when known."""
+        if self.layout is not None:
+            return self.layout.n_out
+        return None if self.feature_names is None else len(self.feature_names)
+
+    # --------------------------------------------------- features and columns
+    def feature_columns(self, n_model: int) -> tuple[list, list]:
+        """The user's features as groups of model columns, and their names.
+
+        One input column is one feature (its one-hot columns together); model
+        columns of unknown origin are features of their own.
+        """
+        lay = self.layout
+        if lay is None or lay.n_out != n_model:
+            names = self.feature_names or [f"x{k}" for k in range(n_model)]
+            return [np.array([k]) for k in range(n_model)], list(names)
+        columns, names = [], []
+        labels = self.input_names or [f"x{j}" for j in range(lay.n_in)]
+        for j in range(lay.n_in):
+            cols = np.flatnonzero(lay.source == j)
+            if len(cols):
+                columns.append(cols)
+                names.append(labels[j])
+        for k in np.flatnonzero(lay.source < 0):
+            columns.append(np.array([k]))
+            names.append(self.feature_names[k] if self.feature_names else f"z{k}")
+        return columns, names
+
+    def resolve(self, X_input, X_model, **specs):
+        """Constraints written on the user's columns, resolved on model columns.
+
+        See ``_translation.resolve_constraints``.
+        """
+        return resolve_constraints(self, X_input, X_model, **specs)
+
+    # ------------------------------------------------------------ the way back
+    @property
+    def invertible(self) -> bool:
+        """Counterfactuals can be brought back into the input space."""
+        return self.head is None or (self.layout is not None and self.layout.known)
+
+    def restore(self, Z_cf, X, Z, integer=None):
+        """Counterfactuals in the input space (the columns and order of ``X``).
+
+        Parameters
+        ----------
+        Z_cf, Z : ndarray of shape (n, n_model_features)
+            Counterfactuals and factuals in model space.
+        X : DataFrame or ndarray
+            Factuals as checked by :meth:`check_input` (fitted column order).
+        integer : ndarray of bool or None
+            Integer model columns (rounded after inversion).
+
+        Returns
+        -------
+        counterfactuals : DataFrame or ndarray
+            Same type, columns and index as ``X``; with preprocessing that
+            cannot be inverted, the model-space array (a DataFrame of model
+            columns when ``X`` is one).
+        in_input_space : bool
+        """
+        if self.head is None:
+            return _like(Z_cf, X), True
+        if not self.invertible:
+            if isinstance(X, pd.DataFrame):
+                names = self.feature_names or [f"x{k}" for k in range(Z.shape[1])]
+                return pd.DataFrame(Z_cf, columns=names, index=X.index), False
+            return Z_cf, False
+        lay = self.layout
+        original = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        generic = None
+        restored = {}
+        for j, col in enumerate(original.columns):
+            cols = np.flatnonzero(lay.source == j)
+            values = original.iloc[:, j].to_numpy()
+            changed = (
+                np.any(Z_cf[:, cols] != Z[:, cols], axis=1)
+                if len(cols)
+                else np.zeros(len(Z), dtype=bool)
+            )
+            if changed.any():
+                back = self._invert_column(j, cols, Z_cf, integer)
+                if back is None:
+                    if generic is None:
+                        generic = _layout.inverse(self.head, Z_cf)
+                    if generic is None or any(v is None for v in generic[:, j]):
+                        raise ValueError(
+                            f"The preprocessing cannot invert column {col!r}: a "
+                            "step on its way has no inverse_transform."
+                        )
+                    back = generic[:, j]
+                values = _merge(values, back, changed)
+            restored[col] = values
+        out = pd.DataFrame(restored, index=original.index)
+        for col in out.columns:  # categorical columns keep their dtype
+            if isinstance(original[col].dtype, pd.CategoricalDtype):
+                out[col] = pd.Categorical(out[col], dtype=original[col].dtype)
+        return (out if isinstance(X, pd.DataFrame) else out.to_numpy()), True
+
+    def _invert_column(self, j, cols, Z_cf, integer):
+        lay = self.layout
+        kind = lay.kind[cols[0]]
+        units = (Z_cf[:, cols] - lay.offset[cols]) / lay.scale[cols]
+        if kind == "value":
+            if not np.isfinite(lay.scale[cols[0]]):
+                return None
+            values = units[:, 0]
+            if integer is not None and integer[cols[0]]:
+                values = np.round(values)
+            return values
+        cats = lay.categories[j]
+        if kind == "ordinal":
+            return cats[np.clip(np.round(units[:, 0]).astype(int), 0, len(cats) - 1)]
+        levels = lay.level[cols]
+        dropped = [d for c, d in lay.groups if set(c) <= set(cols)]
+        best = units.argmax(axis=1)
+        pick = levels[best]
+        if dropped and dropped[0] >= 0:
+            pick = np.where(units.max(axis=1) < 0.5, dropped[0], pick)
+        return cats[pick]
+
+
+def _merge(values, back, changed):
+    """The factual's values where unchanged, restored ones elsewhere, in its dtype."""
+    merged = np.where(changed, back, values.astype(object))
+    series = pd.Series(merged).infer_objects()
+    dtype = values.dtype
+    if dtype.kind in "iu":
+        numbers = pd.to_numeric(series, errors="coerce")
+        if numbers.notna().all() and np.all(numbers == np.round(numbers)):
+            return numbers.to_numpy().astype(dtype)
+    if dtype.kind == "f":
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=dtype)
+    return series.to_numpy()
+
+
+def _like(Z, X):
+    if isinstance(X, pd.DataFrame):
+        return pd.DataFrame(Z, columns=X.columns, index=X.index)
+    return Z
+
+
+def _names(estimator):
+    names = getattr(estimator, "feature_names_in_", None)
+    return None if names is None else [str(c) for c in names]
+
+
+def as_model_input(estimator, Z: np.ndarray):
+    """Numeric model input as a fitted estimator's ``predict`` expects it.
+
+    skorch nets get their module's float dtype; estimators fitted on named
+    columns get a DataFrame with those names (no feature-name warning).
+    """
+    from skorch import NeuralNet
+
+    if isinstance(estimator, NeuralNet):
+        dtype = module_dtype(estimator.module_)
+        return Z.astype(torch.empty((), dtype=dtype).numpy().dtype)
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        return pd.DataFrame(Z, columns=names)
+    return Z
+
+
+def split_pipeline(estimator):
+    """Split a Pipeline into its preprocessing part and its final classifier.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+
+    Returns
+    -------
+    preprocessor : Pipeline or None
+        The steps before the last (``None`` if there are none, or for a
+        plain estimator).
+    final : estimator
+        The classifier to explain.
+    """
+    if isinstance(estimator, Pipeline):
+        final = estimator.steps[-1][1]
+        head = estimator[:-1] if len(estimator.steps) > 1 else None
+        return head, final
+    return None, estimator
+
+
+def model_space(estimator, X=None) -> ModelSpace:
+    """Describe how the user's data reaches the input of ``estimator``'s classifier.
+
+    Parameters
+    ----------
+    estimator : fitted classifier or Pipeline
+    X : array-like or DataFrame, default=None
+        Data in the estimator's input space; its column names and width are
+        used when the estimator did not record them.
+
+    Returns
+    -------
+    ModelSpace
+    """
+    head, final = split_pipeline(estimator)
+    x_names = (
+        [str(c) for c in X.columns]
+        if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
+        else None
+    )
+    x_width = np.shape(X)[1] if X is not None and np.ndim(X) == 2 else None
+    if head is None:
+        names = _names(final) or x_names
+        n_in = getattr(final, "n_features_in_", None) or x_width
+        return ModelSpace(
+            None,
+            final,
+            names,
+            n_in,
+            names,
+            None if n_in is None else _layout.identity(n_in),
+        )
+    try:
+        check_is_fitted(head)
+    except NotFittedError:
+        raise NotFittedError(
+            f"The preprocessing of this pipeline ({type(head).__name__}) is not fitted;"
+            " fit the pipeline first."
+        ) from None
+    input_names = _names(head) or _names(estimator) or x_names
+    n_in = getattr(head, "n_features_in_", None) or x_width
+    try:
+        feature_names = [str(c) for c in head.get_feature_names_out()]
+    except (AttributeError, ValueError, TypeError):
+        feature_names = None
+    lay, unsupported = None, None
+    if n_in is not None:
+        try:
+            lay = _layout.read(head, n_in)
+        except _layout.UnsupportedStepError as error:
+            unsupported = str(error)
+    return ModelSpace(head, final, input_names, n_in, feature_names, lay, unsupported)
+
+
+def pipeline_constraints(preprocessor, X, mutability=None) -> dict:
+    """Constraints on original columns, translated for a classifier after ``preprocessor``.
+
+    :func:`sklearn_ct.pipeline.make_pipeline` does this at every fit and is
+    what to use; this function remains for a plain scikit-learn ``Pipeline``
+    whose preprocessing is fitted beforehand.
+
+    Parameters
+    ----------
+    preprocessor : fitted transformer
+        The Pipeline steps before the classifier (a ColumnTransformer, say).
+    X : DataFrame or array-like
+        Data in the preprocessor's input space.
+    mutability : None, list or dict, default=None
+        By original column name (or by model column name or position).
+
+    Returns
+    -------
+    dict
+        ``{"mutability": [...], "categorical_groups": [...]}``, ready for
+        ``CounterfactualTrainingClassifier(**constraints)`` or ``set_params``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    >>> X = pd.DataFrame({"age": [20.0, 30.0, 40.0], "sex": ["f", "m", "f"]})
+    >>> pre = make_column_transformer((StandardScaler(), ["age"]),
+    ...                               (OneHotEncoder(), ["sex"])).fit(X)
+    >>> pipeline_constraints(pre, X, mutability={"sex": "none"})
+    {'mutability': ['both', 'none', 'none'], 'categorical_groups': [[1, 2]]}
+    """
+    space = model_space(Pipeline([("pre", preprocessor), ("clf", "passthrough")]), X)
+    X_checked, _ = space.check_input(X)
+    X_model = space.transform(
+        X_checked.iloc[:1] if hasattr(X_checked, "iloc") else np.asarray(X_checked)[:1]
+    )
+    resolved = space.resolve(
+        X_checked, X_model, mutability=mutability, integer_features=None
+    )
+    return {
+        "mutability": resolved.mutability.tolist(),
+        "categorical_groups": [list(map(int, g)) for g in resolved.groups],
+    }

@@ -1,0 +1,244 @@
+"""Constraints as tensors, and the operations the search loop applies each step.
+
+:func:`~sklearn_ct.constraints.FeatureConstraints.tensors` turns resolved
+constraints into a :class:`Constraints` bundle; the one search loop
+(:func:`~sklearn_ct.explain.counterfactual_search`) then, for every generator alike:
+
+* :func:`mask_step` drops the components of a step that mutability forbids;
+* :func:`project` clamps a point to the domain box, snaps integer features to
+  their grid and one-hot groups to a single level, and moves what mutability
+  forbids back to the factual.
+
+Integer features and one-hot groups live in the units of the user's data,
+not necessarily in the model's: a column standardised by a pipeline has
+``model = scale * unit + offset``. Snapping happens in those units (an
+integer count stays a count, a one-hot column a 0/1 indicator) and the result
+is mapped back, so a scaler between an encoder and the model is harmless.
+Snapping is straight-through: the point is exact, the gradient passes as if
+the snap were the identity, so the search state keeps moving until the next
+grid point or level wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
+
+import torch
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Resolved constraints, as tensors ready for the search loop.
+
+    Attributes
+    ----------
+    low, high : Tensor of shape (n_features,)
+        Domain box in model units (``-inf``/``inf`` where unbounded).
+    allow_increase, allow_decrease : BoolTensor of shape (n_features,)
+        Which directions each feature may move in.
+    group_index, group_valid : Tensor of shape (n_groups, max_group_size) or None
+        Column positions of each one-hot group (padded) and which are real.
+    group_scale, group_offset : Tensor of shape (n_groups, max_group_size) or None
+        ``model = scale * indicator + offset`` per group column.
+    group_implicit : BoolTensor of shape (n_groups,) or None
+        The group has a dropped level: all indicators 0 is a valid level.
+    integer_index : LongTensor of shape (n_integer,) or None
+        Integer features.
+    integer_scale, integer_offset : Tensor of shape (n_integer,) or None
+        ``model = scale * unit + offset`` per integer feature.
+    integer_low, integer_high : Tensor of shape (n_integer,) or None
+        Smallest and largest allowed integer, in the feature's units.
+    frozen : BoolTensor of shape (n_samples, n_features) or None
+        Per-sample extra immutable features (alternative counterfactuals).
+    """
+
+    low: torch.Tensor
+    high: torch.Tensor
+    allow_increase: torch.Tensor
+    allow_decrease: torch.Tensor
+    group_index: torch.Tensor | None = None
+    group_valid: torch.Tensor | None = None
+    group_scale: torch.Tensor | None = None
+    group_offset: torch.Tensor | None = None
+    group_implicit: torch.Tensor | None = None
+    integer_index: torch.Tensor | None = None
+    integer_scale: torch.Tensor | None = None
+    integer_offset: torch.Tensor | None = None
+    integer_low: torch.Tensor | None = None
+    integer_high: torch.Tensor | None = None
+    frozen: torch.Tensor | None = None
+
+    @property
+    def n_features(self) -> int:
+        """Number of features constrained."""
+        return self.low.shape[0]
+
+    @cached_property
+    def all_free(self) -> bool:
+        """Every feature may move both ways, for every sample."""
+        return (
+            bool(self.allow_increase.all() and self.allow_decrease.all())
+            and self.frozen is None
+        )
+
+    @cached_property
+    def _group_layout(self):
+        """Flat gather/scatter indices of the one-hot groups, computed once."""
+        valid = self.group_valid.reshape(-1)
+        return (
+            self.group_index.reshape(-1),
+            valid.nonzero().squeeze(1),
+            self.group_index.reshape(-1)[valid],
+        )
+
+    def rows(self, index) -> Constraints:
+        """The constraints of a subset of samples (only ``frozen`` is per sample)."""
+        if self.frozen is None or index is None:
+            return self
+        return replace(self, frozen=self.frozen[index])
+
+    def with_frozen(self, frozen: torch.Tensor | None) -> Constraints:
+        """A copy where ``frozen`` (n_samples, n_features) are immutable per sample.
+
+        A frozen column of a one-hot group freezes the whole group: resetting
+        one indicator alone to the factual's would break the group.
+        """
+        if frozen is not None and self.group_index is not None:
+            n_groups, size = self.group_index.shape
+            gather, positions, columns = self._group_layout
+            block = frozen.index_select(1, gather).view(-1, n_groups, size)
+            whole = (block & self.group_valid).any(dim=2, keepdim=True)
+            whole = whole.expand(-1, -1, size).reshape(-1, n_groups * size)
+            frozen = frozen.clone()
+            frozen[:, columns] = whole[:, positions]
+        return replace(self, frozen=frozen)
+
+    def to(self, device=None, dtype=None) -> Constraints:
+        """Copy of the constraints on another device / float dtype."""
+        changes = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is not None:
+                floating = value.is_floating_point()
+                changes[field.name] = value.to(
+                    device=device, dtype=dtype if floating else None
+                )
+        return replace(self, **changes)
+
+
+def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
+    """Drop the components of a step that mutability forbids.
+
+    Parameters
+    ----------
+    step : Tensor of shape (n, n_features)
+    constraints : Constraints
+
+    Returns
+    -------
+    Tensor of shape (n, n_features)
+    """
+    if constraints.all_free:
+        return step
+    keep = ((step > 0) & constraints.allow_increase) | (
+        (step < 0) & constraints.allow_decrease
+    )
+    if constraints.frozen is not None:
+        keep = keep & ~constraints.frozen
+    return torch.where(keep, step, torch.zeros_like(step))
+
+
+def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
+    """Clamp every feature to its domain box."""
+    return torch.clamp(x, constraints.low, constraints.high)
+
+
+def enforce_mutability(
+    x: torch.Tensor, x_factual: torch.Tensor, constraints: Constraints
+) -> torch.Tensor:
+    """Move forbidden changes of ``x`` relative to ``x_factual`` back to the factual.
+
+    A feature that may not increase is capped at its factual value, one that
+    may not decrease is floored at it, an immutable one is reset. Needed for
+    points that do not come from a masked step: decoded from a latent space
+    (REVISE), clamped into a box the factual lies outside of, or snapped.
+    """
+    if constraints.all_free:
+        return x
+    x = torch.where(constraints.allow_increase, x, torch.minimum(x, x_factual))
+    x = torch.where(constraints.allow_decrease, x, torch.maximum(x, x_factual))
+    if constraints.frozen is not None:
+        x = torch.where(constraints.frozen, x_factual, x)
+    return x
+
+
+def _straight_through(hard: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Exact values of ``hard`` forward, the identity's gradient backward."""
+    return hard.detach() + (x - x.detach())
+
+
+def snap_integers(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
+    """Round integer features to the nearest allowed integer, in their own units."""
+    if constraints.integer_index is None:
+        return x
+    idx = constraints.integer_index
+    scale, offset = constraints.integer_scale, constraints.integer_offset
+    units = (x.detach().index_select(1, idx) - offset) / scale
+    units = torch.minimum(
+        torch.maximum(units.round(), constraints.integer_low), constraints.integer_high
+    )
+    hard = x.detach().clone()
+    hard.index_copy_(1, idx, units * scale + offset)
+    return _straight_through(hard, x)
+
+
+def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
+    """Snap every one-hot group to its arg-max level (exactly one indicator is 1).
+
+    Indicators are read in the encoder's units (``(x - offset) / scale``); a
+    group with a dropped level competes with that level's implicit indicator
+    ``1 - sum``.
+    """
+    if constraints.group_index is None:
+        return x
+    n_groups, size = constraints.group_index.shape
+    gather, positions, columns = constraints._group_layout
+    block = x.detach().index_select(1, gather).view(-1, n_groups, size)
+    units = (block - constraints.group_offset) / constraints.group_scale
+    units = units.masked_fill(~constraints.group_valid, 0.0)
+    implicit = torch.where(
+        constraints.group_implicit, 1.0 - units.sum(dim=2), -torch.inf
+    ).unsqueeze(2)
+    scores = torch.cat(
+        [units.masked_fill(~constraints.group_valid, -torch.inf), implicit], dim=2
+    )
+    hard = torch.nn.functional.one_hot(scores.argmax(dim=2), size + 1)[..., :size]
+    hard = hard.to(x.dtype) * constraints.group_scale + constraints.group_offset
+    projected = x.detach().clone()
+    projected.index_copy_(1, columns, hard.reshape(-1, n_groups * size)[:, positions])
+    return _straight_through(projected, x)
+
+
+def project(
+    x: torch.Tensor, x_factual: torch.Tensor, constraints: Constraints
+) -> torch.Tensor:
+    """Project a candidate onto the feasible set: box, grids, groups, mutability.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, n_features)
+        Candidate counterfactuals.
+    x_factual : Tensor of shape (n, n_features)
+        The factuals they explain.
+    constraints : Constraints
+
+    Returns
+    -------
+    Tensor of shape (n, n_features)
+    """
+    # Clamp first, snap, then mutability last: a factual outside the box keeps
+    # what it may not change, and an immutable one-hot group (even an all-zero
+    # one, from an unknown category) stays exactly as it was.
+    x = snap_integers(clamp_to_domain(x, constraints), constraints)
+    return enforce_mutability(project_onehot(x, constraints), x_factual, constraints)

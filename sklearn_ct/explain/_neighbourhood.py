@@ -1,0 +1,424 @@
+"""A discrete neighbourhood search for the rows the gradient search leaves without recourse.
+
+Fixed gradient steps get stuck on mixed data: a small step on an
+integer feature or a one-hot group is snapped back by the projection, an
+increase-only feature whose gradient points down never moves, and flat
+logits give no direction at all. This search treats each feature as what it
+is. Its *axes* are the one-hot groups (every level) and the other mutable
+columns (a grid of values from the factual to each bound it may move
+toward; an integer feature with a short range takes each of its integers). Per row
+still without a valid counterfactual, batched in torch over all such rows
+(loops run over axes and pairs of axes only):
+
+1. every change of one axis over its grid (``n_grid`` values per direction);
+2. every change of two axes, on a coarser grid (``n_grid_pairs`` values),
+   among the ``max_pair_axes`` axes whose single changes raised the target's
+   margin most (all of them on small column sets);
+3. greedy rounds from the point with the best target margin seen so far
+   (the gradient search's end point included): every one-axis change of it
+   on the coarse grid, the best margin kept, up to ``max_rounds`` rounds
+   while the margin rises.
+
+A row keeps the cheapest (L1) valid candidate of the first phase that has
+one. Every candidate goes through :func:`~sklearn_ct.constraints.project`, so
+constraints hold exactly, and is checked with the model (the target reached
+by :data:`~sklearn_ct.explain.MARGIN`, with ``p(target) >= threshold``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import combinations
+
+import torch
+
+from ..constraints._projection import Constraints, project
+from ._refine import MARGIN
+from ._search import SearchResult
+
+#: Grid values per direction of a column, singles and pairs.
+N_GRID, N_GRID_PAIRS = 24, 12
+#: Pairs are searched among this many axes (the most promising), and greedy
+#: rounds are run at most this many times.
+MAX_PAIR_AXES, MAX_ROUNDS = 6, 4
+#: An unbounded side of a column is searched this far (model units, or this
+#: many times the factual's magnitude when larger).
+UNBOUNDED_SPAN = 10.0
+#: Candidate points evaluated in one forward pass at most.
+MAX_POINTS = 1 << 16
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """One thing a person can change: model ``columns`` set to ``values``.
+
+    ``fine`` and ``coarse`` are (n, n_values, n_columns) per factual.
+    """
+
+    columns: torch.Tensor
+    fine: torch.Tensor
+    coarse: torch.Tensor
+
+
+def searched_budget(max_iter: int, fallback: bool) -> str:
+    """What a search looked through, to follow "no recourse found" in a status.
+
+    Examples
+    --------
+    >>> searched_budget(100, False)
+    'in 100 gradient steps'
+    """
+    steps = f"in {max_iter} gradient steps"
+    if not fallback:
+        return steps
+    return (
+        f"{steps}, all 1-feature changes ({N_GRID} values per direction), "
+        f"2-feature changes among the {MAX_PAIR_AXES} likeliest features "
+        f"({N_GRID_PAIRS} values) and {MAX_ROUNDS} greedy rounds"
+    )
+
+
+def complete_search(
+    model,
+    x,
+    target,
+    constraints: Constraints,
+    found: SearchResult,
+    threshold=0.5,
+    **options,
+) -> SearchResult:
+    """``found`` with :func:`neighbourhood_search` run on the rows it left invalid.
+
+    Rows the fallback completes get its point, ``converged=True`` and their
+    new ``p_target``; ``n_iter`` and ``adversarial`` stay the gradient
+    search's.
+
+    Parameters
+    ----------
+    model : callable
+        Inputs -> logits (in eval mode).
+    x : Tensor of shape (n, n_features)
+    target : LongTensor of shape (n,)
+    constraints : Constraints
+    found : SearchResult
+        The gradient search's result for ``x``.
+    threshold : float or None, default=0.5
+    **options
+        Passed to :func:`neighbourhood_search`.
+
+    Returns
+    -------
+    SearchResult
+    """
+    point, new = neighbourhood_search(
+        model,
+        x,
+        target,
+        constraints,
+        start=found.counterfactuals,
+        threshold=threshold,
+        **options,
+    )
+    if not bool(new.any()):
+        return found
+    with torch.no_grad():
+        p = model(point[new]).softmax(dim=1).gather(1, target[new].view(-1, 1))
+    p_target = found.p_target.clone()
+    p_target[new] = p.squeeze(1).to(p_target.dtype)
+    return replace(
+        found,
+        counterfactuals=torch.where(new.unsqueeze(1), point, found.counterfactuals),
+        converged=found.converged | new,
+        p_target=p_target,
+    )
+
+
+def neighbourhood_search(
+    model,
+    x,
+    target,
+    constraints: Constraints,
+    *,
+    start=None,
+    threshold=0.5,
+    n_grid: int = N_GRID,
+    n_grid_pairs: int = N_GRID_PAIRS,
+    max_pair_axes: int = MAX_PAIR_AXES,
+    max_rounds: int = MAX_ROUNDS,
+    max_points: int = MAX_POINTS,
+):
+    """Valid counterfactuals by discrete search, for the rows ``start`` does not solve.
+
+    Parameters
+    ----------
+    model : callable
+        Inputs -> logits (in eval mode).
+    x : Tensor of shape (n, n_features)
+        Factuals.
+    target : LongTensor of shape (n,)
+    constraints : Constraints
+    start : Tensor of shape (n, n_features) or None, default=None
+        Points already found (the gradient search's); rows where they reach
+        the target are left alone, the others start the greedy rounds from
+        them when their margin is the best seen. ``None``: the factuals.
+    threshold : float or None, default=0.5
+        ``p(target)`` to reach; ``None``: the target class only.
+    n_grid, n_grid_pairs : int, default=24, 6
+        Grid values per direction of a column for one-axis and two-axis
+        changes, spread evenly from the factual to the bound, with two
+        small steps first; an integer column whose range holds no more
+        integers than that takes each of them.
+    max_pair_axes : int, default=6
+        Two-axis changes are searched among this many axes: those whose
+        one-axis changes raised the target's margin most, on average over
+        the rows still open (all axes when there are no more).
+    max_rounds : int, default=4
+        Greedy rounds at most.
+    max_points : int, default=65536
+        Candidates evaluated in one forward pass at most.
+
+    Returns
+    -------
+    points : Tensor of shape (n, n_features)
+        ``start`` where it reached the target, or the point found, else ``start``.
+    found : BoolTensor of shape (n,)
+        Rows where this search found a valid point (``start`` did not reach).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ct.constraints import FeatureConstraints
+    >>> model = torch.nn.Linear(2, 2)
+    >>> with torch.no_grad():
+    ...     _ = model.weight.copy_(torch.tensor([[0.0, 0.0], [0.0, 1.0]]))
+    ...     _ = model.bias.copy_(torch.tensor([3.0, 0.0]))
+    >>> c = FeatureConstraints(["both", "increase"], [0, 0], [10, 10],
+    ...                        integer=[False, True]).tensors()
+    >>> x = torch.tensor([[1.0, 0.0]])
+    >>> points, found = neighbourhood_search(model, x, torch.tensor([1]), c)
+    >>> points.tolist(), found.tolist()
+    ([[1.0, 4.0]], [True])
+    """
+    x = x.detach()
+    target = target.to(device=x.device, dtype=torch.long)
+    start = x.clone() if start is None else start.detach()
+    ok, margin = _check(model, start, target, threshold)
+    points = start.clone()
+    found = torch.zeros(len(x), dtype=torch.bool, device=x.device)
+    rows = torch.nonzero(~ok).squeeze(1)
+    axes = _axes(x, constraints, n_grid, n_grid_pairs)
+    if not len(rows) or not axes:
+        return points, found
+    # Per open row: the best margin seen and its point (the greedy start).
+    state, state_margin = start[rows].clone(), margin[rows].clone()
+
+    def run(moves_of, bases, rows, state, state_margin):
+        """Every move set on ``rows``: the cheapest valid points, the best margins."""
+        cost = torch.full((len(rows),), torch.inf, dtype=x.dtype, device=x.device)
+        best, gains = bases.clone(), []
+        for moves in moves_of:
+            out = _evaluate(
+                model,
+                x,
+                target,
+                constraints,
+                threshold,
+                rows,
+                bases,
+                [(a.columns, values[rows]) for a, values in moves],
+                max_points,
+            )
+            cheaper = out[1] < cost
+            cost = torch.where(cheaper, out[1], cost)
+            best = torch.where(cheaper.unsqueeze(1), out[0], best)
+            higher = out[3] > state_margin
+            state_margin = torch.where(higher, out[3], state_margin)
+            state = torch.where(higher.unsqueeze(1), out[2], state)
+            gains.append(out[3])
+        return torch.isfinite(cost), best, state, state_margin, gains
+
+    def keep(valid, best, rows, *per_row):
+        points[rows[valid]], found[rows[valid]] = best[valid], True
+        return [t[~valid] for t in (rows, *per_row)]
+
+    with torch.no_grad():
+        # 1. One axis at a time, on its fine grid.
+        valid, best, state, state_margin, gains = run(
+            [[(a, a.fine)] for a in axes], x[rows], rows, state, state_margin
+        )
+        rows, state, state_margin, *gains = keep(
+            valid, best, rows, state, state_margin, *gains
+        )
+        # 2. Two at a time, on the coarse grid, among the axes that moved the
+        #    target's margin most on average over the rows still open.
+        if len(rows) and len(axes) > 1:
+            mean_gain = torch.stack([g.clamp(min=-1e6) for g in gains]).mean(dim=1)
+            top = sorted(mean_gain.argsort(descending=True)[:max_pair_axes].tolist())
+            pairs = [
+                [(axes[i], axes[i].coarse), (axes[j], axes[j].coarse)]
+                for i, j in combinations(top, 2)
+            ]
+            valid, best, state, state_margin, _ = run(
+                pairs, x[rows], rows, state, state_margin
+            )
+            rows, state, state_margin = keep(valid, best, rows, state, state_margin)
+        # 3. Greedy: one more axis from the best point so far, while it helps.
+        singles = [[(a, a.coarse)] for a in axes]
+        for _ in range(max_rounds):
+            if not len(rows):
+                break
+            before = state_margin.clone()
+            valid, best, state, state_margin, _ = run(
+                singles, state, rows, state, state_margin
+            )
+            rows, state, state_margin, before = keep(
+                valid, best, rows, state, state_margin, before
+            )
+            moving = state_margin > before
+            rows, state, state_margin = (
+                rows[moving],
+                state[moving],
+                state_margin[moving],
+            )
+    return points, found
+
+
+def _check(model, points, target, threshold):
+    """Rows that reach the target, and the target's logit margin over the rest."""
+    with torch.no_grad():
+        logits = model(points)
+        own = logits.gather(1, target.view(-1, 1)).squeeze(1)
+        others = logits.scatter(1, target.view(-1, 1), -torch.inf).amax(dim=1)
+        margin = own - others
+        ok = margin >= MARGIN
+        if threshold is not None:
+            ok &= (
+                logits.softmax(dim=1).gather(1, target.view(-1, 1)).squeeze(1)
+                >= threshold
+            )
+    return ok, torch.nan_to_num(margin, nan=-torch.inf)
+
+
+def _evaluate(model, x, target, constraints, threshold, rows, bases, moves, max_points):
+    """Every combination of ``moves`` applied to ``bases`` (the rows ``rows``).
+
+    ``moves`` lists ``(columns, values)``, values of shape (m, K_i, k_i); the
+    candidates are their product, projected against each row's factual.
+
+    Returns the cheapest valid candidate per row and its L1 cost (``inf``
+    where none is valid), and the candidate of largest margin with it.
+    """
+    m, d = bases.shape
+    sizes = [values.shape[1] for _, values in moves]
+    k = 1
+    for size in sizes:
+        k *= size
+    step = max(1, max_points // max(k, 1))
+    out = [
+        bases.clone(),
+        torch.full((m,), torch.inf, dtype=x.dtype, device=x.device),
+        bases.clone(),
+        torch.full((m,), -torch.inf, dtype=x.dtype, device=x.device),
+    ]
+    for s in range(0, m, step):
+        part = slice(s, min(s + step, m))
+        r = rows[part]
+        cand = bases[part].unsqueeze(1).repeat(1, k, 1)
+        inner = k
+        for columns, values in moves:  # the product, first move outermost
+            inner //= values.shape[1]
+            block = values[part].repeat_interleave(inner, dim=1)
+            cand[:, :, columns] = block.repeat(1, k // block.shape[1], 1)
+        n_rows = len(r)
+        flat_rows = r.repeat_interleave(k)
+        factual = x[flat_rows]
+        point = project(cand.reshape(-1, d), factual, constraints.rows(flat_rows))
+        ok, margin = _check(model, point, target[flat_rows], threshold)
+        cost = torch.where(
+            ok, (point - factual).abs().sum(dim=1), torch.full_like(margin, torch.inf)
+        ).view(n_rows, k)
+        margin = margin.view(n_rows, k)
+        point = point.view(n_rows, k, d)
+        c_best, c_at = cost.min(dim=1)
+        m_best, m_at = margin.max(dim=1)
+        pick = torch.arange(n_rows, device=x.device)
+        out[0][part], out[1][part] = point[pick, c_at], c_best
+        out[2][part], out[3][part] = point[pick, m_at], m_best
+    return out
+
+
+def _fractions(n, dtype, device):
+    """``n`` fractions of a range, evenly spaced up to 1, with two small ones first."""
+    even = torch.arange(1, n + 1, dtype=dtype, device=device) / n
+    small = torch.tensor([0.25, 0.5], dtype=dtype, device=device) / n
+    return torch.cat([small, even])
+
+
+def _column_values(x, j, constraints, unit, fractions):
+    """(n, n_values) values of column ``j`` from each factual toward its bounds."""
+    xj = x[:, j]
+    span = torch.clamp(UNBOUNDED_SPAN * xj.abs(), min=UNBOUNDED_SPAN)
+    low, high = constraints.low[j], constraints.high[j]
+    sides = []
+    for allowed, bound, sign in (
+        (constraints.allow_increase[j], high, 1.0),
+        (constraints.allow_decrease[j], low, -1.0),
+    ):
+        if not bool(allowed):
+            continue
+        reach = torch.where(torch.isfinite(bound), sign * (bound - xj), span)
+        reach = reach.clamp(min=0).unsqueeze(1)
+        steps = reach * fractions
+        if unit is not None:  # whole units: every integer of the first steps
+            whole = int(torch.floor(reach.max() / unit + 1e-6)) if len(xj) else 0
+            if whole <= len(fractions):  # a short range: every integer in it
+                steps = torch.arange(
+                    1, max(whole, 1) + 1, dtype=xj.dtype, device=xj.device
+                ).expand(len(xj), -1)
+                steps = torch.minimum(steps * unit, torch.maximum(reach, unit))
+            else:
+                steps = torch.ceil(steps / unit - 1e-6).clamp(min=1) * unit
+        sides.append(xj.unsqueeze(1) + sign * steps)
+    return torch.cat(sides, dim=1) if sides else None
+
+
+def _axes(x, constraints: Constraints, n_grid, n_grid_pairs) -> list[_Axis]:
+    """The one-hot groups and the other mutable columns, with their candidate values."""
+    n, d = x.shape
+    fine = _fractions(n_grid, x.dtype, x.device)
+    coarse = _fractions(n_grid_pairs, x.dtype, x.device)[2:]
+    in_group = torch.zeros(d, dtype=torch.bool, device=x.device)
+    axes = []
+    c = constraints
+    if c.group_index is not None:
+        for g in range(c.group_index.shape[0]):
+            valid = c.group_valid[g]
+            cols = c.group_index[g][valid]
+            in_group[cols] = True
+            if not bool((c.allow_increase[cols] | c.allow_decrease[cols]).any()):
+                continue  # an immutable categorical feature
+            levels = torch.eye(len(cols), dtype=x.dtype, device=x.device)
+            if bool(c.group_implicit[g]):  # the dropped level: every indicator 0
+                levels = torch.cat([levels, torch.zeros_like(levels[:1])])
+            values = levels * c.group_scale[g][valid] + c.group_offset[g][valid]
+            values = values.unsqueeze(0).expand(n, -1, -1)
+            axes.append(_Axis(cols, values, values))
+    units = {}
+    if c.integer_index is not None:
+        units = dict(zip(c.integer_index.tolist(), c.integer_scale.abs(), strict=True))
+    for j in range(d):
+        if bool(in_group[j]) or not bool(c.allow_increase[j] | c.allow_decrease[j]):
+            continue
+        unit = units.get(j)
+        values = _column_values(x, j, c, unit, fine)
+        if values is None:
+            continue
+        cols = torch.tensor([j], device=x.device)
+        axes.append(
+            _Axis(
+                cols,
+                values.unsqueeze(2),
+                _column_values(x, j, c, unit, coarse).unsqueeze(2),
+            )
+        )
+    return axes

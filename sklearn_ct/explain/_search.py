@@ -1,0 +1,170 @@
+"""The one batched gradient search for counterfactuals (the paper's search, batched).
+
+All factuals of a batch are searched at once in torch. Each sample carries its
+own target and stops at its own convergence: the working set of rows still
+searching is compacted whenever some reach ``p(target) >= tau`` (their results
+are written once, then), so the cost of a step falls as the batch converges. Per step and sample:
+
+1. the gradient of the generator's objective with respect to the search state
+   (never with respect to the model);
+2. non-finite components of the step (NaN, or an overflowing gradient) set to 0;
+3. the step masked for mutability (feature-space generators);
+4. the step taken, then the point projected onto the domain box, integer
+   grids, one-hot groups and mutability relative to the factual;
+5. convergence checked, and the point kept as the nascent adversarial example
+   while it stays within the L-inf ``epsilon`` ball around the factual.
+
+Training uses the same loop as explaining; nothing here knows which one calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from ..constraints._projection import Constraints, clamp_to_domain, mask_step, project
+from ..generators._base import Generator
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Per-sample outcome of :func:`counterfactual_search` (all tensors, length n).
+
+    Attributes
+    ----------
+    counterfactuals : Tensor of shape (n, n_features)
+        Final point of each search.
+    converged : BoolTensor of shape (n,)
+        ``p(target) >= decision_threshold`` was reached (with no threshold: the
+        target is the predicted class of the final point).
+    n_iter : LongTensor of shape (n,)
+        Steps taken.
+    adversarial : Tensor of shape (n, n_features)
+        Nascent adversarial example: the last point of the path, the factual
+        included, within the L-inf ``epsilon`` ball around the factual.
+    p_target : Tensor of shape (n,)
+        Target probability at the final point.
+    """
+
+    counterfactuals: torch.Tensor
+    converged: torch.Tensor
+    n_iter: torch.Tensor
+    adversarial: torch.Tensor
+    p_target: torch.Tensor
+
+
+def counterfactual_search(
+    model: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    target: torch.Tensor,
+    generator: Generator,
+    constraints: Constraints,
+    *,
+    decision_threshold: float | None = 0.5,
+    max_iter: int = 100,
+    step_size: float = 0.1,
+    epsilon: float = 0.3,
+) -> SearchResult:
+    """Search counterfactuals for a batch of factuals at once.
+
+    Parameters
+    ----------
+    model : callable
+        Maps a float tensor of shape (m, n_features) to logits (m, n_classes);
+        differentiable with respect to its input. Put it in eval mode first.
+    x : Tensor of shape (n, n_features)
+        Factuals.
+    target : LongTensor of shape (n,)
+        Target class index per factual.
+    generator : Generator
+        Objective of the search (fitted, for generators that learn from data).
+    constraints : Constraints
+        Mutability, domain and one-hot groups, on the device and dtype of ``x``.
+    decision_threshold : float or None, default=0.5
+        A sample stops once its target probability reaches this value;
+        ``None`` runs all ``max_iter`` steps.
+    max_iter : int, default=100
+        Maximum number of steps ``T``.
+    step_size : float, default=0.1
+        Plain gradient-descent step size (the reference's value).
+    epsilon : float, default=0.3
+        L-inf radius that makes a path point a nascent adversarial example.
+
+    Returns
+    -------
+    SearchResult
+    """
+    x = x.detach()
+    target = target.to(device=x.device, dtype=torch.long)
+    n = x.shape[0]
+    x_cf, adversarial = x.clone(), x.clone()
+    converged = torch.zeros(n, dtype=torch.bool, device=x.device)
+    n_iter = torch.zeros(n, dtype=torch.long, device=x.device)
+    p_target = torch.zeros(n, dtype=x.dtype, device=x.device)
+    # The working set: the rows still searching, compacted whenever some finish,
+    # with their state, factual, target, constraints, nascent adversarial
+    # example (the start of the path is always within the ball) and steps.
+    rows = torch.arange(n, device=x.device)
+    s, x_i, t_i, c_i = generator.encode(x).detach().clone(), x, target, constraints
+    adv_i, steps_i = x, torch.zeros(n, dtype=torch.long, device=x.device)
+
+    # Iteration t evaluates the point reached after t - 1 steps: it checks
+    # convergence and, while t <= max_iter, takes step t from the same forward pass.
+    for step in range(1, max_iter + 2):
+        take_step = step <= max_iter
+        if generator.latent:  # differentiate through the decoder
+            s = s.detach().requires_grad_(take_step)
+            with torch.set_grad_enabled(take_step):
+                point = project(generator.decode(s), x_i, c_i)
+            wrt = s
+        else:  # projection outside autograd: straight-through, like one-hot groups
+            point = project(s, x_i, c_i).requires_grad_(take_step)
+            wrt = point
+        with torch.set_grad_enabled(take_step):
+            logits = model(point)
+        p = logits.detach().softmax(dim=1).gather(1, t_i.view(-1, 1)).squeeze(1)
+        here = point.detach()
+        if step > 1:  # the last point of the path still within the epsilon ball
+            within = (here - x_i).abs().amax(dim=1, keepdim=True) <= epsilon
+            adv_i = torch.where(within, here, adv_i)
+        done = (
+            torch.zeros_like(p, dtype=torch.bool)
+            if decision_threshold is None
+            else p >= decision_threshold
+        )
+        finished = done if take_step else torch.ones_like(done)
+        any_finished = bool(finished.any())
+        if any_finished:  # results are written once, when a row finishes
+            out = rows[finished]
+            x_cf[out], p_target[out] = here[finished], p[finished]
+            converged[out], adversarial[out] = done[finished], adv_i[finished]
+            n_iter[out] = steps_i[finished]
+            if bool(finished.all()):
+                break
+        loss = generator.loss(point, x_i, logits, t_i, step, max_iter)
+        (grad,) = torch.autograd.grad((loss * ~done).sum(), wrt)
+        # Non-finite components (NaN, or an overflowing gradient) take no step.
+        delta = torch.nan_to_num(-step_size * grad, nan=0.0, posinf=0.0, neginf=0.0)
+        if not generator.latent:  # a latent step cannot be masked per feature
+            delta = mask_step(delta, c_i)
+        s = s.detach() + delta
+        if not generator.latent:
+            s = clamp_to_domain(s, c_i)
+        steps_i = steps_i + 1
+        if any_finished:  # drop the finished rows from the working set
+            keep = ~finished
+            rows, s, x_i, t_i = rows[keep], s[keep], x_i[keep], t_i[keep]
+            adv_i, steps_i, c_i = adv_i[keep], steps_i[keep], c_i.rows(keep)
+
+    if decision_threshold is None:
+        with torch.no_grad():
+            converged = model(x_cf).argmax(dim=1) == target
+    return SearchResult(
+        counterfactuals=x_cf,
+        converged=converged,
+        n_iter=n_iter,
+        adversarial=adversarial,
+        p_target=p_target,
+    )

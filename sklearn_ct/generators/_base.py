@@ -1,0 +1,169 @@
+"""The generators' base class and their penalties (small pure torch functions).
+
+A generator says *what* to minimise over a counterfactual ``x'``: the
+cross-entropy towards the target plus the penalties of :meth:`Generator.penalty`
+(see :mod:`sklearn_ct.generators`).
+"""
+
+from __future__ import annotations
+
+import io
+from numbers import Real
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator
+
+from ..utils._compat import Interval, _fit_context
+
+#: A penalty weight: a finite float >= 0.
+_NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+
+# --------------------------------------------------------------------------
+# Penalties: pure functions returning one value per sample
+# --------------------------------------------------------------------------
+
+
+def l1_cost(x_cf: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """L1 distance between counterfactuals and factuals, per sample."""
+    return (x_cf - x).abs().sum(dim=1)
+
+
+def target_logit(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Raw logit of each sample's target class: ``M(x)[t]``."""
+    return logits.gather(1, target.view(-1, 1)).squeeze(1)
+
+
+def energy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Energy ``E(x, t) = -M(x)[t]`` (the paper's notation)."""
+    return -target_logit(logits, target)
+
+
+def energy_decay(step: int, max_iter: int) -> float:
+    """Decaying weight ``phi_t = a (b + t)^(-0.9)`` of the ECCCo energy penalty.
+
+    ``b = round(max_iter / 25)`` (at least 1), ``a = b / 10``, ``t`` the 1-based
+    step, as in the paper's reference implementation. Python's ``round`` rounds half to even, like
+    Julia's, so the reference's values are reproduced exactly.
+
+    Examples
+    --------
+    >>> round(energy_decay(1, 30), 4), round(energy_decay(30, 30), 4)
+    (0.0536, 0.0045)
+    """
+    b = max(1, round(max_iter / 25))
+    return (b / 10) * (b + step) ** -0.9
+
+
+def energy_penalty(
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    step: int,
+    max_iter: int,
+    reg: float = 1e-3,
+) -> torch.Tensor:
+    """ECCCo's energy penalty ``phi_t * (E + reg * E^2)``, per sample."""
+    e = energy(logits, target)
+    return energy_decay(step, max_iter) * (e + reg * e**2)
+
+
+# --------------------------------------------------------------------------
+# Generators
+# --------------------------------------------------------------------------
+
+
+class Generator(BaseEstimator):
+    """Base class: cross-entropy towards the target plus the subclass' penalties.
+
+    Subclasses implement :meth:`penalty`. Generators that search in a latent
+    space set ``latent = True`` and implement :meth:`encode` / :meth:`decode`;
+    those that need data (REVISE's VAE) learn it in :meth:`fit`.
+    """
+
+    latent = False
+    _parameter_constraints: ClassVar[dict] = {}
+
+    def __getstate__(self):
+        """Fitted tensors and modules go through ``torch.save`` (device-portable).
+
+        Like skorch's nets: a generator fitted on a GPU (REVISE's VAE) unpickles
+        on a machine without one, onto its CPU.
+        """
+        state = super().__getstate__()
+        torch_state = {
+            k: v
+            for k, v in state.items()
+            if isinstance(v, (torch.Tensor, torch.nn.Module))
+        }
+        if torch_state:
+            buffer = io.BytesIO()
+            torch.save(torch_state, buffer)
+            for key in torch_state:
+                del state[key]
+            state["__torch_state__"] = buffer.getvalue()
+        return state
+
+    def __setstate__(self, state):
+        """Load the tensors onto the GPU where one is available, else the CPU."""
+        blob = state.pop("__torch_state__", None)
+        if blob is not None:
+            location = None if torch.cuda.is_available() else "cpu"
+            state.update(
+                torch.load(io.BytesIO(blob), map_location=location, weights_only=False)
+            )
+        super().__setstate__(state)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, random_state=None):
+        """Learn what the generator needs from training data (nothing by default).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Training data, in the model's input space.
+        y : ignored
+        random_state : int, RandomState instance or None, default=None
+
+        Returns
+        -------
+        self
+        """
+        return self
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Search state for factuals ``x`` (the identity in feature space)."""
+        return x
+
+    def decode(self, state: torch.Tensor) -> torch.Tensor:
+        """Feature-space point of a search state (the identity in feature space)."""
+        return state
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter) -> torch.Tensor:
+        """Weighted sum of penalties per sample; zero for the base class."""
+        return torch.zeros(x_cf.shape[0], dtype=x_cf.dtype, device=x_cf.device)
+
+    def loss(self, x_cf, x, logits, target, step, max_iter) -> torch.Tensor:
+        """Search objective per sample: ``CE(M(x'), t) + penalty``.
+
+        Parameters
+        ----------
+        x_cf : Tensor of shape (n, n_features)
+            Current counterfactuals (feature space).
+        x : Tensor of shape (n, n_features)
+            Factuals.
+        logits : Tensor of shape (n, n_classes)
+            Model output at ``x_cf``.
+        target : LongTensor of shape (n,)
+            Target class indices.
+        step : int
+            1-based search step.
+        max_iter : int
+            Maximum number of steps ``T``.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+        """
+        ce = F.cross_entropy(logits, target, reduction="none")
+        return ce + self.penalty(x_cf, x, logits, target, step, max_iter)

@@ -1,0 +1,279 @@
+"""The named generators: presets of a few lines, and the one resolver of names.
+
+Generic (Wachter), ECCCo (the paper's), REVISE (a VAE's latent space) and
+Gravitational (a pull towards target-class samples), each a :class:`Generator`
+with its own penalties; :func:`resolve_generator` turns a ``generator``
+parameter (a name or an instance) into a fresh generator.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import clone
+
+from ..utils._compat import Interval, _fit_context
+from ._base import _NON_NEGATIVE, Generator, energy_penalty, l1_cost
+
+
+class GenericGenerator(Generator):
+    """Wachter-style generator: cross-entropy plus an L1 cost.
+
+    Parameters
+    ----------
+    lambda_cost : float, default=0.001
+        Weight of ``||x' - x||_1``.
+
+    Examples
+    --------
+    >>> GenericGenerator(lambda_cost=0.1)
+    GenericGenerator(lambda_cost=0.1)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {"lambda_cost": [_NON_NEGATIVE]}
+
+    def __init__(self, lambda_cost=0.001):
+        self.lambda_cost = lambda_cost
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter):
+        """``lambda_cost * ||x' - x||_1`` per sample."""
+        return self.lambda_cost * l1_cost(x_cf, x)
+
+
+class ECCCoGenerator(Generator):
+    """ECCCo (without the conformal set-size term): L1 cost plus a decaying energy.
+
+    Penalty ``lambda_cost * ||x' - x||_1 + lambda_energy * phi_t * (E + reg E^2)``
+    with ``E = -M(x')[t]`` (the paper's training-time generator). The defaults are the training
+    settings of the paper; its evaluation uses ``lambda_cost=0`` and
+    ``lambda_energy`` in {0.1, 0.5, 1, 5, 10}.
+
+    Parameters
+    ----------
+    lambda_cost : float, default=0.001
+        Weight of the L1 cost.
+    lambda_energy : float, default=5.0
+        Weight of the energy penalty.
+    energy_reg : float, default=1e-3
+        Weight of the quadratic part of the energy penalty.
+
+    Examples
+    --------
+    >>> ECCCoGenerator(lambda_energy=1.0).get_params()["lambda_energy"]
+    1.0
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "lambda_cost": [_NON_NEGATIVE],
+        "lambda_energy": [_NON_NEGATIVE],
+        "energy_reg": [_NON_NEGATIVE],
+    }
+
+    def __init__(self, lambda_cost=0.001, lambda_energy=5.0, energy_reg=1e-3):
+        self.lambda_cost = lambda_cost
+        self.lambda_energy = lambda_energy
+        self.energy_reg = energy_reg
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter):
+        """L1 cost plus the decaying energy penalty, per sample."""
+        return self.lambda_cost * l1_cost(x_cf, x) + self.lambda_energy * (
+            energy_penalty(logits, target, step, max_iter, self.energy_reg)
+        )
+
+
+class REVISEGenerator(Generator):
+    """REVISE: search in the latent space of a VAE fitted on the training data.
+
+    ``x' = decode(z)`` with penalty ``lambda_cost * ||x' - x||_1``. Mutability
+    cannot be enforced by masking a latent step; the search projects every
+    decoded point back onto the mutability and domain constraints instead, so
+    the returned counterfactuals obey them like every other generator's.
+
+    Parameters
+    ----------
+    lambda_cost : float, default=0.001
+        Weight of the L1 cost.
+    latent_dim : int or None, default=None
+        Size of the latent space; ``None`` uses the reference's sizes
+        (2 for two-feature data, else 4).
+    hidden_size : int or None, default=None
+        Width of the VAE's hidden layers; ``None``: 16 for two-feature data,
+        else 32.
+    max_epochs : int, default=100
+        VAE training epochs (Adam, learning rate 1e-3, batch size 50).
+
+    Attributes
+    ----------
+    vae_ : VAE
+        The fitted autoencoder.
+    """
+
+    latent = True
+    _parameter_constraints: ClassVar[dict] = {
+        "lambda_cost": [_NON_NEGATIVE],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_size": [Interval(Integral, 1, None, closed="left"), None],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self, lambda_cost=0.001, latent_dim=None, hidden_size=None, max_epochs=100
+    ):
+        self.lambda_cost = lambda_cost
+        self.latent_dim = latent_dim
+        self.hidden_size = hidden_size
+        self.max_epochs = max_epochs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, random_state=None):
+        """Fit the VAE on ``X`` (the model's input space)."""
+        from ._vae import fit_vae
+
+        X = np.asarray(X, dtype=np.float32)
+        small = X.shape[1] <= 2
+        latent = self.latent_dim or (2 if small else 4)
+        hidden = self.hidden_size or (16 if small else 32)
+        self.vae_ = fit_vae(
+            X,
+            latent_dim=latent,
+            hidden_size=hidden,
+            max_epochs=self.max_epochs,
+            random_state=random_state,
+        )
+        return self
+
+    def _vae(self):
+        if not hasattr(self, "vae_"):
+            raise RuntimeError(
+                "REVISEGenerator needs a fitted VAE: call fit(X) first (the "
+                "explainer and the classifier do this in their own fit)."
+            )
+        return self.vae_
+
+    def encode(self, x):
+        """Latent mean of ``x`` (deterministic, unlike the reference)."""
+        vae = self._vae().to(x.device)
+        with torch.no_grad():
+            return vae.encode(x.to(next(vae.parameters()).dtype))[0].to(x.dtype)
+
+    def decode(self, state):
+        """Decoded feature-space point of a latent state."""
+        vae = self._vae().to(state.device)
+        return vae.decode(state.to(next(vae.parameters()).dtype)).to(state.dtype)
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter):
+        """``lambda_cost * ||decode(z) - x||_1`` per sample."""
+        return self.lambda_cost * l1_cost(x_cf, x)
+
+
+class GravitationalGenerator(Generator):
+    """Generic plus a pull towards random target-class samples.
+
+    Penalty ``lambda_cost * ||x' - x||_1 + lambda_gravity * mean_j ||x' - s_j||_1``
+    over ``n_samples`` training samples ``s_j`` of the target class drawn at
+    ``fit`` (an optional generator of the paper's reference code).
+
+    Parameters
+    ----------
+    lambda_cost : float, default=0.001
+        Weight of the L1 cost.
+    lambda_gravity : float, default=0.1
+        Weight of the mean distance to target-class samples.
+    n_samples : int, default=50
+        Target-class samples per class kept for the penalty.
+
+    Attributes
+    ----------
+    anchors_ : Tensor of shape (n_classes, n_samples, n_features)
+        The target-class samples, by class index.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "lambda_cost": [_NON_NEGATIVE],
+        "lambda_gravity": [_NON_NEGATIVE],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, lambda_cost=0.001, lambda_gravity=0.1, n_samples=50):
+        self.lambda_cost = lambda_cost
+        self.lambda_gravity = lambda_gravity
+        self.n_samples = n_samples
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, random_state=None):
+        """Draw ``n_samples`` samples per class (with replacement) from ``(X, y)``."""
+        from sklearn.utils import check_random_state
+
+        if y is None:
+            raise ValueError("GravitationalGenerator.fit needs class labels y.")
+        rng = check_random_state(random_state)
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y)
+        anchors = [
+            X[rng.choice(np.flatnonzero(y == k), self.n_samples)]
+            for k in range(int(y.max()) + 1)
+        ]
+        self.anchors_ = torch.as_tensor(np.stack(anchors))
+        return self
+
+    def penalty(self, x_cf, x, logits, target, step, max_iter):
+        """L1 cost plus mean L1 distance to the target class' anchors."""
+        anchors = self.anchors_.to(x_cf.device, x_cf.dtype)[target]  # (n, m, d)
+        gravity = (x_cf.unsqueeze(1) - anchors).abs().sum(-1).mean(-1)
+        return self.lambda_cost * l1_cost(x_cf, x) + self.lambda_gravity * gravity
+
+
+GENERATORS = {
+    "generic": GenericGenerator,
+    "wachter": GenericGenerator,
+    "ecco": ECCCoGenerator,
+    "eccco": ECCCoGenerator,
+    "revise": REVISEGenerator,
+    "gravitational": GravitationalGenerator,
+}
+
+
+def resolve_generator(generator, **overrides) -> Generator:
+    """The one place that turns a ``generator`` parameter into a fresh generator.
+
+    Parameters
+    ----------
+    generator : str or Generator
+        A name (``"generic"``, ``"ecco"``, ``"revise"``, ``"gravitational"``) or
+        an instance, which is cloned (never modified).
+    **overrides
+        Parameters to set on the generator; ``None`` values are ignored, and so
+        are parameters the generator does not have (``lambda_energy`` for
+        Generic, say).
+
+    Returns
+    -------
+    Generator
+        An unfitted generator.
+
+    Examples
+    --------
+    >>> resolve_generator("ecco", lambda_cost=0.0)
+    ECCCoGenerator(lambda_cost=0.0)
+    """
+    if isinstance(generator, str):
+        key = generator.lower()
+        if key not in GENERATORS:
+            raise ValueError(
+                f"generator={generator!r} is not understood; expected one of "
+                f"{sorted(set(GENERATORS))} or a Generator instance."
+            )
+        generator = GENERATORS[key]()
+    elif isinstance(generator, Generator):
+        generator = clone(generator)
+    else:
+        raise ValueError(
+            "generator must be a name or a sklearn_ct.generators.Generator "
+            f"instance; got {type(generator).__name__}."
+        )
+    params = generator.get_params(deep=False)
+    updates = {k: v for k, v in overrides.items() if v is not None and k in params}
+    return generator.set_params(**updates)

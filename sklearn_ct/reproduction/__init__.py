@@ -1,0 +1,94 @@
+"""The paper's reproduction: its protocol, evaluation, statistics and tables.
+
+Behind ``sklearn-ct reproduce``; the library never imports this subpackage.
+
+* ``_protocol``: every setting (:func:`protocol`, :data:`PAPER_SETTINGS`),
+  the data (:func:`prepare_data`) and the models (:func:`make_model`);
+* ``_run``: :func:`train_models`, :func:`evaluate_models` and
+  :func:`reproduce`, which runs it all and writes every output;
+* ``_evaluation``: the evaluation of a pair of models, baseline and CT
+  (:func:`evaluate_pair`: counterfactuals, robustness, sensitivity);
+* ``_reductions``: the statistics (reductions in %, bootstrap intervals,
+  summaries over seeds, table cells);
+* ``_reporting``: the paper's numbers and our tables and figures
+  (:func:`write_outputs`);
+* ``_parallel``: one joblib pool for every fit and evaluation, locally or on
+  a Dask cluster (:func:`dask_backend`).
+"""
+
+from ._evaluation import (
+    digit_examples,
+    evaluate_counterfactuals,
+    evaluate_pair,
+    robustness_curves,
+    sample_individuals,
+    sensitivity_rounds,
+    summarise_sensitivity,
+)
+from ._parallel import dask_backend, run_tasks
+from ._protocol import (
+    PAPER_DATASETS,
+    PAPER_SETTINGS,
+    make_model,
+    prepare_data,
+    protocol,
+)
+from ._reductions import (
+    MAIN_COLUMNS,
+    difference_interval,
+    lambda_average,
+    main_columns,
+    main_table,
+    reduction,
+    reduction_table,
+    round_means,
+    seed_reductions,
+    seed_summary,
+    table_cell,
+    to_markdown,
+)
+from ._reporting import (
+    LABELS,
+    PAPER_ACCURACY,
+    PAPER_RESULTS,
+    main_table_per_seed,
+    write_outputs,
+)
+from ._run import evaluate_models, reproduce, train_models
+
+__all__ = [
+    "LABELS",
+    "MAIN_COLUMNS",
+    "PAPER_ACCURACY",
+    "PAPER_DATASETS",
+    "PAPER_RESULTS",
+    "PAPER_SETTINGS",
+    "dask_backend",
+    "difference_interval",
+    "digit_examples",
+    "evaluate_counterfactuals",
+    "evaluate_models",
+    "evaluate_pair",
+    "lambda_average",
+    "main_columns",
+    "main_table",
+    "main_table_per_seed",
+    "make_model",
+    "prepare_data",
+    "protocol",
+    "reduction",
+    "reduction_table",
+    "reproduce",
+    "robustness_curves",
+    "round_means",
+    "run_tasks",
+    "sample_individuals",
+    "seed_reductions",
+    "seed_summary",
+    "sensitivity_rounds",
+    "summarise_sensitivity",
+    "table_cell",
+    "to_markdown",
+    "train_models",
+    "write_outputs",
+]

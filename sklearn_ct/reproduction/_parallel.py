@@ -1,0 +1,139 @@
+"""Running many fits and evaluations: one joblib pool, one torch thread a task.
+
+:func:`run_tasks` sends tasks to the active joblib backend: loky processes by
+default, or the workers of a Dask cluster inside :func:`dask_backend`. Every
+task runs on one torch thread, so a task's result does not depend on where it
+ran (the same seeds give the same numbers locally and on a cluster).
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+
+
+def _one_thread(function, *args, **kwargs):
+    """Run a task on one torch thread (restored after, for in-process tasks).
+
+    Returns the task's output and the messages of the warnings it raised.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            return function(*args, **kwargs), sorted({str(w.message) for w in caught})
+    finally:
+        torch.set_num_threads(threads)
+
+
+def joined(key) -> str:
+    """A tuple key as one string: ``(0, "moons", "single")`` -> ``"0/moons/single"``.
+
+    Examples
+    --------
+    >>> joined((0, "moons", "single"))
+    '0/moons/single'
+    """
+    return "/".join(str(k) for k in key)
+
+
+def run_tasks(keys, tasks, n_jobs=1, bar=None, log=None) -> dict:
+    """Run ``(function, args, kwargs)`` tasks with joblib, one torch thread each.
+
+    Parameters
+    ----------
+    keys : sequence of tuple
+        One key per task.
+    tasks : sequence of (callable, tuple, dict)
+        Functions and their arguments; they are pickled to the workers.
+    n_jobs : int, default=1
+        Parallel tasks of the active joblib backend (loky by default). Under
+        :func:`dask_backend` the cluster's worker threads decide instead.
+    bar : tqdm, default=None
+        Advanced per finished task.
+    log : dict, default=None
+        Receives the tasks' warning messages, by :func:`joined` key.
+
+    Returns
+    -------
+    dict
+        ``{key: output}``.
+
+    Examples
+    --------
+    >>> run_tasks([("a",), ("b",)], [(abs, (-2,), {}), (max, (1, 3), {})])
+    {('a',): 2, ('b',): 3}
+    """
+    from joblib import Parallel, delayed
+
+    outputs = {}
+    # max_nbytes=None: no read-only memmaps of the data in the workers.
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator", max_nbytes=None)(
+        delayed(_one_thread)(f, *args, **kwargs) for f, args, kwargs in tasks
+    )
+    for key, (output, messages) in zip(keys, jobs, strict=True):
+        outputs[key] = output
+        if log is not None and messages:
+            log[joined(key)] = messages
+        if bar is not None:
+            bar.update()
+    return outputs
+
+
+@contextmanager
+def dask_backend(scheduler):
+    """Send joblib's tasks inside the block to a Dask cluster.
+
+    Opens a :class:`distributed.Client` on ``scheduler`` and makes ``"dask"``
+    the joblib backend (:func:`joblib.parallel_config`); closes the client
+    on exit. The cluster's worker threads set the parallelism (``n_jobs`` is
+    ignored; a cluster of a single thread runs the tasks in this process, as
+    joblib does with one job). Start workers with one thread each (``dask
+    worker ADDRESS --nthreads 1``): tasks running side by side in the threads
+    of one process share torch's thread count, the GIL and the warnings
+    filters (fits draw from their own generators, so results still match a
+    local run's); a worker with more than one thread gets a warning.
+
+    Parameters
+    ----------
+    scheduler : str, cluster object or None
+        A scheduler address (``"tcp://host:8786"``) or anything
+        :class:`distributed.Client` accepts, such as a ``LocalCluster``;
+        ``None`` leaves the active joblib backend as it is.
+
+    Yields
+    ------
+    distributed.Client or None
+        ``None`` when ``scheduler`` is None.
+
+    Raises
+    ------
+    ImportError
+        If dask.distributed is missing (install the ``dask`` extra).
+    """
+    if scheduler is None:
+        yield None
+        return
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise ImportError(
+            "scheduler needs dask.distributed, which is not installed; install "
+            "the optional extra: pip install 'sklearn-ct[dask]'."
+        ) from error
+    from joblib import parallel_config
+
+    with Client(scheduler) as client, parallel_config(backend="dask"):
+        threads = client.nthreads()
+        if any(n > 1 for n in threads.values()):
+            warnings.warn(
+                f"Dask workers with more than one thread ({threads}): fits running "
+                "side by side in one process share torch's thread setting and the "
+                "GIL, which slows them down; start workers with --nthreads 1.",
+                UserWarning,
+                stacklevel=3,
+            )
+        yield client
