@@ -31,7 +31,7 @@ from sklearn_ct.datasets import load_dataset
 from sklearn_ct.metrics import explanation_summary
 from sklearn_ct.plotting import plot_digit_counterfactuals
 
-digits = load_dataset("digits")
+digits = load_dataset("digits", random_state=42)
 train = np.concatenate([digits.train_index, digits.validation_index])
 X_train, y_train = digits.data[train], digits.target[train]
 X_test, y_test = digits.data[digits.test_index], digits.target[digits.test_index]

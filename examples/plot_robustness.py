@@ -43,7 +43,7 @@ except FileNotFoundError as error:
         "'overlapping' data set instead; the numbers below are not those of "
         f"California Housing.\n{error}\n"
     )
-    data = load_dataset("overlapping", as_frame=True)
+    data = load_dataset("overlapping", as_frame=True, random_state=42)
 
 train = np.concatenate([data.train_index, data.validation_index])
 X_train, y_train = data.data.iloc[train], data.target.iloc[train]

@@ -161,8 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--data-home",
         default=None,
-        help="folder with the real data sets (default: "
-        "$SKLEARN_CT_DATA, else ../shared/data)",
+        help="folder with the real data sets (default: $SKLEARN_CT_DATA, else "
+        "scikit-learn's data home, where missing files are downloaded)",
     )
     reproduce.add_argument("--seed", type=int, default=0, help="random seed")
     reproduce.add_argument(

@@ -10,14 +10,33 @@ from sklearn.datasets import make_blobs, make_moons
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
+#: The development data folder: ``../shared/data`` beside the checkout.
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
 
 @pytest.fixture(autouse=True, scope="session")
-def _no_internet_downloads():
-    """Tests never reach the internet: without local data, downloads fail at once."""
-    from sklearn_ct.datasets._fetch import DEFAULT_DATA_HOME, URL_ENV
+def _shared_data_home():
+    """Real data sets come from ../shared/data beside the checkout, when it exists.
 
-    local = os.environ.get("SKLEARN_CT_DATA") or DEFAULT_DATA_HOME
-    if URL_ENV in os.environ or (Path(local) / "adult.csv").is_file():
+    The package never looks there itself (it reads ``data_home``, then
+    ``SKLEARN_CT_DATA``, then scikit-learn's data home): the tests name the
+    development folder explicitly, unless ``SKLEARN_CT_DATA`` is already set.
+    """
+    if os.environ.get("SKLEARN_CT_DATA") or not SHARED_DATA.is_dir():
+        yield
+        return
+    os.environ["SKLEARN_CT_DATA"] = str(SHARED_DATA)
+    yield
+    del os.environ["SKLEARN_CT_DATA"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_internet_downloads(_shared_data_home):
+    """Tests never reach the internet: without local data, downloads fail at once."""
+    from sklearn_ct.datasets._fetch import URL_ENV
+
+    local = os.environ.get("SKLEARN_CT_DATA")
+    if URL_ENV in os.environ or (local and (Path(local) / "adult.csv").is_file()):
         yield
         return
     os.environ[URL_ENV] = "http://127.0.0.1:9"  # the discard port: refused at once

@@ -7,7 +7,7 @@ NAME ``linearly_separable`` or ``overlapping``; K seed indices (0..K-1) with
 reproduce's data, fit and evaluation seeds, so the ``ours`` rows are the
 Cost cells of ``reproduce --seeds K``; VARIANT as in ls_seeds.py (``ours``
 by default). The centres are the package's: MLJBase's draw under Julia's
-``Random.seed!(42)`` (``sklearn_ct/datasets/_julia_random.py``).
+``Random.seed!(42)`` (``sklearn_ct/reproduction/_julia_random.py``).
 """
 
 import sys

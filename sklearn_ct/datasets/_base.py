@@ -135,10 +135,10 @@ def load_dataset(
     data_home : str or path-like, default=None
         Folder holding the real data sets' files (``adult.csv``,
         ``cal_housing.csv``, ``credit_default.csv``, ``gmsc.csv``,
-        ``mnist.npz``). ``None``
-        uses the environment variable ``SKLEARN_CT_DATA``, else
-        ``../shared/data`` beside the checkout. A file found in that one
-        folder is read as it is. Otherwise it is downloaded with pooch from
+        ``mnist.npz``). ``None`` uses the environment variable
+        ``SKLEARN_CT_DATA`` when it is set. A file found in that one folder
+        is read as it is. Otherwise it is looked for in the download cache
+        (below), and else downloaded with pooch from
         the mirror named by the environment variable ``SKLEARN_CT_DATA_URL``
         (``<URL>/<file name>``), else from the public sources (CARLA's
         cf-data repository for Adult, the ``data-tabular`` artifact of
@@ -158,13 +158,15 @@ def load_dataset(
         rows, stratified by class within each part of the full split, the
         parts in proportion (rows in part order: training, validation,
         test). ``None`` keeps every row.
-    random_state : int, RandomState or Generator, default=None
-        Seed of the generation, the subsampling and the split. ``None`` uses
-        the reference's fixed seeds (42 for generated data, MNIST and
-        digits, 2025 for the real sets' splits), so the default data set is
-        always the same. The blob sets (``"linearly_separable"``, ``"overlapping"``)
-        keep the reference's centres, about (2.59, -0.45) for class 0 and
-        (-0.99, 4.06) for class 1, whatever the seed: it draws their rows.
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the generation, the subsampling and the split. ``None``
+        draws fresh randomness, as scikit-learn's data generators do. The
+        paper's data sets are those of the reference's seeds: 42 for the
+        generated sets, MNIST and digits, 2025 for the real sets' splits
+        (what ``sklearn-ct reproduce`` passes). The blob sets
+        (``"linearly_separable"``, ``"overlapping"``) keep the reference's
+        centres, about (2.59, -0.45) for class 0 and (-0.99, 4.06) for class
+        1, whatever the seed: it draws their rows.
     as_frame : bool, default=False
         If True, ``data`` is a DataFrame of the features (string columns
         stay strings), ``target`` a Series named ``"target"`` and ``frame``

@@ -16,7 +16,7 @@ _FEATURES = ("age", "debt")
 
 
 def make_example_data(
-    n_samples=3600, random_state=0
+    n_samples=3600, random_state=None
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Two Gaussian classes of borrowers: age in years, debt in thousands.
 
@@ -27,7 +27,9 @@ def make_example_data(
     ----------
     n_samples : int, default=3600
         Half of them in each class.
-    random_state : int, RandomState instance or None, default=0
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draw of the rows; None draws fresh ones (the paper's
+        Figure 1 and ``sklearn-ct demo`` use 0).
 
     Returns
     -------
@@ -37,7 +39,7 @@ def make_example_data(
 
     Examples
     --------
-    >>> X, y = make_example_data(10)
+    >>> X, y = make_example_data(10, random_state=0)
     >>> list(X.columns), y.tolist()
     (['age', 'debt'], [0, 1, 0, 0, 1, 1, 1, 0, 1, 0])
     """
@@ -49,7 +51,7 @@ def make_example_data(
     return pd.DataFrame(X[order], columns=list(_FEATURES)), y[order]
 
 
-def make_loans(n_samples=2000, random_state=0) -> tuple[pd.DataFrame, np.ndarray]:
+def make_loans(n_samples=2000, random_state=None) -> tuple[pd.DataFrame, np.ndarray]:
     """Loan applicants as a lender has them: numbers, counts and a category.
 
     Columns: ``age`` (years, integer), ``income`` and ``debt`` (thousands a
@@ -61,7 +63,10 @@ def make_loans(n_samples=2000, random_state=0) -> tuple[pd.DataFrame, np.ndarray
     Parameters
     ----------
     n_samples : int, default=2000
-    random_state : int, RandomState instance or None, default=0
+        Number of applicants.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the draw of the applicants and their outcomes; None draws
+        fresh ones.
 
     Returns
     -------
@@ -71,7 +76,7 @@ def make_loans(n_samples=2000, random_state=0) -> tuple[pd.DataFrame, np.ndarray
 
     Examples
     --------
-    >>> X, y = make_loans(5)
+    >>> X, y = make_loans(5, random_state=0)
     >>> list(X.columns)
     ['age', 'income', 'debt', 'dependents', 'housing']
     """

@@ -2,14 +2,16 @@
 
 :func:`data_file` returns the path of one of the four real tabular data sets'
 CSV files, or of ``mnist.npz`` (MNIST, see ``_mnist``).
-It looks in one local folder, the first of: the ``data_home`` argument, the
-environment variable ``SKLEARN_CT_DATA``, ``../shared/data`` beside the
-checkout; a file found there is used as it is. Otherwise the file is
-downloaded with pooch, its SHA-256 is checked against :data:`SHA256` (the
-sum of the paper's file for the CSV files), and it is kept in a cache folder
-(``data_home`` when given, else a ``sklearn_ct`` folder in scikit-learn's data
-home) where later calls find it without the network. A file whose sum differs
-is refused and not kept.
+It looks in the local folder named by the ``data_home`` argument, else by
+the environment variable ``SKLEARN_CT_DATA``; a file found there is used as
+it is. Otherwise it looks in the download cache (``data_home`` when given,
+else a ``sklearn_ct`` folder in scikit-learn's data home,
+:func:`sklearn.datasets.get_data_home`), where a file is used when its
+SHA-256 is the one of :data:`SHA256` (the sum of the paper's file for the CSV
+files). Otherwise the file is downloaded with pooch into that cache, its sum
+checked; a file whose sum differs is refused and not kept. Nothing is looked
+for beside the checkout: a development setup names its data folder with
+``SKLEARN_CT_DATA`` (the tests do so for ``../shared/data``).
 
 The environment variable ``SKLEARN_CT_DATA_URL`` names a mirror serving the
 files as ``<base URL>/<file name>``. Without it the public sources are used:
@@ -37,11 +39,10 @@ import pandas as pd
 
 DATA_ENV = "SKLEARN_CT_DATA"
 URL_ENV = "SKLEARN_CT_DATA_URL"
-DEFAULT_DATA_HOME = Path(__file__).resolve().parents[3] / "shared" / "data"
 _CACHE_SUBFOLDER = "sklearn_ct"
 _TIMEOUT_S = 60
 
-# SHA-256 of the paper's files (the copies in ../shared/data), and of mnist.npz.
+# SHA-256 of the paper's files, and of mnist.npz.
 SHA256 = MappingProxyType(
     {
         "adult.csv": "e98ef37848b34919802d9e110718dd02ccbc8ec0369677f92bb1fd40b71eccdc",
@@ -95,13 +96,14 @@ SOURCES = MappingProxyType(
 )
 
 
-def _local_folder(data_home: str | os.PathLike | None) -> Path:
+def _local_folder(data_home: str | os.PathLike | None) -> Path | None:
+    """The folder named by ``data_home``, else by ``SKLEARN_CT_DATA``, or None."""
     if data_home is not None:
         return Path(data_home).expanduser()
     from_env = os.environ.get(DATA_ENV)
     if from_env:
         return Path(from_env).expanduser()
-    return DEFAULT_DATA_HOME
+    return None
 
 
 def _cache_folder(data_home: str | os.PathLike | None) -> Path:
@@ -214,7 +216,9 @@ def data_file(filename: str, data_home: str | os.PathLike | None = None) -> Path
     filename : str
         One of the keys of :data:`SHA256`, e.g. ``"gmsc.csv"``.
     data_home : str or path-like, default=None
-        Folder looked in first and, when given, the download cache.
+        Folder looked in first and, when given, the download cache; None:
+        the folder named by ``SKLEARN_CT_DATA``, if any, then the cache in
+        scikit-learn's data home.
 
     Returns
     -------
@@ -231,7 +235,7 @@ def data_file(filename: str, data_home: str | os.PathLike | None = None) -> Path
         If a downloaded file's SHA-256 differs from the expected one.
     """
     local = _local_folder(data_home)
-    if (local / filename).is_file():
+    if local is not None and (local / filename).is_file():
         return local / filename
     cache = _cache_folder(data_home)
     cached = cache / filename
@@ -241,5 +245,7 @@ def data_file(filename: str, data_home: str | os.PathLike | None = None) -> Path
     try:
         return _download(filename, source, cache)
     except OSError as exc:  # requests' errors are OSErrors too
-        searched = [local] if cache == local else [local, cache]
+        searched = [folder for folder in (local, cache) if folder is not None]
+        if len(searched) == 2 and searched[0] == searched[1]:
+            searched = searched[:1]
         raise FileNotFoundError(_not_found(filename, searched, source, exc)) from exc

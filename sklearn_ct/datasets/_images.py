@@ -10,7 +10,6 @@ from sklearn.utils import Bunch
 
 from . import _mnist
 from ._splits import (
-    _DATA_SEED,
     _allocate,
     _check_n_samples,
     _make_rng,
@@ -44,7 +43,7 @@ def _load_mnist(
 ) -> Bunch:
     found = _mnist.load_images(data_home)
     images, y = found.images, found.labels
-    rng = _make_rng(random_state, _DATA_SEED)
+    rng = _make_rng(random_state)
     if found.n_train is not None:
         # The reference's split: a class-balanced resample of the training
         # images (a repeated image is one row per draw), MNIST's test images.
@@ -129,7 +128,7 @@ def _load_digits(
 ) -> Bunch:
     digits = _sklearn_load_digits()
     _check_n_samples(n_samples, len(digits.target), minimum=20)
-    rng = _make_rng(random_state, _DATA_SEED)
+    rng = _make_rng(random_state)
     X = digits.data / 8.0 - 1.0  # [0, 16] -> [-1, 1], as MNIST's x * 2 - 1
     y = digits.target.astype(np.int64)
     if n_samples is not None:

@@ -6,19 +6,15 @@ from typing import Any
 
 import numpy as np
 
-# Seeds of the reference implementation, used when random_state is None.
-_DATA_SEED = 42  # data generation (synthetic sets, MNIST resampling)
-_SPLIT_SEED = 2025  # train/test and validation splits of the real data sets
-
 # Synthetic sets: 3,000 train + 600 validation + 900 test (as in the paper).
 _SYNTHETIC_SIZES = (3000, 600, 900)
 _MAX_VALIDATION = 1000
 
 
-def _make_rng(random_state: Any, default_seed: int) -> np.random.Generator:
-    """Return a Generator; ``None`` means the reference's fixed seed."""
+def _make_rng(random_state: Any) -> np.random.Generator:
+    """Return a Generator; ``None`` draws fresh entropy (never the global RNG)."""
     if random_state is None:
-        return np.random.default_rng(default_seed)
+        return np.random.default_rng()
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
     if isinstance(random_state, np.random.Generator | int | np.integer):

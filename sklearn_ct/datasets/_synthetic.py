@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._julia_random import reference_blob_centres
-from ._splits import _DATA_SEED, _SYNTHETIC_SIZES, _check_n_samples, _make_rng
+from ._splits import _SYNTHETIC_SIZES, _check_n_samples, _make_rng
 
 # Synthetic generators: (n, rng) -> (X, y), classes in two contiguous halves
 
@@ -23,9 +22,16 @@ def _half_labels(n: int) -> np.ndarray:
     return np.repeat(np.array([0, 1], dtype=np.int64), [n // 2, n - n // 2])
 
 
-#: The centres of the reference's LS and OL blobs: MLJBase's draw under Julia's
-#: ``Random.seed!(42)`` (see ``_julia_random``), one row per class.
-_BLOB_CENTRES = reference_blob_centres(_DATA_SEED)
+#: The centres of the reference's LS and OL blobs, one row per class: the draw
+#: of MLJBase's ``make_blobs`` under Julia's ``Random.seed!(42)``, as
+#: ``sklearn_ct.reproduction._julia_random.reference_blob_centres(42)``
+#: recomputes it (a test checks that the two agree to the last bit).
+_BLOB_CENTRES = np.array(
+    [
+        [2.586902462852178, -0.4518571313436439],
+        [-0.9932211880761272, 4.062596980064029],
+    ]
+)
 
 
 def _blobs(
@@ -91,7 +97,7 @@ def _load_synthetic(
     _check_n_samples(n_samples, None, minimum=4)
     generate, summary = _SYNTHETIC_GENERATORS[name]
     n_total = sum(_SYNTHETIC_SIZES) if n_samples is None else int(n_samples)
-    rng = _make_rng(random_state, _DATA_SEED)
+    rng = _make_rng(random_state)
     X, y = generate(n_total, rng)
     order = rng.permutation(n_total)
     X, y = X[order], y[order]

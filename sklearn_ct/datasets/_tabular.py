@@ -13,7 +13,6 @@ from sklearn.utils import Bunch
 
 from ._fetch import data_file
 from ._splits import (
-    _SPLIT_SEED,
     _check_n_samples,
     _make_rng,
     _split_pool,
@@ -106,7 +105,7 @@ def _load_tabular(
     path = data_file(spec.filename, data_home)
     df = pd.read_csv(path)
     _check_n_samples(n_samples, len(df), minimum=10)
-    rng = _make_rng(random_state, _SPLIT_SEED)
+    rng = _make_rng(random_state)
     y = _encode_target(df[spec.target], path)
     if n_samples is not None:
         keep = _stratified_choice(y, int(n_samples), rng)  # sorted: file order

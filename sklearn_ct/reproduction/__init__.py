@@ -13,7 +13,9 @@ Behind ``sklearn-ct reproduce``; the library never imports this subpackage.
 * ``_reporting``: the paper's numbers and our tables and figures
   (:func:`write_outputs`);
 * ``_parallel``: one joblib pool for every fit and evaluation, locally or on
-  a Dask cluster (:func:`dask_backend`).
+  a Dask cluster (:func:`dask_backend`);
+* ``_julia_random``: Julia's seeded random stream, which recomputes the
+  reference's blob centres (the data sets hold them as constants).
 """
 
 from ._evaluation import (
@@ -29,6 +31,7 @@ from ._parallel import dask_backend, run_tasks
 from ._protocol import (
     PAPER_DATASETS,
     PAPER_SETTINGS,
+    REFERENCE_DATA_SEEDS,
     make_model,
     prepare_data,
     protocol,
@@ -63,6 +66,7 @@ __all__ = [
     "PAPER_DATASETS",
     "PAPER_RESULTS",
     "PAPER_SETTINGS",
+    "REFERENCE_DATA_SEEDS",
     "dask_backend",
     "difference_interval",
     "digit_examples",

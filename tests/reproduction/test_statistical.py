@@ -57,7 +57,7 @@ def _implausibility(clf, X, y):
 
 
 def test_ct_counterfactuals_are_more_plausible_on_blobs_with_an_immutable_feature():
-    data = load_dataset("linearly_separable")  # two blobs, std 0.5
+    data = load_dataset("linearly_separable", random_state=42)  # two blobs, std 0.5
     X, y = data.data[data.train_index], data.target[data.train_index]
     X_test, y_test = data.data[data.test_index], data.target[data.test_index]
     models = {

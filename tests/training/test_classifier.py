@@ -330,7 +330,7 @@ def test_warns_when_no_counterfactual_matures():
 
     from sklearn_ct.datasets import make_example_data
 
-    X, y = make_example_data(600)
+    X, y = make_example_data(600, random_state=0)
     with pytest.warns(ConvergenceWarning, match="Standardise the inputs"):
         CounterfactualTrainingClassifier(**FAST).fit(X, y)
     scaled = (X - X.mean()) / X.std()

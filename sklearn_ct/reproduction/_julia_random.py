@@ -17,7 +17,9 @@ so this module recomputes the reference's draw instead:
   SIMD streams, which this module does not reproduce.
 
 Checked against Julia's documented example ``rand(Xoshiro(1234), 2) ==
-[0.32597672886359486, 0.5490511363155669]`` (``tests/datasets/test_datasets.py``).
+[0.32597672886359486, 0.5490511363155669]``. The data sets hold the result as
+literal constants (``sklearn_ct.datasets._synthetic._BLOB_CENTRES``);
+``tests/reproduction/test_julia_random.py`` recomputes them here.
 """
 
 from __future__ import annotations
