@@ -273,7 +273,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``sklearn-ct`` command."""
+    """Entry point of the ``sklearn-ct`` command.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The arguments; None: the command line's.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
     args = build_parser().parse_args(argv)
     return args.run(args)
 

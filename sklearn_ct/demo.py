@@ -81,6 +81,7 @@ def run_demo(out=".", *, random_state=0, verbose=1):
     out : str or Path, default="."
         Folder for ``demo.png`` (created if needed).
     random_state : int, default=0
+        Seeds the data and the four fits.
     verbose : int, default=1
         1 shows a progress bar.
 

@@ -100,7 +100,9 @@ class CounterfactualPipeline(Pipeline):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
+            Training data, in the pipeline's input columns.
         y : array-like of shape (n_samples,)
+            Class labels.
         **params
             As for :meth:`sklearn.pipeline.Pipeline.fit`.
 
@@ -167,9 +169,13 @@ def make_pipeline(*steps, memory=None, transform_input=None, verbose=False):
     Parameters
     ----------
     *steps : list of estimators
+        The preprocessing steps, then the classifier.
     memory : str or object with the joblib.Memory interface, default=None
+        Caches the fitted transformers, as in scikit-learn.
     transform_input : list of str, default=None
+        Metadata transformed by the steps, as in scikit-learn.
     verbose : bool, default=False
+        Print the time each step takes to fit.
 
     Returns
     -------

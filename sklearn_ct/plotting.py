@@ -55,8 +55,11 @@ def plot_decision_boundary(
     model : fitted binary classifier with ``predict_proba``
         Trained on the two features of ``X``.
     X : array-like of shape (n_samples, 2)
+        Data drawn as points.
     y : array-like of shape (n_samples,)
+        Their labels (colours).
     ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
     factuals, counterfactuals : array-like of shape (m, 2), default=None
         Drawn as arrows from each factual to its counterfactual.
     feature_names : sequence of two str, default=None
@@ -69,6 +72,7 @@ def plot_decision_boundary(
         Axis limits; by default they cover the data and every counterfactual
         (pass the same limits to panels that should be compared).
     title : str, default=None
+        Title of the axes.
 
     Returns
     -------
@@ -155,11 +159,13 @@ def plot_robustness(table, *, ax=None, attack=None, ylim=(-0.02, 1.02), title=No
     table : DataFrame
         Columns ``epsilon``, ``accuracy``, ``model`` and optionally ``attack``.
     ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
     attack : str, default=None
         Keep only rows of this attack.
     ylim : (float, float) or None, default=(-0.02, 1.02)
         Accuracy axis limits; ``None`` fits them to the curves.
     title : str, default=None
+        Title of the axes.
 
     Returns
     -------
@@ -197,11 +203,13 @@ def plot_digit_counterfactuals(
     Parameters
     ----------
     factuals : array-like of shape (m, h * w)
+        The factual images, one per column.
     counterfactuals : dict of str -> array-like of shape (m, h * w)
         Counterfactuals per model name (for example baseline and CT).
     targets : array-like of shape (m,), default=None
         Target classes, written above the columns.
     image_shape : tuple, default=(8, 8)
+        Height and width of an image.
     vmin, vmax : float, default=-1, 1
         Pixel range.
     cmap : str, default="gray"

@@ -156,7 +156,9 @@ def decisive_predict(estimator, margin=MARGIN):
     Parameters
     ----------
     estimator : fitted classifier with ``predict_proba`` and ``classes_``
+        The model whose decisions the oracle checks.
     margin : float, default=MARGIN
+        Logit margin by which the top class must win.
 
     Returns
     -------

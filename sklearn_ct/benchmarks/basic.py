@@ -22,6 +22,7 @@ def bench_explain(n_factuals=1000, repeat=3):
     Parameters
     ----------
     n_factuals : int, default=1000
+        Moons factuals explained per timed call.
     repeat : int, default=3
         Timed calls per generator (the best is reported).
 
@@ -56,7 +57,9 @@ def bench_batched_vs_loop(n_factuals=200, max_iter=50):
     Parameters
     ----------
     n_factuals : int, default=200
+        Factuals searched, at once and one at a time.
     max_iter : int, default=50
+        Search steps per factual.
 
     Returns
     -------
@@ -104,6 +107,7 @@ def bench_training(max_epochs=20):
     Parameters
     ----------
     max_epochs : int, default=20
+        Epochs of each fit (CT and vanilla).
 
     Returns
     -------

@@ -87,6 +87,7 @@ def bench_contention(n_samples=3000):
     Parameters
     ----------
     n_samples : int, default=3000
+        Rows of the example data the timed fit trains on.
 
     Returns
     -------

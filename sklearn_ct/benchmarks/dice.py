@@ -95,6 +95,7 @@ def dice_counterfactuals(clf, X_train, y_train, factuals):
     X_train, y_train : ndarray
         DiCE's data (its normalisation and MADs come from it).
     factuals : ndarray of shape (n, n_features)
+        The rows to explain, one DiCE call each.
 
     Returns
     -------
@@ -149,6 +150,7 @@ def bench_dice(n_dice=30, n_ours=1000, n_train=1000, random_state=0):
     n_train : int, default=1000
         Moons training samples (noise 0.1, rounded to 3 decimals).
     random_state : int, default=0
+        Seeds the moons data and the fit.
 
     Returns
     -------

@@ -78,7 +78,9 @@ def make_scaling_data(n_rows, n_features=10, random_state=0):
     Parameters
     ----------
     n_rows, n_features : int
+        Rows and features of the data.
     random_state : int, default=0
+        Seed of ``make_classification``.
 
     Returns
     -------
@@ -124,8 +126,11 @@ def fit_worker(data_dir, n_counterfactuals, hidden, epochs, batch_size, model_pa
     data_dir : str
         Folder with ``X.npy`` and ``y.npy``.
     n_counterfactuals : int
+        Counterfactuals per epoch of the fit.
     hidden : tuple of int
+        Hidden layer sizes of the network.
     epochs, batch_size : int
+        Epochs and mini-batch size of the fit.
     model_path : str
         Where the fitted classifier is pickled, for :func:`explain_worker`.
 
@@ -177,6 +182,8 @@ def explain_worker(data_dir, model_path):
     Parameters
     ----------
     data_dir, model_path : str
+        Folder with ``X.npy`` and ``y.npy``, and the pickled classifier of
+        :func:`fit_worker`.
 
     Returns
     -------
@@ -250,6 +257,7 @@ def run_scaling(
     batch_size : int, default=1000
         Mini-batch size of every fit.
     n_features : int, default=10
+        Features of the synthetic data.
     fresh_process : bool, default=True
         Measure each fit and each explain in a fresh spawned process. False
         runs them here (quicker; peaks then include this process's history

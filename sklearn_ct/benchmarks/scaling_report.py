@@ -12,7 +12,17 @@ from .memory import MB
 
 
 def format_scaling(frame) -> str:
-    """The scaling results as an aligned text table."""
+    """The scaling results as an aligned text table.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        As returned by :func:`~sklearn_ct.benchmarks.run_scaling`.
+
+    Returns
+    -------
+    str
+    """
     table = pd.DataFrame(
         {
             "rows": frame["n_rows"],
@@ -121,7 +131,10 @@ def check_claims(frame, max_growth=0.75, min_steady=0.8) -> list[str]:
     frame : DataFrame
         As returned by :func:`run_scaling` (at least two sizes).
     max_growth : float, default=0.75
+        Largest growth of a peak beyond the data, in MiB per MiB of data, that counts as
+        independent of the rows.
     min_steady : float, default=0.8
+        Smallest share of the best explain rate that the largest size must keep.
 
     Returns
     -------

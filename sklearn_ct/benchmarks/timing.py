@@ -21,6 +21,7 @@ def best_seconds(fn, repeat=1):
     fn : callable
         Called without arguments.
     repeat : int, default=1
+        Timed calls; the fastest is reported.
 
     Returns
     -------

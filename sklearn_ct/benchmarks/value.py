@@ -234,6 +234,7 @@ def run_value(
         1,500 training rows per set and 100 people (else 5,000 and 200);
         five seeds either way.
     datasets : sequence of str, default=DATASETS
+        Data sets to compare the two models on.
     seeds : int or None, default=None
         Training seeds (0..seeds-1); None: five.
     params : dict or None, default=None
@@ -241,6 +242,7 @@ def run_value(
     n_jobs : int, default=1
         Data sets run in parallel (one torch thread each).
     data_home : str or path, default=None
+        Folder with the real data sets (see :func:`~sklearn_ct.datasets.load_dataset`).
 
     Returns
     -------

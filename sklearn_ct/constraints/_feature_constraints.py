@@ -163,7 +163,17 @@ class FeatureConstraints:
         return len(self.mutability)
 
     def units(self, X) -> np.ndarray:
-        """``X`` (model units) in the user's units: ``(X - offset) / scale``."""
+        """``X`` (model units) in the user's units: ``(X - offset) / scale``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the model's units.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
         return (np.asarray(X, dtype=float) - self.offset) / self.scale
 
     def integer_bounds(self) -> tuple[np.ndarray, np.ndarray]:
@@ -188,6 +198,7 @@ class FeatureConstraints:
         Parameters
         ----------
         other : FeatureConstraints
+            Constraints on the same features, to add to these.
 
         Returns
         -------
@@ -247,6 +258,13 @@ class FeatureConstraints:
         columns (a group over continuous columns would silently snap them to
         0/1). Integer features are checked where they are declared, on the
         user's own values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the model's units.
+        argname : str, default="X"
+            Its name in error messages.
         """
         X = np.asarray(X)
         for group in self.groups:
@@ -261,7 +279,17 @@ class FeatureConstraints:
                 )
 
     def share_outside(self, X) -> np.ndarray:
-        """Share of the rows of ``X`` outside the domain box, per feature."""
+        """Share of the rows of ``X`` outside the domain box, per feature.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the model's units.
+
+        Returns
+        -------
+        ndarray of shape (n_features,)
+        """
         X = np.asarray(X)
         if not len(X):
             return np.zeros(self.n_features)
@@ -277,7 +305,9 @@ class FeatureConstraints:
         Parameters
         ----------
         dtype : torch.dtype, default=torch.float32
+            Float type of the bounds and units (the model's).
         device : str or torch.device, default="cpu"
+            Device of every tensor (the model's).
 
         Returns
         -------
@@ -335,6 +365,17 @@ class FeatureConstraints:
         keeping the factual's own value never breaks the box), integer
         features off their grid, and one-hot groups not holding exactly one
         level (or none, for a dropped level or the factual's own all-zero row).
+
+        Parameters
+        ----------
+        X_cf, X_factual : array-like of shape (n, n_features)
+            Counterfactuals and their factuals, in the model's units.
+        atol : float, default=1e-6
+            Tolerance for float round-off.
+
+        Returns
+        -------
+        ndarray of int, shape (n,)
         """
         bad = violations(X_cf, X_factual, self.mutability, self.low, self.high, atol)
         units = self.units(X_cf)
@@ -367,7 +408,9 @@ def make_constraints(
     groups : sequence of array-like of int, default=()
         Output of :func:`resolve_groups`.
     dtype : torch.dtype, default=torch.float32
+        Float type of the bounds (the model's).
     device : str or torch.device, default="cpu"
+        Device of every tensor (the model's).
 
     Returns
     -------

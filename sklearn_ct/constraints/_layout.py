@@ -358,7 +358,10 @@ def read(step, n_in: int, path: str = "") -> Layout:
     Parameters
     ----------
     step : fitted transformer, "passthrough" or None
+        The preprocessing step to read (a ``Pipeline`` or ``ColumnTransformer`` is read
+        step by step).
     n_in : int
+        Number of the step's input columns.
     path : str, default=""
         The step's name in the structure around it (for error messages).
 

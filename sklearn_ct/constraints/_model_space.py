@@ -24,46 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ..utils._torch import module_dtype
 from . import _layout
+from ._inputs import _dense_float, as_model_input, check_numeric_frame, split_pipeline
 from ._translation import resolve_constraints
-
-
-def _dense_float(Z, argname="X"):
-    if sp.issparse(Z):
-        Z = Z.toarray()
-    Z = check_array(
-        np.asarray(Z), dtype=np.float64, ensure_all_finite=True, input_name=argname
-    )
-    # pandas 3 hands out read-only views (copy-on-write); torch needs writeable.
-    return np.require(Z, requirements="W")
-
-
-def _string_columns(X) -> list:
-    if not isinstance(X, pd.DataFrame):
-        return []
-    return [
-        str(c)
-        for c in X.columns
-        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
-    ]
-
-
-def check_numeric_frame(X, argname="X") -> None:
-    """Raise a clear error for string columns where numbers are needed."""
-    strings = _string_columns(X)
-    if strings:
-        raise ValueError(
-            f"{argname} has non-numeric columns {strings}; the network needs numbers."
-            " Encode them first, for example with a OneHotEncoder in a "
-            "ColumnTransformer inside sklearn_ct.pipeline.make_pipeline."
-        )
 
 
 @dataclass
@@ -123,6 +90,13 @@ class ModelSpace:
         by name (and results come back in the user's order); missing or extra
         columns are a ``ValueError``; a wrong width is one too.
 
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_inputs)
+            Data in the user's columns.
+        argname : str, default="X"
+            Its name in error messages.
+
         Returns
         -------
         X : DataFrame or ndarray
@@ -171,7 +145,19 @@ class ModelSpace:
         return type(self.head if self.head is not None else self.final).__name__
 
     def transform(self, X, argname="X") -> np.ndarray:
-        """User data -> float64 model input (checked: columns, width, finite)."""
+        """User data -> float64 model input (checked: columns, width, finite).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_inputs)
+            Data in the user's columns.
+        argname : str, default="X"
+            Its name in error messages.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_model_features)
+        """
         X, _ = self.check_input(X, argname)
         if self.head is None:
             check_numeric_frame(X, argname)
@@ -179,7 +165,17 @@ class ModelSpace:
         return _dense_float(self.head.transform(X), argname)
 
     def final_input(self, Z):
-        """Model input as the final estimator's ``predict`` expects it."""
+        """Model input as the final estimator's ``predict`` expects it.
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_model_features)
+            Data in the model's input space.
+
+        Returns
+        -------
+        ndarray or DataFrame
+        """
         return as_model_input(self.final, Z)
 
     @property
@@ -195,6 +191,18 @@ class ModelSpace:
 
         One input column is one feature (its one-hot columns together); model
         columns of unknown origin are features of their own.
+
+        Parameters
+        ----------
+        n_model : int
+            Number of model input columns.
+
+        Returns
+        -------
+        columns : list of ndarray
+            The model columns of each feature.
+        names : list of str
+            The features' names.
         """
         lay = self.layout
         if lay is None or lay.n_out != n_model:
@@ -215,7 +223,20 @@ class ModelSpace:
     def resolve(self, X_input, X_model, **specs):
         """Constraints written on the user's columns, resolved on model columns.
 
-        See ``_translation.resolve_constraints``.
+        Parameters
+        ----------
+        X_input : array-like or DataFrame of shape (n_samples, n_inputs)
+            Data in the user's columns (checked by :meth:`check_input`).
+        X_model : ndarray of shape (n_samples, n_model_features)
+            The same rows in the model's input space.
+        **specs
+            ``mutability``, ``domain``, ``categorical_groups``,
+            ``integer_features`` and ``domain_n_std``, as the estimators take
+            them (see ``_translation.resolve_constraints``).
+
+        Returns
+        -------
+        FeatureConstraints
         """
         return resolve_constraints(self, X_input, X_model, **specs)
 
@@ -331,51 +352,13 @@ def _names(estimator):
     return None if names is None else [str(c) for c in names]
 
 
-def as_model_input(estimator, Z: np.ndarray):
-    """Numeric model input as a fitted estimator's ``predict`` expects it.
-
-    skorch nets get their module's float dtype; estimators fitted on named
-    columns get a DataFrame with those names (no feature-name warning).
-    """
-    from skorch import NeuralNet
-
-    if isinstance(estimator, NeuralNet):
-        dtype = module_dtype(estimator.module_)
-        return Z.astype(torch.empty((), dtype=dtype).numpy().dtype)
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is not None:
-        return pd.DataFrame(Z, columns=names)
-    return Z
-
-
-def split_pipeline(estimator):
-    """Split a Pipeline into its preprocessing part and its final classifier.
-
-    Parameters
-    ----------
-    estimator : estimator or Pipeline
-
-    Returns
-    -------
-    preprocessor : Pipeline or None
-        The steps before the last (``None`` if there are none, or for a
-        plain estimator).
-    final : estimator
-        The classifier to explain.
-    """
-    if isinstance(estimator, Pipeline):
-        final = estimator.steps[-1][1]
-        head = estimator[:-1] if len(estimator.steps) > 1 else None
-        return head, final
-    return None, estimator
-
-
 def model_space(estimator, X=None) -> ModelSpace:
     """Describe how the user's data reaches the input of ``estimator``'s classifier.
 
     Parameters
     ----------
     estimator : fitted classifier or Pipeline
+        The model to explain, alone or at the end of its fitted preprocessing.
     X : array-like or DataFrame, default=None
         Data in the estimator's input space; its column names and width are
         used when the estimator did not record them.

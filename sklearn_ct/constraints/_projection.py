@@ -93,7 +93,17 @@ class Constraints:
         )
 
     def rows(self, index) -> Constraints:
-        """The constraints of a subset of samples (only ``frozen`` is per sample)."""
+        """The constraints of a subset of samples (only ``frozen`` is per sample).
+
+        Parameters
+        ----------
+        index : Tensor, slice or None
+            The samples (rows of ``frozen``) to keep; None keeps all.
+
+        Returns
+        -------
+        Constraints
+        """
         if self.frozen is None or index is None:
             return self
         return replace(self, frozen=self.frozen[index])
@@ -103,6 +113,16 @@ class Constraints:
 
         A frozen column of a one-hot group freezes the whole group: resetting
         one indicator alone to the factual's would break the group.
+
+        Parameters
+        ----------
+        frozen : BoolTensor of shape (n_samples, n_features) or None
+            The columns each sample must keep at its factual's value; None
+            freezes nothing.
+
+        Returns
+        -------
+        Constraints
         """
         if frozen is not None and self.group_index is not None:
             n_groups, size = self.group_index.shape
@@ -115,7 +135,19 @@ class Constraints:
         return replace(self, frozen=frozen)
 
     def to(self, device=None, dtype=None) -> Constraints:
-        """Copy of the constraints on another device / float dtype."""
+        """Copy of the constraints on another device / float dtype.
+
+        Parameters
+        ----------
+        device : str, torch.device or None, default=None
+            Target device; None keeps each tensor's.
+        dtype : torch.dtype or None, default=None
+            Float type of the floating tensors; None keeps theirs.
+
+        Returns
+        -------
+        Constraints
+        """
         changes = {}
         for field in fields(self):
             value = getattr(self, field.name)
@@ -133,7 +165,9 @@ def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     Parameters
     ----------
     step : Tensor of shape (n, n_features)
+        A proposed search step.
     constraints : Constraints
+        The resolved constraints, as tensors.
 
     Returns
     -------
@@ -150,7 +184,19 @@ def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
 
 
 def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Clamp every feature to its domain box."""
+    """Clamp every feature to its domain box.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, n_features)
+        Candidate counterfactuals.
+    constraints : Constraints
+        The resolved constraints, as tensors.
+
+    Returns
+    -------
+    Tensor of shape (n, n_features)
+    """
     return torch.clamp(x, constraints.low, constraints.high)
 
 
@@ -163,6 +209,19 @@ def enforce_mutability(
     may not decrease is floored at it, an immutable one is reset. Needed for
     points that do not come from a masked step: decoded from a latent space
     (REVISE), clamped into a box the factual lies outside of, or snapped.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, n_features)
+        Candidate counterfactuals.
+    x_factual : Tensor of shape (n, n_features)
+        The factuals they explain.
+    constraints : Constraints
+        The resolved constraints, as tensors.
+
+    Returns
+    -------
+    Tensor of shape (n, n_features)
     """
     if constraints.all_free:
         return x
@@ -179,7 +238,19 @@ def _straight_through(hard: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def snap_integers(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Round integer features to the nearest allowed integer, in their own units."""
+    """Round integer features to the nearest allowed integer, in their own units.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, n_features)
+        Candidate counterfactuals.
+    constraints : Constraints
+        The resolved constraints, as tensors.
+
+    Returns
+    -------
+    Tensor of shape (n, n_features)
+    """
     if constraints.integer_index is None:
         return x
     idx = constraints.integer_index
@@ -199,6 +270,17 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     Indicators are read in the encoder's units (``(x - offset) / scale``); a
     group with a dropped level competes with that level's implicit indicator
     ``1 - sum``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, n_features)
+        Candidate counterfactuals.
+    constraints : Constraints
+        The resolved constraints, as tensors.
+
+    Returns
+    -------
+    Tensor of shape (n, n_features)
     """
     if constraints.group_index is None:
         return x
@@ -232,6 +314,7 @@ def project(
     x_factual : Tensor of shape (n, n_features)
         The factuals they explain.
     constraints : Constraints
+        The resolved constraints, as tensors.
 
     Returns
     -------

@@ -197,6 +197,7 @@ def from_sklearn_linear(model, dtype=torch.float64) -> nn.Module:
     model : LogisticRegression
         A fitted model.
     dtype : torch.dtype, default=torch.float64
+        Float type of the module (scikit-learn computes in float64).
 
     Returns
     -------

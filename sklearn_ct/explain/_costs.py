@@ -55,6 +55,7 @@ def mad_scale(X) -> np.ndarray:
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        Data, in the units the scale is wanted in.
 
     Returns
     -------

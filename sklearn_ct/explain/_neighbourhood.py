@@ -98,11 +98,15 @@ def complete_search(
     model : callable
         Inputs -> logits (in eval mode).
     x : Tensor of shape (n, n_features)
+        Factuals.
     target : LongTensor of shape (n,)
+        Target class index of each factual.
     constraints : Constraints
+        The resolved constraints, as tensors; every candidate is projected onto them.
     found : SearchResult
         The gradient search's result for ``x``.
     threshold : float or None, default=0.5
+        ``p(target)`` to reach; ``None``: the target class only.
     **options
         Passed to :func:`neighbourhood_search`.
 
@@ -156,7 +160,9 @@ def neighbourhood_search(
     x : Tensor of shape (n, n_features)
         Factuals.
     target : LongTensor of shape (n,)
+        Target class index of each factual.
     constraints : Constraints
+        The resolved constraints, as tensors; every candidate is projected onto them.
     start : Tensor of shape (n, n_features) or None, default=None
         Points already found (the gradient search's); rows where they reach
         the target are left alone, the others start the greedy rounds from

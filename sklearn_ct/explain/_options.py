@@ -38,9 +38,13 @@ def search_options(explainer, module, x, target, constraints, member, costs, spa
     x : Tensor of shape (n, n_features)
         Factuals, in model space.
     target : LongTensor of shape (n,)
+        Target class index of each factual.
     constraints : Constraints
+        The resolved constraints, as tensors.
     member : BoolTensor of shape (n_user_features, n_features)
+        Which model columns form each of the user's features.
     costs : CostTensors
+        What a change of each feature costs.
     sparse : bool
         Sparsify each option.
     k : int
@@ -215,6 +219,7 @@ def dominated_options(x, x_cf, member, valid, k: int) -> torch.Tensor:
     x, x_cf : Tensor of shape (n * k, n_features)
         Factuals and options, factual-major (``k`` options per factual).
     member : BoolTensor of shape (n_user_features, n_features)
+        Which model columns form each of the user's features.
     valid : BoolTensor of shape (n * k,)
         Options that reach the target; the others are ignored.
     k : int

@@ -47,8 +47,11 @@ def reaches(model, x, target, threshold=None) -> torch.Tensor:
     model : callable
         Inputs -> logits.
     x : Tensor of shape (n, n_features)
+        Points to check.
     target : LongTensor of shape (n,)
+        Target class index of each point.
     threshold : float or None, default=None
+        ``p(target)`` to reach as well; ``None``: the target class only.
 
     Returns
     -------
@@ -95,7 +98,9 @@ def bisect_toward_factual(
     x, x_cf : Tensor of shape (n, n_features)
         Factuals and counterfactuals.
     target : LongTensor of shape (n,)
+        Target class index of each row.
     constraints : Constraints
+        The resolved constraints; every point of the segment is projected onto them.
     threshold : float or None, default=None
         Target probability to keep; None keeps the target class only.
     n_steps : int, default=24
@@ -157,12 +162,17 @@ def shrink_features(
     Parameters
     ----------
     model : callable
+        Inputs -> logits (in eval mode).
     x, x_cf : Tensor of shape (n, n_features)
+        Factuals and counterfactuals.
     target : LongTensor of shape (n,)
+        Target class index of each row.
     member : BoolTensor of shape (n_user_features, n_features)
         From :func:`feature_membership` (a one-hot group is one feature).
     constraints : Constraints
+        The resolved constraints; every point is projected onto them.
     threshold : float or None, default=None
+        ``p(target)`` to keep; ``None``: the target class only.
     n_steps : int, default=10
         Bisection steps per feature.
     costs : CostTensors or None, default=None
@@ -234,10 +244,15 @@ def cheapest_lever(
     Parameters
     ----------
     model : callable
+        Inputs -> logits (in eval mode).
     x, x_cf : Tensor of shape (n, n_features)
+        Factuals and counterfactuals.
     target : LongTensor of shape (n,)
+        Target class index of each row.
     constraints : Constraints
+        The resolved constraints; every point is projected onto them.
     threshold : float or None, default=None
+        ``p(target)`` to reach; ``None``: the target class only.
     costs : CostTensors or None, default=None
         Feature costs (None: every model unit costs 1).
     n_steps : int, default=24
@@ -296,12 +311,19 @@ def cheapest_switch(
     Parameters
     ----------
     model : callable
+        Inputs -> logits (in eval mode).
     x : Tensor of shape (n, n_features)
+        Factuals.
     target : LongTensor of shape (n,)
+        Target class index of each row.
     member : BoolTensor of shape (n_user_features, n_features)
+        Which model columns form each of the user's features.
     constraints : Constraints
+        The resolved constraints; every point is projected onto them.
     threshold : float or None, default=None
+        ``p(target)`` to reach; ``None``: the target class only.
     costs : CostTensors or None, default=None
+        Feature costs (None: every model unit costs 1).
 
     Returns
     -------
@@ -371,12 +393,19 @@ def refine(
     Parameters
     ----------
     model : callable
+        Inputs -> logits (in eval mode).
     x, x_cf : Tensor of shape (n, n_features)
+        Factuals and counterfactuals.
     target : LongTensor of shape (n,)
+        Target class index of each row.
     member : BoolTensor of shape (n_user_features, n_features)
+        Which model columns form each of the user's features.
     constraints : Constraints
+        The resolved constraints; every point is projected onto them.
     threshold : float or None, default=None
+        ``p(target)`` to keep; ``None``: the target class only.
     costs : CostTensors or None, default=None
+        Feature costs (None: every model unit costs 1).
     fewest : bool, default=False
         Prefer the fewest changed features to the lowest cost (for sparse
         counterfactuals).

@@ -34,11 +34,15 @@ def sparsify(
     Parameters
     ----------
     model : callable
+        Inputs -> logits (in eval mode).
     x, x_cf : Tensor of shape (n, n_features)
+        Factuals and counterfactuals.
     target : LongTensor of shape (n,)
+        Target class index of each row.
     member : BoolTensor of shape (n_user_features, n_features)
         From :func:`feature_membership` (a one-hot group is one feature).
     threshold : float or None, default=None
+        ``p(target)`` to keep; ``None``: the target class only.
     costs : CostTensors or None, default=None
         Feature costs (None: every model unit costs 1, so the largest change
         is tried first).
@@ -99,12 +103,19 @@ def sparse_counterfactuals(
     search : callable
         ``search(constraints, threshold) -> SearchResult`` from the factuals.
     model : callable
+        Inputs -> logits (in eval mode).
     x, x_cf : Tensor of shape (n, n_features)
+        Factuals and counterfactuals.
     target : LongTensor of shape (n,)
+        Target class index of each row.
     constraints : Constraints
+        The resolved constraints of the search.
     member : BoolTensor of shape (n_user_features, n_features)
+        Which model columns form each of the user's features.
     threshold : float or None, default=None
+        ``p(target)`` to keep; ``None``: the target class only.
     costs : CostTensors or None, default=None
+        Feature costs (None: every model unit costs 1).
 
     Returns
     -------

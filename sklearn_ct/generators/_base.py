@@ -26,17 +26,51 @@ _NON_NEGATIVE = Interval(Real, 0, None, closed="left")
 
 
 def l1_cost(x_cf: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """L1 distance between counterfactuals and factuals, per sample."""
+    """L1 distance between counterfactuals and factuals, per sample.
+
+    Parameters
+    ----------
+    x_cf, x : Tensor of shape (n, n_features)
+        Counterfactuals and their factuals.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+    """
     return (x_cf - x).abs().sum(dim=1)
 
 
 def target_logit(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Raw logit of each sample's target class: ``M(x)[t]``."""
+    """Raw logit of each sample's target class: ``M(x)[t]``.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n, n_classes)
+        Model output.
+    target : LongTensor of shape (n,)
+        Target class index of each sample.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+    """
     return logits.gather(1, target.view(-1, 1)).squeeze(1)
 
 
 def energy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Energy ``E(x, t) = -M(x)[t]`` (the paper's notation)."""
+    """Energy ``E(x, t) = -M(x)[t]`` (the paper's notation).
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n, n_classes)
+        Model output.
+    target : LongTensor of shape (n,)
+        Target class index of each sample.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+    """
     return -target_logit(logits, target)
 
 
@@ -44,8 +78,20 @@ def energy_decay(step: int, max_iter: int) -> float:
     """Decaying weight ``phi_t = a (b + t)^(-0.9)`` of the ECCCo energy penalty.
 
     ``b = round(max_iter / 25)`` (at least 1), ``a = b / 10``, ``t`` the 1-based
-    step, as in the paper's reference implementation. Python's ``round`` rounds half to even, like
-    Julia's, so the reference's values are reproduced exactly.
+    step, as in the paper's reference implementation. Python's ``round``
+    rounds half to even, like Julia's, so the reference's values are
+    reproduced exactly.
+
+    Parameters
+    ----------
+    step : int
+        1-based search step.
+    max_iter : int
+        Maximum number of steps ``T``.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -63,7 +109,24 @@ def energy_penalty(
     max_iter: int,
     reg: float = 1e-3,
 ) -> torch.Tensor:
-    """ECCCo's energy penalty ``phi_t * (E + reg * E^2)``, per sample."""
+    """ECCCo's energy penalty ``phi_t * (E + reg * E^2)``, per sample.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n, n_classes)
+        Model output at the counterfactuals.
+    target : LongTensor of shape (n,)
+        Target class index of each sample.
+    step, max_iter : int
+        1-based search step and maximum number of steps (see
+        :func:`energy_decay`).
+    reg : float, default=1e-3
+        Weight of the quadratic part.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+    """
     e = energy(logits, target)
     return energy_decay(step, max_iter) * (e + reg * e**2)
 
@@ -122,8 +185,10 @@ class Generator(BaseEstimator):
         ----------
         X : ndarray of shape (n_samples, n_features)
             Training data, in the model's input space.
-        y : ignored
+        y : ndarray of shape (n_samples,) or None, default=None
+            Class indices; unused here, used by generators that learn per class.
         random_state : int, RandomState instance or None, default=None
+            Seeds what the generator learns.
 
         Returns
         -------
@@ -132,15 +197,45 @@ class Generator(BaseEstimator):
         return self
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Search state for factuals ``x`` (the identity in feature space)."""
+        """Search state for factuals ``x`` (the identity in feature space).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Factuals.
+
+        Returns
+        -------
+        Tensor
+        """
         return x
 
     def decode(self, state: torch.Tensor) -> torch.Tensor:
-        """Feature-space point of a search state (the identity in feature space)."""
+        """Feature-space point of a search state (the identity in feature space).
+
+        Parameters
+        ----------
+        state : Tensor
+            Search states.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+        """
         return state
 
     def penalty(self, x_cf, x, logits, target, step, max_iter) -> torch.Tensor:
-        """Weighted sum of penalties per sample; zero for the base class."""
+        """Weighted sum of penalties per sample; zero for the base class.
+
+        Parameters
+        ----------
+        x_cf, x, logits, target, step, max_iter
+            As in :meth:`~sklearn_ct.generators.Generator.loss`.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+        """
         return torch.zeros(x_cf.shape[0], dtype=x_cf.dtype, device=x_cf.device)
 
     def loss(self, x_cf, x, logits, target, step, max_iter) -> torch.Tensor:

@@ -39,7 +39,17 @@ class GenericGenerator(Generator):
         self.lambda_cost = lambda_cost
 
     def penalty(self, x_cf, x, logits, target, step, max_iter):
-        """``lambda_cost * ||x' - x||_1`` per sample."""
+        """``lambda_cost * ||x' - x||_1`` per sample.
+
+        Parameters
+        ----------
+        x_cf, x, logits, target, step, max_iter
+            As in :meth:`~sklearn_ct.generators.Generator.loss`.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+        """
         return self.lambda_cost * l1_cost(x_cf, x)
 
 
@@ -78,7 +88,17 @@ class ECCCoGenerator(Generator):
         self.energy_reg = energy_reg
 
     def penalty(self, x_cf, x, logits, target, step, max_iter):
-        """L1 cost plus the decaying energy penalty, per sample."""
+        """L1 cost plus the decaying energy penalty, per sample.
+
+        Parameters
+        ----------
+        x_cf, x, logits, target, step, max_iter
+            As in :meth:`~sklearn_ct.generators.Generator.loss`.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+        """
         return self.lambda_cost * l1_cost(x_cf, x) + self.lambda_energy * (
             energy_penalty(logits, target, step, max_iter, self.energy_reg)
         )
@@ -129,7 +149,21 @@ class REVISEGenerator(Generator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, random_state=None):
-        """Fit the VAE on ``X`` (the model's input space)."""
+        """Fit the VAE on ``X`` (the model's input space).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Training data, in the model's input space.
+        y : ndarray of shape (n_samples,) or None, default=None
+            Class indices (unused).
+        random_state : int, RandomState instance or None, default=None
+            Seeds the VAE's weights and training.
+
+        Returns
+        -------
+        self
+        """
         from ._vae import fit_vae
 
         X = np.asarray(X, dtype=np.float32)
@@ -154,18 +188,48 @@ class REVISEGenerator(Generator):
         return self.vae_
 
     def encode(self, x):
-        """Latent mean of ``x`` (deterministic, unlike the reference)."""
+        """Latent mean of ``x`` (deterministic, unlike the reference).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Factuals.
+
+        Returns
+        -------
+        Tensor of shape (n, latent_dim)
+        """
         vae = self._vae().to(x.device)
         with torch.no_grad():
             return vae.encode(x.to(next(vae.parameters()).dtype))[0].to(x.dtype)
 
     def decode(self, state):
-        """Decoded feature-space point of a latent state."""
+        """Decoded feature-space point of a latent state.
+
+        Parameters
+        ----------
+        state : Tensor of shape (n, latent_dim)
+            Latent search states.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+        """
         vae = self._vae().to(state.device)
         return vae.decode(state.to(next(vae.parameters()).dtype)).to(state.dtype)
 
     def penalty(self, x_cf, x, logits, target, step, max_iter):
-        """``lambda_cost * ||decode(z) - x||_1`` per sample."""
+        """``lambda_cost * ||decode(z) - x||_1`` per sample.
+
+        Parameters
+        ----------
+        x_cf, x, logits, target, step, max_iter
+            As in :meth:`~sklearn_ct.generators.Generator.loss`.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+        """
         return self.lambda_cost * l1_cost(x_cf, x)
 
 
@@ -204,7 +268,21 @@ class GravitationalGenerator(Generator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, random_state=None):
-        """Draw ``n_samples`` samples per class (with replacement) from ``(X, y)``."""
+        """Draw ``n_samples`` samples per class (with replacement) from ``(X, y)``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Training data, in the model's input space.
+        y : ndarray of shape (n_samples,) or None, default=None
+            Class indices (required).
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw.
+
+        Returns
+        -------
+        self
+        """
         from sklearn.utils import check_random_state
 
         if y is None:
@@ -220,7 +298,17 @@ class GravitationalGenerator(Generator):
         return self
 
     def penalty(self, x_cf, x, logits, target, step, max_iter):
-        """L1 cost plus mean L1 distance to the target class' anchors."""
+        """L1 cost plus mean L1 distance to the target class' anchors.
+
+        Parameters
+        ----------
+        x_cf, x, logits, target, step, max_iter
+            As in :meth:`~sklearn_ct.generators.Generator.loss`.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+        """
         anchors = self.anchors_.to(x_cf.device, x_cf.dtype)[target]  # (n, m, d)
         gravity = (x_cf.unsqueeze(1) - anchors).abs().sum(-1).mean(-1)
         return self.lambda_cost * l1_cost(x_cf, x) + self.lambda_gravity * gravity

@@ -78,12 +78,17 @@ def fit_vae(
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        Training data, in the model's input space.
     latent_dim, hidden_size : int
         Sizes of the latent space and of the hidden layers.
     max_epochs : int, default=100
+        Training epochs.
     batch_size : int, default=50
+        Mini-batch size.
     lr : float, default=1e-3
+        Learning rate of Adam.
     random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the batch order and the sampling noise.
 
     Returns
     -------

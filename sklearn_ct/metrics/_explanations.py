@@ -29,6 +29,7 @@ def validity(result: CounterfactualResult) -> float:
     Parameters
     ----------
     result : CounterfactualResult
+        The explanations to score.
 
     Returns
     -------
@@ -51,7 +52,9 @@ def cost(result: CounterfactualResult, norm: int = 1, only_valid: bool = True) -
     Parameters
     ----------
     result : CounterfactualResult
+        The explanations to score.
     norm : {1, 2}, default=1
+        Order of the norm (L1 or L2).
     only_valid : bool, default=True
         Average over valid counterfactuals only.
 
@@ -82,7 +85,9 @@ def redundancy(
     Parameters
     ----------
     result : CounterfactualResult
+        The explanations to score.
     atol : float, default=1e-5
+        Changes smaller than this count as none.
     only_valid : bool, default=True
         Average over valid counterfactuals only.
 
@@ -124,6 +129,7 @@ def diversity(result: CounterfactualResult) -> float:
     Parameters
     ----------
     result : CounterfactualResult
+        Several counterfactuals per factual (``n_per_factual > 1``).
 
     Returns
     -------
@@ -155,7 +161,9 @@ def feature_diversity(result: CounterfactualResult, atol: float = 1e-5) -> float
     Parameters
     ----------
     result : CounterfactualResult
+        Several counterfactuals per factual (``n_per_factual > 1``).
     atol : float, default=1e-5
+        Changes smaller than this count as none.
 
     Returns
     -------

@@ -33,11 +33,13 @@ def implausibility(
     Parameters
     ----------
     counterfactuals : array-like of shape (m, n_features)
+        Counterfactuals, in the model's input space.
     X_target : array-like of shape (n, n_features)
         Target-class samples, in the same (model input) space.
     n_samples : int or None, default=1000
         Rows of ``X_target`` drawn with replacement; ``None`` uses every row.
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw of the rows of ``X_target``.
 
     Returns
     -------
@@ -97,7 +99,9 @@ def mmd(
     Parameters
     ----------
     counterfactuals : array-like of shape (m, n_features)
+        Counterfactuals, in the model's input space.
     X_target : array-like of shape (n, n_features)
+        Target-class samples, in the same (model input) space.
     length_scale : float, default=5.0
         The reference code's default (its paper text says 0.5).
     n_samples : int or None, default=100
@@ -107,6 +111,7 @@ def mmd(
     clamp : bool, default=True
         Clamp a negative estimate to 0.
     random_state : int, RandomState instance or None, default=None
+        Seeds the subsamples and the permutations.
 
     Returns
     -------
@@ -165,6 +170,7 @@ def manifold_distance(counterfactuals, X_target, *, n_neighbors: int = 5) -> flo
     Parameters
     ----------
     counterfactuals : array-like of shape (m, n_features)
+        Counterfactuals, in the model's input space.
     X_target : array-like of shape (n, n_features)
         Target-class reference points, in the same (model input) space.
     n_neighbors : int, default=5
@@ -219,10 +225,13 @@ def implausibility_by_target(
     Parameters
     ----------
     result : CounterfactualResult
+        The explanations to score.
     X : array-like of shape (n_samples, n_model_features)
         Reference data, already in the model's input space.
     y : array-like of shape (n_samples,)
+        Labels of the rows of ``X``.
     metric : {"implausibility", "mmd", "manifold"}, default="implausibility"
+        The distance to the target class's rows.
     **kwargs
         Passed to :func:`implausibility`, :func:`mmd` or
         :func:`manifold_distance`.
@@ -302,16 +311,19 @@ def explanation_summary(
     Parameters
     ----------
     result : CounterfactualResult
+        The explanations to score.
     X : array-like of shape (n_samples, n_model_features)
         Reference data in the model's input space (target-class rows serve
         IP and IP*); with ``estimator``, in the estimator's input space (a
         pipeline's raw columns, strings included).
     y : array-like of shape (n_samples,)
+        Labels of the rows of ``X``.
     length_scale : float, default=5.0
         Of the MMD kernel.
     n_ip_samples, n_mmd_samples : int or None, default=1000, 100
         Subsample sizes of :func:`implausibility` and :func:`mmd`.
     random_state : int, RandomState instance or None, default=None
+        Seeds the subsamples of IP and IP*.
     estimator : fitted estimator or Pipeline, default=None
         The model that was explained; when given, ``X`` is brought into the
         model's input space through its preprocessing first.

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..constraints._model_space import model_space, split_pipeline
+from ..constraints._inputs import split_pipeline
+from ..constraints._model_space import model_space
 from ..constraints._specs import _feature_position
 from ..explain._adapters import as_logits_module, label_index
 from ..utils._torch import module_device, module_dtype
@@ -80,13 +81,18 @@ def robust_accuracy(
     estimator : fitted classifier or Pipeline
         Any model the explainer (:class:`~sklearn_ct.explain.CounterfactualExplainer`) supports.
     X : array-like of shape (n_samples, n_features)
+        Data in the estimator's input space.
     y : array-like of shape (n_samples,)
+        True labels.
     epsilons : array-like of float, default=np.linspace(0, 0.1, 10)
+        Radii of the L-inf ball, in the final classifier's input space.
     attack : {"fgsm", "pgd"}, default="fgsm"
         FGSM: ``x + eps * sign(grad_x CE)``; PGD: random start in the ball,
         ``n_steps`` signed steps of ``step_size``, projected to the ball.
     n_steps : int, default=40
+        PGD steps.
     step_size : float, default=0.01
+        Size of each PGD step.
     domain : None, "estimator" or (low, high), default=None
         Clamp perturbed data to this box; ``"estimator"``: the fitted
         classifier's own ``domain_`` (no clamping when it has none).
@@ -153,12 +159,15 @@ def sensitivity(
     Parameters
     ----------
     estimator : fitted classifier or Pipeline
+        Any model :class:`~sklearn_ct.explain.CounterfactualExplainer` supports.
     X : array-like of shape (n_samples, n_features)
+        Data in the estimator's input space.
     features : list of int or str
         Positions or names of features of the model's input space.
     baseline : "random", "zeros" or array-like, default="random"
         ``"random"`` draws U(-1, 1) per row and feature.
     n_steps : int, default=50
+        Steps of the integral's approximation.
     normalize : {"minmax", "range"} or None, default="minmax"
         ``(g - min) / (max - min)``; ``g / (max - min)`` (the reference's 2-D
         variant); or raw.

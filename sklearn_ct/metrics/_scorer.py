@@ -154,6 +154,7 @@ def make_explainability_scorer(
         scoring only "bad -> good" explanations: ``factual_class="bad",
         target="good"``). ``None``: any row.
     n_factuals : int, default=100
+        Factuals explained per call, at most.
     random_state : int, RandomState instance or None, default=0
         Seeds the subsample, the targets and the metric's sampling.
     **explainer_params

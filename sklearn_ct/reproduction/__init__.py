@@ -6,8 +6,9 @@ Behind ``sklearn-ct reproduce``; the library never imports this subpackage.
   the data (:func:`prepare_data`) and the models (:func:`make_model`);
 * ``_run``: :func:`train_models`, :func:`evaluate_models` and
   :func:`reproduce`, which runs it all and writes every output;
-* ``_evaluation``: the evaluation of a pair of models, baseline and CT
-  (:func:`evaluate_pair`: counterfactuals, robustness, sensitivity);
+* ``_counterfactuals``, ``_evaluation``: the evaluation of a pair of
+  models, baseline and CT (:func:`evaluate_pair`: counterfactuals,
+  robustness, sensitivity);
 * ``_reductions``: the statistics (reductions in %, bootstrap intervals,
   summaries over seeds, table cells);
 * ``_reporting``: the paper's numbers and our tables and figures
@@ -18,12 +19,11 @@ Behind ``sklearn-ct reproduce``; the library never imports this subpackage.
   reference's blob centres (the data sets hold them as constants).
 """
 
+from ._counterfactuals import evaluate_counterfactuals, sample_individuals
 from ._evaluation import (
     digit_examples,
-    evaluate_counterfactuals,
     evaluate_pair,
     robustness_curves,
-    sample_individuals,
     sensitivity_rounds,
     summarise_sensitivity,
 )

@@ -93,6 +93,18 @@ def protocol(quick: bool = False, step_size: float | None = None) -> dict:
     fixed step of 0.1, and ``max_iter`` becomes ``ceil(5 / step_size)`` so
     that the longest path stays 50 steps of 0.1 (research/notes/step_size.md).
 
+    Parameters
+    ----------
+    quick : bool, default=False
+        The smoke test (above).
+    step_size : float or None, default=None
+        The test-time search's fixed step; None: the paper's 0.1.
+
+    Returns
+    -------
+    dict
+        Every setting, by name (``model`` holds the classifiers' own).
+
     Examples
     --------
     >>> protocol(quick=True)["n_rounds"], protocol()["lambdas"]
@@ -222,6 +234,7 @@ def prepare_data(name: str, data_home=None, random_state=None) -> Bunch:
     name : str
         A name of :data:`sklearn_ct.datasets.DATASETS` or an alias.
     data_home : str or path-like, default=None
+        Folder of the real data sets (see :func:`~sklearn_ct.datasets.load_dataset`).
     random_state : int or None, default=None
         Passed to :func:`~sklearn_ct.datasets.load_dataset`; ``None`` (what
         :func:`reproduce` uses at seed index 0) passes the reference's seed
@@ -298,7 +311,26 @@ def make_model(
     -20% to +39% against our +4% to +32% (research/notes/protected_cost.md, section
     0). ``reference_zero_ridge=True`` restores the zeros.
 
-    ``data`` is a :func:`prepare_data` output; ``random_state`` seeds the fit.
+    Parameters
+    ----------
+    data : Bunch
+        A :func:`prepare_data` output.
+    pair : {"single", "protected"}
+        Without or with the protected features immutable.
+    model : {"BL", "CT"}
+        The baseline (vanilla) or counterfactual training (full).
+    quick : bool, default=False
+        The quick protocol of :func:`protocol`.
+    random_state : int, default=0
+        Seeds the fit.
+    reference_zero_ridge : bool, default=False
+        The reference's zero ``lambda_reg`` and ``lambda_adv`` for the
+        synthetic protected pairs (above).
+
+    Returns
+    -------
+    CounterfactualTrainingClassifier
+        Unfitted.
     """
     if pair not in PAIRS or model not in MODELS:
         raise ValueError(

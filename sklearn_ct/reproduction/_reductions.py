@@ -31,6 +31,15 @@ MAIN_COLUMNS = MappingProxyType(
 def main_columns(metrics) -> dict:
     """:data:`MAIN_COLUMNS` without "Cost, refined" when ``metrics`` lack it.
 
+    Parameters
+    ----------
+    metrics : iterable of str
+        The metrics measured (``"cost_refined"`` among them, or not).
+
+    Returns
+    -------
+    dict
+
     Examples
     --------
     >>> list(main_columns(["IP", "IP*", "cost"]))
@@ -44,6 +53,17 @@ def main_columns(metrics) -> dict:
 
 def lambda_average(values, axis: int = -1) -> np.ndarray:
     """Mean over the energy weights (along ``axis``) ignoring nan; all nan: nan.
+
+    Parameters
+    ----------
+    values : array-like
+        Values per energy weight along ``axis``.
+    axis : int, default=-1
+        The axis of the energy weights.
+
+    Returns
+    -------
+    ndarray
 
     Examples
     --------
@@ -107,7 +127,9 @@ def reduction(ct_per_round, bl_per_round, level: float = 99.0):
     Parameters
     ----------
     ct_per_round, bl_per_round : array-like of shape (n_rounds,)
+        Per bootstrap round, the mean of the metric for CT and for the baseline.
     level : float, default=99.0
+        Level of the percentile interval, in %.
 
     Returns
     -------
@@ -144,6 +166,7 @@ def round_means(per_round: pd.DataFrame, metric: str) -> pd.DataFrame:
     per_round : DataFrame
         Columns ``round``, ``model``, ``lambda_energy`` and ``metric``.
     metric : str
+        The column to average.
 
     Returns
     -------
@@ -160,10 +183,21 @@ def reduction_table(
 ) -> pd.DataFrame:
     """Reduction, plus-minus, star, raw means and interval per metric.
 
-    ``per_round`` is the output of :func:`evaluate_counterfactuals` with
-    models BL and CT. Returns a DataFrame indexed by ``metric``, columns
-    ``percent``, ``plus_minus``, ``significant``, ``ct_mean``, ``bl_mean``,
-    ``diff_low``, ``diff_high``, ``n_rounds``.
+    Parameters
+    ----------
+    per_round : DataFrame
+        The output of :func:`evaluate_counterfactuals` with models BL and CT.
+    metrics : sequence of str, default=("IP", "IP*", "cost")
+        The metrics to reduce.
+    level : float, default=99.0
+        Level of the percentile interval, in %.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``metric``, columns ``percent``, ``plus_minus``,
+        ``significant``, ``ct_mean``, ``bl_mean``, ``diff_low``,
+        ``diff_high``, ``n_rounds``.
     """
     rows = []
     for metric in metrics:
@@ -258,13 +292,23 @@ def seed_summary(percents, differences, level: float = 99.0):
 def seed_reductions(reductions: pd.DataFrame, level: float = 99.0) -> pd.DataFrame:
     """:func:`seed_summary` per data set, pair and metric.
 
-    ``reductions`` stacks :func:`reduction_table` outputs of several seeds:
-    columns ``seed``, ``dataset``, ``pair``, ``metric``, ``percent``,
-    ``ct_mean`` and ``bl_mean``. Returns columns ``dataset``, ``pair``,
-    ``metric``, ``percent``, ``plus_minus`` (over seeds), ``significant``,
-    ``p_value``, ``n_seeds`` and ``n_finite`` (seeds with a finite reduction
-    and difference, e.g. not those without valid counterfactuals), in the
-    order of first appearance, ready for :func:`main_table`.
+    Parameters
+    ----------
+    reductions : DataFrame
+        :func:`reduction_table` outputs of several seeds, stacked: columns
+        ``seed``, ``dataset``, ``pair``, ``metric``, ``percent``, ``ct_mean``
+        and ``bl_mean``.
+    level : float, default=99.0
+        Confidence level of the t-test, in %.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``dataset``, ``pair``, ``metric``, ``percent``,
+        ``plus_minus`` (over seeds), ``significant``, ``p_value``,
+        ``n_seeds`` and ``n_finite`` (seeds with a finite reduction and
+        difference, e.g. not those without valid counterfactuals), in the
+        order of first appearance, ready for :func:`main_table`.
     """
     rows = []
     for (name, pair, metric), group in reductions.groupby(
@@ -295,6 +339,19 @@ def seed_reductions(reductions: pd.DataFrame, level: float = 99.0) -> pd.DataFra
 def table_cell(percent, plus_minus=None, significant=False) -> str:
     """A cell of the paper's main table: ``"26.26 ± 0.67 *"``.
 
+    Parameters
+    ----------
+    percent : float or None
+        The reduction in %; None or nan: ``"n/a"``.
+    plus_minus : float or None, default=None
+        Its spread, shown after ``±`` when given.
+    significant : bool, default=False
+        Add a star.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> table_cell(26.264, 0.671, True), table_cell(15.64), table_cell(np.nan)
@@ -324,6 +381,19 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
     protected pair has the metric ``cost_refined``
     (:func:`evaluate_counterfactuals`), a last column "Cost, refined" shows
     it; the paper has no such column.
+
+    Parameters
+    ----------
+    reductions : DataFrame
+        Our cells (above).
+    paper : mapping
+        The paper's cells (above).
+    labels : mapping
+        Row labels of the data sets, in order.
+
+    Returns
+    -------
+    DataFrame
     """
     picks = main_columns(reductions["metric"])
     indexed = reductions.set_index(["dataset", "pair", "metric"])
@@ -352,7 +422,17 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
-    """A Markdown table of ``frame`` and its index (floats with 3 decimals)."""
+    """A Markdown table of ``frame`` and its index (floats with 3 decimals).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+
+    Returns
+    -------
+    str
+    """
     frame = frame.reset_index()
     cells = [[str(c) for c in frame.columns]] + [
         [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]

@@ -166,9 +166,21 @@ def main_table_per_seed(reductions: pd.DataFrame, labels=LABELS) -> pd.DataFrame
 
     ``reductions`` has columns ``seed``, ``dataset``, ``pair``, ``metric``,
     ``percent``, ``plus_minus`` and ``significant`` (per seed, over its
-    bootstrap rounds). Returns one row per data set (labelled by ``labels``,
-    in their order) and one column per main-table column and seed, e.g.
-    ``"IP s0"``: the seed's bootstrap cell (``"26.26 ± 0.67 *"``).
+    bootstrap rounds).
+
+    Parameters
+    ----------
+    reductions : DataFrame
+        The cells per seed (above).
+    labels : mapping, default=LABELS
+        Row labels of the data sets, in order.
+
+    Returns
+    -------
+    DataFrame
+        One row per data set (labelled by ``labels``, in their order) and one
+        column per main-table column and seed, e.g. ``"IP s0"``: the seed's
+        bootstrap cell (``"26.26 ± 0.67 *"``).
     """
     indexed = reductions.set_index(["seed", "dataset", "pair", "metric"])
     seeds = sorted(set(reductions["seed"]))
@@ -311,6 +323,20 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
     the same sign of every seed's reduction; never with fewer than 3 seeds);
     ``reductions_over_seeds`` holds those cells with their p-values and
     ``main_table_per_seed`` each seed's bootstrap cells.
+
+    Parameters
+    ----------
+    results : dict
+        The evaluations, by ``(seed index, data set, pair)`` (above).
+    run : dict
+        The run's settings (above).
+    out : Path
+        The output folder.
+
+    Returns
+    -------
+    dict
+        The tables by name (DataFrames), and ``main_table_markdown``.
     """
     settings, n_seeds = run["settings"], int(run["n_seeds"])
     level = settings["significance_level"]

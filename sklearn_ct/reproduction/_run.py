@@ -117,11 +117,25 @@ def evaluate_models(
 ) -> dict:
     """:func:`~sklearn_ct.reproduction.evaluate_pair` for every data set and pair.
 
-    ``data`` and the other arguments as in :func:`train_models`, whose output
-    ``models`` is. Each evaluation's seed derives from ``random_state``, the
-    seed index and (data set, pair). Returns ``{(*key, pair): dict of
-    results}``; one parallel task per pair. ``step_size`` as in
-    :func:`protocol`.
+    One parallel task per pair; each evaluation's seed derives from
+    ``random_state``, the seed index and (data set, pair).
+
+    Parameters
+    ----------
+    data : dict
+        As in :func:`train_models`.
+    models : dict
+        The output of :func:`train_models`.
+    quick, n_jobs, random_state, bar, log
+        As in :func:`train_models`.
+    step_size : float or None, default=None
+        As in :func:`~sklearn_ct.reproduction.protocol`.
+
+    Returns
+    -------
+    dict
+        ``{(*key, pair): dict of results}`` (outputs of
+        :func:`~sklearn_ct.reproduction.evaluate_pair`).
     """
     settings = protocol(quick, step_size)
     keys, tasks = [], []

@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ..constraints._feature_constraints import set_constraints
-from ..constraints._model_space import check_numeric_frame
+from ..constraints._inputs import check_numeric_frame
 from ..explain._costs import mad_scale
 from ..generators._presets import resolve_generator
 from ..utils._compat import _fit_context
@@ -442,6 +442,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            Input samples.
 
         Returns
         -------
@@ -455,6 +456,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            Input samples.
 
         Returns
         -------

@@ -72,6 +72,7 @@ def looks_unstandardised(X) -> tuple[bool, float, float]:
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        The data the network sees.
 
     Returns
     -------
@@ -106,11 +107,15 @@ def predicted_share(module, X, y, n_classes, device) -> tuple[int, float, float]
     Parameters
     ----------
     module : nn.Module
+        The trained network.
     X : ndarray of shape (n_samples, n_features)
+        The training inputs.
     y : ndarray of shape (n_samples,)
         Class indices.
     n_classes : int
+        Number of classes.
     device : torch.device
+        Where the network is.
 
     Returns
     -------

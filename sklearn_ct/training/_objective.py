@@ -143,6 +143,7 @@ def total_loss(clf_loss, terms, objective, lambdas) -> torch.Tensor:
     terms : dict
         Output of :func:`counterfactual_terms` (may be empty).
     objective : {"vanilla", "energy", "adversarial", "full"}
+        Which terms enter the loss (:data:`OBJECTIVES`).
     lambdas : dict
         Weights ``{"div": ..., "reg": ..., "adv": ...}``.
 

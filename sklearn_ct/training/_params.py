@@ -74,6 +74,7 @@ def check_params(clf) -> None:
     Parameters
     ----------
     clf : CounterfactualTrainingClassifier
+        The classifier about to be fitted.
     """
     if not isinstance(clf.hidden_layer_sizes, (tuple, list)):
         raise TypeError(

@@ -84,11 +84,13 @@ def build_pool(
     y : LongTensor of shape (n_samples,)
         Training labels (class indices).
     n_classes : int
+        Number of classes.
     n_counterfactuals : int
         Factuals drawn without replacement (at most ``n_samples``).
     generator : Generator
         Fitted training-time generator.
     constraints : Constraints
+        The resolved constraints, as tensors on the device.
     decision_threshold, max_iter, step_size, epsilon
         Search settings (see :func:`~sklearn_ct.explain.counterfactual_search`).
     rng : torch.Generator
