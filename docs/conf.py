@@ -181,9 +181,7 @@ html_theme_options = {
     "show_prev_next": True,
     "navigation_with_keys": False,
     "header_links_before_dropdown": 7,
-    # API pages list their methods in a table; the page's own outline would
-    # repeat them, cut off, so they get the width instead.
-    "secondary_sidebar_items": {"**": ["page-toc"], "api/generated/*": []},
+    "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
     # No version switcher, no analytics, nothing fetched from the network.

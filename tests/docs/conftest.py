@@ -5,6 +5,8 @@ docs/_build/html`` (or the folder named by ``SKLEARN_CT_DOCS_SITE``). Tests
 that need it skip, saying how to build it, when it is not there; browser
 tests skip, saying what is missing, without Selenium or a system Chromium
 and its driver (Debian: ``apt-get install chromium chromium-driver``).
+With ``SKLEARN_CT_DOCS_STRICT=1`` (set by CI once it has built the site and
+installed Chromium) a missing site or browser fails instead of skipping.
 """
 
 import os
@@ -21,6 +23,12 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 DRIVERS = ("chromedriver",)
 
 
+def _skip(reason):
+    if os.environ.get("SKLEARN_CT_DOCS_STRICT") == "1":
+        pytest.fail(f"SKLEARN_CT_DOCS_STRICT=1, but {reason}")
+    pytest.skip(reason)
+
+
 def site_folder() -> Path:
     return Path(os.environ.get("SKLEARN_CT_DOCS_SITE", REPO / "docs/_build/html"))
 
@@ -30,7 +38,7 @@ def site() -> Path:
     """The built HTML site, or a skip that says how to build it."""
     folder = site_folder()
     if not (folder / "index.html").is_file():
-        pytest.skip(f"the documentation is not built in {folder}: run {BUILD_COMMAND}")
+        _skip(f"the documentation is not built in {folder}: run {BUILD_COMMAND}")
     return folder
 
 
@@ -51,10 +59,10 @@ def _find(names, env):
 @pytest.fixture(scope="session")
 def browser():
     """Headless system Chromium driven by Selenium, or a skip that says why."""
-    webdriver = pytest.importorskip(
-        "selenium.webdriver",
-        reason="selenium is not installed (pip install -e '.[docs]')",
-    )
+    try:
+        from selenium import webdriver
+    except ImportError:
+        _skip("selenium is not installed (pip install -e '.[docs]')")
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
@@ -62,7 +70,7 @@ def browser():
     driver_path = _find(DRIVERS, "SKLEARN_CT_CHROMEDRIVER")
     if binary is None or driver_path is None:
         missing = "Chromium" if binary is None else "chromedriver"
-        pytest.skip(
+        _skip(
             f"{missing} is not installed: apt-get install chromium chromium-driver "
             "(or set SKLEARN_CT_CHROMIUM / SKLEARN_CT_CHROMEDRIVER)"
         )

@@ -4,6 +4,10 @@ Each page under ``docs/user_guide/`` (and the landing page) is run as a
 doctest file, so a renamed parameter or a changed default breaks a test here
 before it misleads a reader. Blocks whose output differs in the last digits
 from machine to machine are marked ``+SKIP`` on the page and say so.
+
+The pages train small models (the quickstart's grid search takes about 20
+seconds), so these tests are marked ``slow``: ``python -m pytest -m slow``
+runs them, and so does CI's documentation step.
 """
 
 import doctest
@@ -21,6 +25,7 @@ PAGES = sorted(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=lambda path: path.stem)
 def test_user_guide_page_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # pages that write files write them here
