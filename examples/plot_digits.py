@@ -41,6 +41,7 @@ print(f"{len(X_train)} training and {len(X_test)} test images of 8x8 pixels")
 def make_model(objective):
     return CounterfactualTrainingClassifier(
         objective=objective,
+        energy="joint",  # the paper's Eq. 2
         hidden_layer_sizes=(32,),
         max_epochs=100,
         batch_size=32,

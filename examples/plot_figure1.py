@@ -54,6 +54,7 @@ def make_model(objective, mutability=None):
     """A standardised MLP, trained conventionally or with CT."""
     clf = CounterfactualTrainingClassifier(
         objective=objective,
+        energy="joint",  # the paper's Eq. 2, as in its Figure 1
         mutability=mutability,
         max_epochs=50,
         batch_size=30,

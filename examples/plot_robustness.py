@@ -75,6 +75,7 @@ for name, objective in [
 ]:
     clf = CounterfactualTrainingClassifier(
         objective=objective,
+        energy="joint",  # the paper's Eq. 2
         mutability=immutable,
         max_epochs=50,
         batch_size=100,

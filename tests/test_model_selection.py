@@ -338,6 +338,20 @@ def test_idle_warning_once_per_fit_with_the_measurements_and_what_helps(standard
     assert "tandardise" not in message
 
 
+def test_idle_warning_names_the_marginal_energy_first_only_for_joint(standardised):
+    X, y = standardised
+    joint = CounterfactualTrainingClassifier(
+        **{**FAST, "max_iter_cf": 1, "energy": "joint"}
+    )
+    (message,) = _convergence_warnings(lambda: joint.fit(X, y))
+    assert message.index('energy="marginal"') < message.index(
+        "decision_threshold (e.g."
+    )
+    default = CounterfactualTrainingClassifier(**{**FAST, "max_iter_cf": 1})
+    (message,) = _convergence_warnings(lambda: default.fit(X, y))
+    assert 'energy="marginal" (' not in message
+
+
 def test_idle_warning_advises_standardising_only_unscaled_inputs(standardised):
     X, y = standardised
     clf = CounterfactualTrainingClassifier(

@@ -121,6 +121,7 @@ def protocol(quick: bool = False, step_size: float | None = None) -> dict:
             "max_iter_cf": 30,
             "lambda_div": 0.5,
             "lambda_adv": 0.25,
+            "energy": "joint",
             "lambda_cost": 0.001,
             "lambda_energy": 5.0,
         },
@@ -344,6 +345,7 @@ def make_model(
     return CounterfactualTrainingClassifier(
         hidden_layer_sizes=common["hidden_layer_sizes"],
         objective=MODELS[model],
+        energy=common["energy"],
         lambda_div=common["lambda_div"],
         lambda_adv=lambda_adv,
         lambda_reg=lambda_reg,

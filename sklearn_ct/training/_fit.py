@@ -171,6 +171,7 @@ def train(clf, X, y_index, weight, split, seeds, digest=None, saved=None):
         lambda_div=clf.lambda_div,
         lambda_reg=clf.lambda_reg,
         lambda_adv=clf.lambda_adv,
+        energy=clf.energy,
         shuffle_seed=int(seeds[3]),
     )
     # skorch's way to carry sample weights: a dict that the net unpacks.

@@ -94,6 +94,8 @@ class CTNet(NeuralNet):
     objective : {"vanilla", "energy", "adversarial", "full"}
     lambda_div, lambda_reg, lambda_adv : float
         Weights of the divergence, ridge and adversarial terms.
+    energy : {"joint", "marginal"}, default="joint"
+        Energy of the divergence and the ridge (``_objective.energy_of``).
     shuffle_seed : int, default=0
         Seed of the net's own generator of batch orders (``shuffle_rng_``,
         made at the first epoch and dropped after training).
@@ -106,6 +108,7 @@ class CTNet(NeuralNet):
         lambda_div=0.5,
         lambda_reg=0.1,
         lambda_adv=0.25,
+        energy="joint",
         shuffle_seed=0,
         **kwargs,
     ):
@@ -114,6 +117,7 @@ class CTNet(NeuralNet):
         self.lambda_div = lambda_div
         self.lambda_reg = lambda_reg
         self.lambda_adv = lambda_adv
+        self.energy = energy
         self.shuffle_seed = shuffle_seed
 
     def initialize(self):
@@ -178,7 +182,7 @@ class CTNet(NeuralNet):
         clf_loss = self.get_loss(logits, yi, X=Xi, training=True)
         terms = {}
         if chunk is not None:
-            terms = counterfactual_terms(self.module_, **chunk)
+            terms = counterfactual_terms(self.module_, **chunk, energy=self.energy)
         lambdas = {
             "div": self.lambda_div,
             "reg": self.lambda_reg,

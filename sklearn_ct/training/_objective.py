@@ -3,11 +3,16 @@
 Per mini-batch::
 
     L = CE_w(M(x_b), y_b)
-      + lambda_div * mean_i( E(x+_i, t_i) - E(x'_i, t_i) )     # Eq. 2, contrastive divergence
-      + lambda_reg * mean_i( M(x+_i)[t_i]^2 + M(x'_i)[t_i]^2 ) # ridge on the energies
-      + lambda_adv * CE_w(M(x_AE_i), y_i)                      # adversarial loss
+      + lambda_div * mean_i( E(x+_i, t_i) - E(x'_i, t_i) )  # Eq. 2, contrastive divergence
+      + lambda_reg * mean_i( E(x+_i, t_i)^2 + E(x'_i, t_i)^2 ) # ridge on the energies
+      + lambda_adv * CE_w(M(x_AE_i), y_i)                   # adversarial loss
 
-with ``E(x, t) = -M(x)[t]``. ``x'``, ``x+`` and ``x_AE`` are constants: no
+with the paper's joint energy ``E(x, t) = -M(x)[t]`` (``energy="joint"``)
+or the marginal energy ``E(x) = -log sum_c exp M(x)[c]`` (``energy="marginal"``,
+the energy of ``p(x)`` in Grathwohl et al.'s JEM), whose gradient moves every
+logit by its class probability: much of the contrast goes into the logits'
+common level, which the softmax ignores, instead of into the decision
+boundary. ``x'``, ``x+`` and ``x_AE`` are constants: no
 gradient flows through the search. ``CE_w`` is the cross-entropy averaged
 with the sample weights (of the batch's rows; of the counterfactuals'
 factuals), as scikit-learn weights a loss; without weights, the plain mean.
@@ -21,6 +26,9 @@ from torch import nn
 
 from ..constraints._projection import Constraints
 from ..generators._base import target_logit
+
+#: Energies the divergence and the ridge can contrast (:func:`energy_of`).
+ENERGIES = ("marginal", "joint")
 
 #: Loss terms each objective adds to the cross-entropy.
 OBJECTIVES = {
@@ -59,19 +67,50 @@ class WeightedCrossEntropyLoss(nn.CrossEntropyLoss):
         return weighted_cross_entropy(input, target, sample_weight)
 
 
-def contrastive_divergence(logits_plus, logits_cf, target) -> torch.Tensor:
-    """Eq. 2: ``mean(E(x+, t) - E(x', t)) = mean(-M(x+)[t] + M(x')[t])``.
+def energy_of(logits, target, energy="joint") -> torch.Tensor:
+    """Energy of each sample: joint ``-M(x)[t]`` or marginal ``-logsumexp M(x)``.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (m, n_classes)
+    target : LongTensor of shape (m,)
+        Target classes (used by the joint energy only).
+    energy : {"joint", "marginal"}, default="joint"
+
+    Returns
+    -------
+    Tensor of shape (m,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> logits, target = torch.tensor([[0.0, 2.0]]), torch.tensor([1])
+    >>> energy_of(logits, target, "joint")
+    tensor([-2.])
+    >>> energy_of(logits, target, "marginal")
+    tensor([-2.1269])
+    """
+    if energy == "marginal":
+        return -logits.logsumexp(dim=1)
+    return -target_logit(logits, target)
+
+
+def contrastive_divergence(logits_plus, logits_cf, target, energy="joint"):
+    """Eq. 2: ``mean(E(x+, t) - E(x', t))``, with :func:`energy_of`'s ``energy``.
 
     Minimising it lowers the energy of real target-class samples and raises
     the energy of counterfactuals.
     """
-    return (target_logit(logits_cf, target) - target_logit(logits_plus, target)).mean()
-
-
-def energy_ridge(logits_plus, logits_cf, target) -> torch.Tensor:
-    """Ridge on the energies: ``mean(M(x+)[t]^2 + M(x')[t]^2)``."""
     return (
-        target_logit(logits_plus, target) ** 2 + target_logit(logits_cf, target) ** 2
+        energy_of(logits_plus, target, energy) - energy_of(logits_cf, target, energy)
+    ).mean()
+
+
+def energy_ridge(logits_plus, logits_cf, target, energy="joint") -> torch.Tensor:
+    """Ridge on the energies: ``mean(E(x+, t)^2 + E(x', t)^2)``."""
+    return (
+        energy_of(logits_plus, target, energy) ** 2
+        + energy_of(logits_cf, target, energy) ** 2
     ).mean()
 
 
@@ -96,7 +135,14 @@ def protect_immutable(x_plus, x_cf, constraints: Constraints) -> torch.Tensor:
 
 
 def counterfactual_terms(
-    module, counterfactuals, neighbours, adversarial, target, labels, sample_weight=None
+    module,
+    counterfactuals,
+    neighbours,
+    adversarial,
+    target,
+    labels,
+    sample_weight=None,
+    energy="joint",
 ) -> dict[str, torch.Tensor]:
     """The three counterfactual loss terms for one chunk of the epoch's pool.
 
@@ -113,6 +159,8 @@ def counterfactual_terms(
     sample_weight : Tensor of shape (m,), default=None
         The factuals' sample weights, which weight the adversarial loss; the
         divergence and the ridge are unweighted.
+    energy : {"joint", "marginal"}, default="joint"
+        Energy of the divergence and the ridge (:func:`energy_of`).
 
     Returns
     -------
@@ -127,8 +175,8 @@ def counterfactual_terms(
     logits = module(torch.cat([neighbours, counterfactuals, adversarial]))
     logits_plus, logits_cf, logits_adv = logits.split(m)
     return {
-        "div": contrastive_divergence(logits_plus, logits_cf, target),
-        "reg": energy_ridge(logits_plus, logits_cf, target),
+        "div": contrastive_divergence(logits_plus, logits_cf, target, energy),
+        "reg": energy_ridge(logits_plus, logits_cf, target, energy),
         "adv": adversarial_loss(logits_adv, labels, sample_weight),
     }
 

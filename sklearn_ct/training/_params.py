@@ -20,13 +20,14 @@ from ..generators._base import Generator
 from ..utils._compat import Interval, Options, StrOptions
 from ..utils._threads import check_n_threads
 from ..utils._validation import check, is_int
-from ._objective import OBJECTIVES
+from ._objective import ENERGIES, OBJECTIVES
 
 PARAMETER_CONSTRAINTS = {
     "module": [str, type, nn.Module],
     # An int passes here only to be refused below with the tuple it meant.
     "hidden_layer_sizes": [tuple, list, Interval(Integral, 1, None, closed="left")],
     "objective": [StrOptions(set(OBJECTIVES))],
+    "energy": [StrOptions(set(ENERGIES))],
     "lambda_div": [Interval(Real, 0, None, closed="left")],
     "lambda_adv": [Interval(Real, 0, None, closed="left")],
     "lambda_reg": [Interval(Real, 0, None, closed="left")],

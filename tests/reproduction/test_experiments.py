@@ -193,6 +193,8 @@ def test_make_model_follows_the_pairs():
     data = prepare_data("ls")
     single = make_model(data, "single", "CT", random_state=3)
     protected = make_model(data, "protected", "CT", quick=True)
+    # The paper's Eq. 2, whatever the package's default energy.
+    assert single.energy == protected.energy == "joint"
     baseline = make_model(data, "protected", "BL")
     assert single.mutability is None and single.lambda_reg == 0.01
     assert single.random_state == 3 and single.batch_size == 30

@@ -10,6 +10,7 @@ from sklearn_ct.training._objective import (
     adversarial_loss,
     contrastive_divergence,
     counterfactual_terms,
+    energy_of,
     energy_ridge,
     protect_immutable,
     total_loss,
@@ -34,6 +35,52 @@ def test_energy_ridge_by_hand():
     assert energy_ridge(LOGITS_PLUS, LOGITS_CF, TARGET).item() == pytest.approx(
         expected
     )
+
+
+def _lse(row):
+    return float(np.log(np.exp(np.asarray(row)).sum()))
+
+
+def test_marginal_divergence_and_ridge_by_hand():
+    # E(x) = -logsumexp M(x), whatever the target.
+    plus = [-_lse([1.0, 3.0]), -_lse([0.5, -1.0])]
+    cf = [-_lse([2.0, 0.5]), -_lse([4.0, 1.0])]
+    divergence = contrastive_divergence(LOGITS_PLUS, LOGITS_CF, TARGET, "marginal")
+    assert divergence.item() == pytest.approx(np.mean(np.subtract(plus, cf)))
+    ridge = energy_ridge(LOGITS_PLUS, LOGITS_CF, TARGET, "marginal")
+    assert ridge.item() == pytest.approx(np.mean(np.square(plus) + np.square(cf)))
+
+
+def test_marginal_energy_moves_with_the_common_level_the_softmax_ignores():
+    logits = torch.tensor([[0.3, -1.2, 2.0]], requires_grad=True)
+    target = torch.tensor([2])
+    shifted = logits.detach() + 5.0
+    assert torch.allclose(shifted.softmax(1), logits.detach().softmax(1))
+    for energy, moved in (("marginal", -5.0), ("joint", -5.0)):
+        change = energy_of(shifted, target, energy) - energy_of(logits, target, energy)
+        assert change.item() == pytest.approx(moved)
+    # The joint energy's gradient is the target's alone; the marginal's is the
+    # softmax: every logit, each by its class probability.
+    (joint,) = torch.autograd.grad(energy_of(logits, target, "joint").sum(), logits)
+    assert joint.tolist() == [[0.0, 0.0, -1.0]]
+    (marginal,) = torch.autograd.grad(
+        energy_of(logits, target, "marginal").sum(), logits
+    )
+    assert torch.allclose(marginal, -logits.detach().softmax(1))
+
+
+@pytest.mark.parametrize("energy", ["joint", "marginal"])
+def test_counterfactual_terms_use_the_chosen_energy(energy):
+    module = torch.nn.Linear(2, 2)
+    torch.manual_seed(0)
+    x_plus, x_cf, x_adv = torch.randn(3, 4, 2)
+    target, labels = torch.tensor([1, 0, 1, 0]), torch.tensor([0, 1, 0, 1])
+    terms = counterfactual_terms(
+        module, x_cf, x_plus, x_adv, target, labels, energy=energy
+    )
+    with torch.no_grad():
+        expected = contrastive_divergence(module(x_plus), module(x_cf), target, energy)
+    assert terms["div"].item() == pytest.approx(expected.item())
 
 
 def test_adversarial_loss_uses_the_factual_labels():
