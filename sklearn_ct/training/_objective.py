@@ -73,9 +73,11 @@ def energy_of(logits, target, energy="joint") -> torch.Tensor:
     Parameters
     ----------
     logits : Tensor of shape (m, n_classes)
+        The model's logits ``M(x)``.
     target : LongTensor of shape (m,)
         Target classes (used by the joint energy only).
     energy : {"joint", "marginal"}, default="joint"
+        Which energy.
 
     Returns
     -------
