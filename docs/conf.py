@@ -25,6 +25,7 @@ of the build and links each API page to the examples that use it.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import warnings
@@ -199,5 +200,20 @@ warnings.filterwarnings(
 )
 
 
+def _no_builtin_docstrings(app, what, name, obj, options, lines):
+    """Constants show their value, not the docstring of their type.
+
+    autodoc documents ``DATASETS = (...)`` with ``tuple.__doc__`` ("Built-in
+    immutable sequence...") unless the module has a ``#:`` comment for it;
+    that text says nothing about the constant, so it is dropped.
+    """
+    if what in ("data", "attribute") and lines and type(obj).__module__ == "builtins":
+        own = inspect.cleandoc(type(obj).__doc__ or "").strip()
+        if own and own.splitlines()[0] in lines:
+            lines.clear()
+
+
 def setup(app):
     app.connect("missing-reference", _resolve_alias)
+    # Before numpydoc (priority 500) rewrites the lines.
+    app.connect("autodoc-process-docstring", _no_builtin_docstrings, priority=100)
