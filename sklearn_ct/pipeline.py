@@ -6,8 +6,9 @@ one-hot column of ``sex``, that ``(1, 99)`` hours per week are standardised
 numbers, or which columns were integers. :class:`CounterfactualPipeline`
 hands the classifier its fitted preprocessing and input data at every
 ``fit`` (so in every cross-validation fold and grid point, where a fold may
-lack a rare category), and the classifier resolves its constraints, written
-on the pipeline's input columns, into its own input space there. It also
+lack a rare category), through the classifier's ``fit`` parameter
+``pipeline_input``, and the classifier resolves its constraints, written on
+the pipeline's input columns, into its own input space there. It also
 explains: :meth:`CounterfactualPipeline.explain` returns counterfactuals in
 the original columns, units and categories.
 
@@ -16,8 +17,7 @@ Used alone, the classifier keeps resolving its constraints on its own input.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
+from sklearn import get_config
 from sklearn.pipeline import Pipeline
 from sklearn.pipeline import make_pipeline as _sklearn_make_pipeline
 from sklearn.utils.validation import check_is_fitted
@@ -26,16 +26,6 @@ from .training import CounterfactualTrainingClassifier
 from .utils._validation import check_explain_options
 
 __all__ = ["CounterfactualPipeline", "make_pipeline"]
-
-
-@contextmanager
-def _pipeline_input(classifier, pipeline, X):
-    """Let the classifier see the pipeline and its input data for one fit."""
-    classifier._pipeline_input = (pipeline, X)
-    try:
-        yield
-    finally:
-        del classifier._pipeline_input
 
 
 class CounterfactualPipeline(Pipeline):
@@ -97,6 +87,9 @@ class CounterfactualPipeline(Pipeline):
     def fit(self, X, y=None, **params):
         """Fit the preprocessing, then the classifier with resolved constraints.
 
+        The classifier's ``fit`` gets ``pipeline_input=(self, X)`` (routed to
+        it as metadata when metadata routing is enabled).
+
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
@@ -110,11 +103,12 @@ class CounterfactualPipeline(Pipeline):
         -------
         self
         """
-        final = self.steps[-1][1]
+        name, final = self.steps[-1]
         if not isinstance(final, CounterfactualTrainingClassifier):
             return super().fit(X, y, **params)
-        with _pipeline_input(final, self, X):
-            return super().fit(X, y, **params)
+        key = "pipeline_input" if get_config()["enable_metadata_routing"] else None
+        params[key or f"{name}__pipeline_input"] = (self, X)
+        return super().fit(X, y, **params)
 
     def explain(
         self, X, target=None, *, sparsify=False, n_per_factual=1, **explainer_params

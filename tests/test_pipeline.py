@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import clone, config_context
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import make_blobs
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -266,6 +267,31 @@ def test_constraints_on_input_columns_resolve_to_model_columns(applicants):
         ["cat__housing_free", "cat__housing_own", "cat__housing_rent"],
         ["cat__sex_f", "cat__sex_m"],
     ]
+
+
+def _resolved(clf):
+    """The constraints a fit resolved, as plain lists."""
+    return (
+        clf.mutability_.tolist(),
+        [bound.tolist() for bound in clf.domain_],
+        clf.constraints_.integer.tolist(),
+        [group.tolist() for group in clf.categorical_groups_],
+    )
+
+
+@pytest.mark.parametrize("routing", [False, True], ids=["plain", "metadata_routing"])
+def test_the_pipeline_hands_its_input_to_the_classifiers_fit(applicants, routing):
+    X, y = applicants
+    settings = {"max_epochs": 1, "domain": {"income": (-50, 200)}}
+    expected = _ct_pipe(**settings).fit(X, y)
+    with config_context(enable_metadata_routing=routing):
+        pipe = _ct_pipe(**settings).fit(X, y)
+    clf = pipe[-1]
+    assert _resolved(clf) == _resolved(expected[-1])
+    assert not [name for name in vars(clf) if "pipeline" in name]  # nothing left
+    # The same explicit fit parameter, given by hand.
+    by_hand = clone(clf).fit(pipe[:-1].transform(X), y, pipeline_input=(pipe, X))
+    assert _resolved(by_hand) == _resolved(clf)
 
 
 def test_cross_validation_with_a_fold_missing_a_rare_level(applicants):

@@ -294,6 +294,8 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
     """
 
     _parameter_constraints: ClassVar[dict] = PARAMETER_CONSTRAINTS
+    # Routed by CounterfactualPipeline.fit when metadata routing is enabled.
+    __metadata_request__fit: ClassVar[dict] = {"pipeline_input": True}
 
     def __init__(
         self,
@@ -369,7 +371,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
 
     # ------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=False)  # validates the generator
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, pipeline_input=None):
         """Train the network with counterfactual training.
 
         Parameters
@@ -388,6 +390,12 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
             validation accuracy of ``early_stopping``; rows of weight 0 are
             never drawn as factuals or target-class samples. Inside a
             pipeline, pass ``counterfactualtrainingclassifier__sample_weight``.
+        pipeline_input : tuple (pipeline, X_input) or None, default=None
+            Handed over by :class:`~sklearn_ct.pipeline.CounterfactualPipeline`
+            when this classifier is its last step: the pipeline (its
+            preprocessing fitted) and the data given to its ``fit``. The
+            constraints, written on the pipeline's input columns, are then
+            resolved through its preprocessing; ``None``: on ``X`` itself.
 
         Returns
         -------
@@ -420,7 +428,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         split = valid_split(self, len(X), int(seeds[4]))
         # Constraints and generator learn from the rows training learns from.
         rows = rows_learnt_from(len(X), y_index, weight, split)
-        set_constraints(self, resolve_constraints(self, X, rows))
+        set_constraints(self, resolve_constraints(self, X, rows, pipeline_input))
         self.feature_mad_ = mad_scale(X if rows is None else X[rows])
         with torch_threads(self.n_threads):
             self.generator_ = resolve_generator(self.generator).fit(

@@ -97,18 +97,18 @@ def valid_split(clf, n_samples, seed):
     return ValidSplit(clf.validation_fraction, stratified=True, random_state=seed)
 
 
-def resolve_constraints(clf, X, rows=None):
+def resolve_constraints(clf, X, rows=None, pipeline_input=None):
     """The constraints on the network's inputs, learnt from ``X[rows]``.
 
     Inside :class:`~sklearn_ct.pipeline.CounterfactualPipeline`, the
-    pipeline hands over itself and its input data for this fit, and the
+    pipeline hands over itself and its input data for this fit
+    (``pipeline_input``, a fit parameter of the classifier), and the
     constraints, written on its input columns, are resolved through its
     fitted preprocessing; alone, on ``X`` itself. ``rows`` (None: all)
     leaves out validation rows and rows of weight 0.
     """
-    binding = getattr(clf, "_pipeline_input", None)
-    if binding is not None:
-        pipeline, X_input = binding
+    if pipeline_input is not None:
+        pipeline, X_input = pipeline_input
         space = model_space(pipeline, X_input)
         X_input, _ = space.check_input(X_input)
     else:
