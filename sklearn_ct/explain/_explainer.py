@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..constraints._feature_constraints import set_constraints, warn_outside
 from ..constraints._model_space import model_space
 from ..generators._base import Generator
-from ..generators._presets import resolve_generator
+from ..generators._presets import check_penalty_weights, resolve_generator
 from ..utils._compat import HasMethods, Interval, Options, _fit_context
 from ..utils._threads import check_n_threads, torch_threads
 from ..utils._torch import module_device, module_dtype
@@ -82,7 +82,10 @@ class CounterfactualExplainer(BaseEstimator):
         fitted on unscaled inputs, steps are small: standardise the inputs
         (a Pipeline works) or raise ``max_iter`` or ``lr``.
     lambda_cost, lambda_energy : float >= 0 or None, default=None
-        Override the generator's penalty weights when given.
+        Override the penalty weights of the generator named by
+        ``generator``. ``fit`` refuses a weight that generator does not
+        have (``lambda_energy`` is ECCCo's only) and any weight beside a
+        generator instance (set it on the instance).
     epsilon : float, default=0.3
         L-inf radius for the nascent adversarial examples of the result.
     domain_n_std : float, default=3.0
@@ -304,19 +307,24 @@ class CounterfactualExplainer(BaseEstimator):
             self.feature_costs, space, constraints, mad_scale(X_model)
         )
         y_index = None if y is None else label_index(y, classes, "y")
-        self.generator_ = resolve_generator(
+        generator = resolve_generator(self.generator)
+        weights = check_penalty_weights(
             self.generator,
+            generator,
             lambda_cost=self.lambda_cost,
             lambda_energy=self.lambda_energy,
-        ).fit(X_model, y_index, random_state=self.random_state)
+        )
+        self.generator_ = generator.set_params(**weights).fit(
+            X_model, y_index, random_state=self.random_state
+        )
         return self
 
     @classmethod
     def _from_fitted_parts(cls, estimator, space, constraints, generator, **params):
         """An explainer fitted from parts a fitted model already holds.
 
-        ``params`` are the keywords a user gave to ``estimator.explain``
-        (checked by the caller).
+        ``params`` are the keywords a user gave to ``estimator.explain``; the
+        caller checked the penalty weights against the generator asked for.
         """
         space.require_layout(constraints.n_features)
         explainer = cls(estimator, generator=generator, **params)
@@ -334,15 +342,13 @@ class CounterfactualExplainer(BaseEstimator):
             constraints,
             getattr(space.final, "feature_mad_", None),
         )
-        overrides = {
-            k: v
-            for k, v in (
-                ("lambda_cost", explainer.lambda_cost),
-                ("lambda_energy", explainer.lambda_energy),
-            )
-            if v is not None and k in generator.get_params(deep=False)
-        }
-        explainer.generator_ = copy.copy(generator).set_params(**overrides)
+        weights = check_penalty_weights(
+            None,
+            generator,
+            lambda_cost=explainer.lambda_cost,
+            lambda_energy=explainer.lambda_energy,
+        )
+        explainer.generator_ = copy.copy(generator).set_params(**weights)
         return explainer
 
     # -------------------------------------------------------------- explain

@@ -3,7 +3,9 @@
 Generic (Wachter), ECCCo (the paper's), REVISE (a VAE's latent space) and
 Gravitational (a pull towards target-class samples), each a :class:`Generator`
 with its own penalties; :func:`resolve_generator` turns a ``generator``
-parameter (a name or an instance) into a fresh generator.
+parameter (a name or an instance) into a fresh generator, and
+:func:`check_penalty_weights` refuses penalty weights the generator would
+ignore or that duplicate an instance's own.
 """
 
 from __future__ import annotations
@@ -335,7 +337,8 @@ def resolve_generator(generator, **overrides) -> Generator:
     **overrides
         Parameters to set on the generator; ``None`` values are ignored, and so
         are parameters the generator does not have (``lambda_energy`` for
-        Generic, say).
+        Generic, say): the estimators refuse those first, with
+        :func:`check_penalty_weights`.
 
     Returns
     -------
@@ -365,3 +368,74 @@ def resolve_generator(generator, **overrides) -> Generator:
     params = generator.get_params(deep=False)
     updates = {k: v for k, v in overrides.items() if v is not None and k in params}
     return generator.set_params(**updates)
+
+
+def check_penalty_weights(generator, resolved, **weights) -> dict:
+    """The penalty weights to set on ``resolved``; refuse those that cannot apply.
+
+    A weight the generator has no parameter for would silently do nothing,
+    and a weight given beside a generator instance duplicates the one the
+    instance holds: both are a ``ValueError``, as scikit-learn refuses a
+    setting that is ignored or given twice.
+
+    Parameters
+    ----------
+    generator : str, Generator or None
+        The ``generator`` the user gave: a name, an instance (which holds its
+        own weights), or ``None`` for a fitted classifier's own training
+        generator, whose weights these adjust.
+    resolved : Generator
+        The generator ``generator`` stands for.
+    **weights
+        ``lambda_cost``, ``lambda_energy``, ...; ``None``: not given.
+
+    Returns
+    -------
+    dict
+        The weights given (not ``None``).
+
+    Raises
+    ------
+    ValueError
+        Naming the weight, the generator and the named generators that use it.
+
+    Examples
+    --------
+    >>> check_penalty_weights("ecco", ECCCoGenerator(), lambda_energy=2.0)
+    {'lambda_energy': 2.0}
+    >>> check_penalty_weights("generic", GenericGenerator(), lambda_energy=2.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: lambda_energy=2.0 does nothing with generator='generic' \
+(GenericGenerator has no lambda_energy); it is used by generator='ecco'. \
+Leave lambda_energy=None, or choose a generator that uses it.
+    """
+    given = {k: v for k, v in weights.items() if v is not None}
+    params = resolved.get_params(deep=False)
+    which = (
+        f"the classifier's training generator {resolved!r}"
+        if generator is None
+        else f"generator={generator!r}"
+    )
+    for name, value in given.items():
+        if name not in params:
+            users = [n for n in _NAMES if name in GENERATORS[n]().get_params()]
+            used = " or ".join(f"generator={n!r}" for n in users) or "none of them"
+            raise ValueError(
+                f"{name}={value!r} does nothing with {which} "
+                f"({type(resolved).__name__} has no {name}); it is used by {used}."
+                f" Leave {name}=None, or choose a generator that uses it."
+            )
+        if isinstance(generator, Generator):
+            raise ValueError(
+                f"{name}={value!r} was given beside generator={generator!r}, which"
+                f" holds its own {name}={params[name]!r}. Set it on the instance "
+                f"({type(resolved).__name__}({name}={value!r}), or "
+                f"generator__{name} in a grid search), or name the generator "
+                "instead of passing an instance."
+            )
+    return given
+
+
+#: The generators' names (``GENERATORS`` also holds aliases).
+_NAMES = ("generic", "ecco", "revise", "gravitational")

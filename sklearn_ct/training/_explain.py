@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..constraints._model_space import model_space
 from ..explain._explainer import CounterfactualExplainer
 from ..generators._base import Generator
-from ..generators._presets import resolve_generator
+from ..generators._presets import check_penalty_weights, resolve_generator
 from ..utils._validation import check_explain_options
 
 
@@ -46,7 +46,8 @@ class ExplainMixin:
             ``decision_threshold``, ``lambda_energy``, ``generator``,
             ``refine``, ...). Mutability, domain, one-hot groups and integer
             features are the classifier's own; the generator defaults to the
-            (fitted) training generator; ``feature_costs`` are in the
+            (fitted) training generator, and a penalty weight it does not
+            have, or one beside a generator instance, is a ``ValueError``; ``feature_costs`` are in the
             classifier's input columns (``"mad"``: its training rows' MAD).
 
         Returns
@@ -75,7 +76,14 @@ class ExplainMixin:
                     f"explain() uses the classifier's own {name}; to add constraints,"
                     " use CounterfactualExplainer(model, ...).fit(X_train) instead."
                 )
-        generator = self._explain_generator(params.pop("generator", None))
+        requested = params.pop("generator", None)
+        generator = self._explain_generator(requested)
+        check_penalty_weights(
+            requested,
+            generator,
+            lambda_cost=params.get("lambda_cost"),
+            lambda_energy=params.get("lambda_energy"),
+        )
         params.setdefault("n_threads", self.n_threads)
         space = model_space(estimator, X)
         check_explain_keywords(params, f"{type(estimator).__name__}.explain")
