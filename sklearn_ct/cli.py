@@ -195,9 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         default=None,
         metavar="S",
-        help="the test-time search's fixed step (default: the "
-        "paper's 0.1; at most 5/S steps). Not the paper's "
-        "protocol: see research/notes/step_size.md",
+        help="the test-time search's fixed step, the explainer's "
+        "step_size (default: the paper's 0.1; at most 5/S steps; "
+        "training keeps the classifier's step_size_cf). Not the "
+        "paper's protocol: see research/notes/step_size.md",
     )
     reproduce.add_argument("--quiet", action="store_true", help="no progress output")
     reproduce.set_defaults(run=_reproduce)

@@ -111,7 +111,27 @@ class CounterfactualPipeline(Pipeline):
         return super().fit(X, y, **params)
 
     def explain(
-        self, X, target=None, *, sparsify=False, n_per_factual=1, **explainer_params
+        self,
+        X,
+        target=None,
+        *,
+        sparsify=False,
+        n_per_factual=1,
+        generator=None,
+        decision_threshold=0.5,
+        max_iter=100,
+        step_size=0.1,
+        lambda_cost=None,
+        lambda_energy=None,
+        adversarial_radius=0.3,
+        feature_costs="mad",
+        refine=True,
+        fallback=True,
+        batch_size=8192,
+        n_threads=None,
+        random_state=None,
+        lr="deprecated",
+        epsilon="deprecated",
     ):
         """Counterfactuals in the original columns, units and categories.
 
@@ -126,12 +146,45 @@ class CounterfactualPipeline(Pipeline):
         n_per_factual : int, default=1
             Distinct counterfactuals per factual (see
             :meth:`sklearn_ct.CounterfactualExplainer.explain`).
-        **explainer_params
-            Parameters of :class:`~sklearn_ct.CounterfactualExplainer` such as
-            ``max_iter``, ``decision_threshold``, ``generator``, ``refine``,
-            ``feature_costs`` (by input column, in its units); the
-            constraints are the classifier's own. Any other keyword is a
-            ``TypeError`` that lists the accepted ones.
+        generator : str, Generator or None, default=None
+            ``None``: the classifier's fitted training generator (see
+            :meth:`sklearn_ct.CounterfactualTrainingClassifier.explain`).
+        decision_threshold : float or None, default=0.5
+            ``p(target)`` at which a search stops and that refinement keeps
+            (not the classifier's training threshold, 0.75: see
+            :class:`~sklearn_ct.CounterfactualExplainer`); ``None`` runs all
+            steps.
+        max_iter : int, default=100
+            Maximum search steps.
+        step_size : float, default=0.1
+            Gradient-descent step size of the search.
+        lambda_cost, lambda_energy : float >= 0 or None, default=None
+            Override the generator's penalty weights; a weight the generator
+            does not have, or one given beside a generator instance, is a
+            ``ValueError``.
+        adversarial_radius : float, default=0.3
+            L-inf radius for the nascent adversarial examples of the result.
+        feature_costs : "mad", dict or list, default="mad"
+            What a change costs, by input column, in its units.
+        refine : bool, default=True
+            Move each counterfactual to the cheapest point that still reaches
+            ``decision_threshold``.
+        fallback : bool, default=True
+            Complete the gradient search with the discrete neighbourhood
+            search where it found no recourse.
+        batch_size : int, default=8192
+            Factuals searched at once.
+        n_threads : int or None, default=None
+            Torch threads while explaining; ``None``: the classifier's
+            ``n_threads``.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the random targets.
+        lr, epsilon : float, default="deprecated"
+            Former names of ``step_size`` and ``adversarial_radius``.
+
+            .. deprecated:: 0.1
+                ``lr`` and ``epsilon`` were renamed to ``step_size`` and
+                ``adversarial_radius`` in 0.1 and will be removed in 0.3.
 
         Returns
         -------
@@ -147,7 +200,27 @@ class CounterfactualPipeline(Pipeline):
             )
         check_is_fitted(self)
         check_explain_options(sparsify, n_per_factual)
-        explainer = final._explainer(self, X, explainer_params)
+        explainer = final._explainer(
+            self,
+            X,
+            {
+                "generator": generator,
+                "decision_threshold": decision_threshold,
+                "max_iter": max_iter,
+                "step_size": step_size,
+                "lambda_cost": lambda_cost,
+                "lambda_energy": lambda_energy,
+                "adversarial_radius": adversarial_radius,
+                "feature_costs": feature_costs,
+                "refine": refine,
+                "fallback": fallback,
+                "batch_size": batch_size,
+                "n_threads": n_threads,
+                "random_state": random_state,
+                "lr": lr,
+                "epsilon": epsilon,
+            },
+        )
         return explainer.explain(
             X, target=target, sparsify=sparsify, n_per_factual=n_per_factual
         )

@@ -331,7 +331,7 @@ def test_idle_warning_once_per_fit_with_the_measurements_and_what_helps(standard
         for s in (
             "lower decision_threshold (e.g. 0.5",
             "higher max_iter_cf (e.g. 2",
-            "higher lr_cf (e.g. 0.2",
+            "higher step_size_cf (e.g. 0.2",
         )
     ]
     assert positions == sorted(positions)

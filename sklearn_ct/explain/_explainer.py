@@ -15,8 +15,6 @@ re-predicted as returned (``_assemble``).
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
-from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
@@ -27,10 +25,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..constraints._feature_constraints import set_constraints, warn_outside
 from ..constraints._model_space import model_space
-from ..generators._base import Generator
 from ..generators._presets import check_penalty_weights, resolve_generator
-from ..utils._compat import HasMethods, Interval, Options, _fit_context
-from ..utils._threads import check_n_threads, torch_threads
+from ..utils._compat import _fit_context
+from ..utils._threads import torch_threads
 from ..utils._torch import module_device, module_dtype
 from ..utils._validation import check_explain_options
 from ._adapters import as_logits_module, label_index
@@ -38,6 +35,7 @@ from ._assemble import assemble_result, empty_result
 from ._costs import feature_membership, mad_scale, resolve_feature_costs
 from ._neighbourhood import searched_budget
 from ._options import search_options
+from ._params import PARAMETER_CONSTRAINTS, check_params
 from ._result import CounterfactualResult
 
 
@@ -73,20 +71,34 @@ class CounterfactualExplainer(BaseEstimator):
         of the data given to ``fit``, widened to its min and max. Another box
         given for a CT classifier is intersected with its own.
     decision_threshold : float or None, default=0.5
-        A search stops once ``p(target)`` reaches it; ``None`` runs all steps.
+        A search stops once ``p(target)`` reaches it, and refinement keeps
+        the cheapest point that still reaches it (the target class winning
+        by :data:`~sklearn_ct.explain.MARGIN` in logits, too); ``None`` runs
+        all steps. Lower than the classifier's ``decision_threshold`` (0.75)
+        on purpose: an explanation is valid as soon as the target class wins
+        (0.5 with two classes), and every step beyond costs the person, so
+        it is then refined to the cheapest such point; a training
+        counterfactual instead stands for the target class in the
+        contrastive divergence, so training waits until it is well inside
+        (mature). The paper's evaluation uses 0.95 (as
+        :data:`~sklearn_ct.metrics.plausibility_scorer` does).
     max_iter : int, default=100
         Maximum search steps.
-    lr : float, default=0.1
+    step_size : float, default=0.1
         Gradient-descent step size of the search (plain gradient descent, as
         in the reference). Where logits are shallow, for example a network
         fitted on unscaled inputs, steps are small: standardise the inputs
-        (a Pipeline works) or raise ``max_iter`` or ``lr``.
+        (a Pipeline works) or raise ``max_iter`` or ``step_size``. The
+        classifier's training-time search has the same pair as
+        ``max_iter_cf`` and ``step_size_cf``; ``sklearn-ct reproduce`` calls
+        it ``--step-size``, :func:`~sklearn_ct.explain.counterfactual_search`
+        ``step_size``.
     lambda_cost, lambda_energy : float >= 0 or None, default=None
         Override the penalty weights of the generator named by
         ``generator``. ``fit`` refuses a weight that generator does not
         have (``lambda_energy`` is ECCCo's only) and any weight beside a
         generator instance (set it on the instance).
-    epsilon : float, default=0.3
+    adversarial_radius : float, default=0.3
         L-inf radius for the nascent adversarial examples of the result.
     domain_n_std : float, default=3.0
         Width of the inferred domain box in standard deviations.
@@ -149,6 +161,12 @@ class CounterfactualExplainer(BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the random targets (``target=None`` with more than two
         classes) and generators that learn from data.
+    lr, epsilon : float, default="deprecated"
+        Former names of ``step_size`` and ``adversarial_radius``.
+
+        .. deprecated:: 0.1
+            ``lr`` and ``epsilon`` were renamed to ``step_size`` and
+            ``adversarial_radius`` in 0.1 and will be removed in 0.3.
 
     Attributes
     ----------
@@ -185,32 +203,7 @@ class CounterfactualExplainer(BaseEstimator):
     4
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        "estimator": [HasMethods(["predict"])],
-        "generator": [str, Generator],
-        # The specs have their own resolvers, whose errors name the bad entry.
-        "mutability": [str, Mapping, "array-like", None],
-        "domain": [str, Mapping, "array-like", None],
-        "decision_threshold": [Interval(Real, 0, 1, closed="neither"), None],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "lambda_cost": [Interval(Real, 0, None, closed="left"), None],
-        "lambda_energy": [Interval(Real, 0, None, closed="left"), None],
-        "epsilon": [Interval(Real, 0, None, closed="left")],
-        "domain_n_std": [Interval(Real, 0, None, closed="neither")],
-        "categorical_groups": ["array-like", None],
-        "integer_features": [str, "array-like", None],
-        "feature_costs": [str, Mapping, "array-like"],
-        "refine": ["boolean"],
-        "fallback": ["boolean"],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "n_threads": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Integral, {-1}),
-            None,
-        ],
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints: ClassVar[dict] = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,
@@ -220,10 +213,10 @@ class CounterfactualExplainer(BaseEstimator):
         domain="infer",
         decision_threshold=0.5,
         max_iter=100,
-        lr=0.1,
+        step_size=0.1,
         lambda_cost=None,
         lambda_energy=None,
-        epsilon=0.3,
+        adversarial_radius=0.3,
         domain_n_std=3.0,
         categorical_groups=None,
         integer_features="auto",
@@ -233,6 +226,8 @@ class CounterfactualExplainer(BaseEstimator):
         batch_size=8192,
         n_threads=1,
         random_state=None,
+        lr="deprecated",
+        epsilon="deprecated",
     ):
         self.estimator = estimator
         self.generator = generator
@@ -240,10 +235,10 @@ class CounterfactualExplainer(BaseEstimator):
         self.domain = domain
         self.decision_threshold = decision_threshold
         self.max_iter = max_iter
-        self.lr = lr
+        self.step_size = step_size
         self.lambda_cost = lambda_cost
         self.lambda_energy = lambda_energy
-        self.epsilon = epsilon
+        self.adversarial_radius = adversarial_radius
         self.domain_n_std = domain_n_std
         self.categorical_groups = categorical_groups
         self.integer_features = integer_features
@@ -253,6 +248,8 @@ class CounterfactualExplainer(BaseEstimator):
         self.batch_size = batch_size
         self.n_threads = n_threads
         self.random_state = random_state
+        self.lr = lr
+        self.epsilon = epsilon
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=False)  # validates the generator
@@ -270,7 +267,7 @@ class CounterfactualExplainer(BaseEstimator):
         -------
         self
         """
-        check_n_threads(self.n_threads)  # refuses booleans too
+        check_params(self)
         space = model_space(self.estimator, X)
         X_in, _ = space.check_input(X)
         _, classes = as_logits_module(space.final)  # unsupported or unfitted: now
@@ -329,7 +326,7 @@ class CounterfactualExplainer(BaseEstimator):
         space.require_layout(constraints.n_features)
         explainer = cls(estimator, generator=generator, **params)
         explainer._validate_params()
-        check_n_threads(explainer.n_threads)
+        check_params(explainer)
         explainer.model_space_ = space
         explainer.n_features_in_ = space.n_inputs or constraints.n_features
         if space.input_names is not None:

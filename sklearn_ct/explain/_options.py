@@ -105,8 +105,8 @@ def _search(explainer, module, x, target, constraints, threshold):
         constraints,
         decision_threshold=threshold,
         max_iter=explainer.max_iter,
-        step_size=explainer.lr,
-        epsilon=explainer.epsilon,
+        step_size=explainer._step_size,  # set by check_params
+        adversarial_radius=explainer._adversarial_radius,
     )
 
 

@@ -12,7 +12,7 @@ are written once, then), so the cost of a step falls as the batch converges. Per
 4. the step taken, then the point projected onto the domain box, integer
    grids, one-hot groups and mutability relative to the factual;
 5. convergence checked, and the point kept as the nascent adversarial example
-   while it stays within the L-inf ``epsilon`` ball around the factual.
+   while it stays within the L-inf ``adversarial_radius`` of the factual.
 
 Training uses the same loop as explaining; nothing here knows which one calls it.
 """
@@ -26,6 +26,7 @@ import torch
 
 from ..constraints._projection import Constraints, clamp_to_domain, mask_step, project
 from ..generators._base import Generator
+from ..utils._deprecation import renamed
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class SearchResult:
         Steps taken.
     adversarial : Tensor of shape (n, n_features)
         Nascent adversarial example: the last point of the path, the factual
-        included, within the L-inf ``epsilon`` ball around the factual.
+        included, within the L-inf ``adversarial_radius`` of the factual.
     p_target : Tensor of shape (n,)
         Target probability at the final point.
     """
@@ -65,7 +66,8 @@ def counterfactual_search(
     decision_threshold: float | None = 0.5,
     max_iter: int = 100,
     step_size: float = 0.1,
-    epsilon: float = 0.3,
+    adversarial_radius: float = 0.3,
+    epsilon="deprecated",
 ) -> SearchResult:
     """Search counterfactuals for a batch of factuals at once.
 
@@ -89,13 +91,20 @@ def counterfactual_search(
         Maximum number of steps ``T``.
     step_size : float, default=0.1
         Plain gradient-descent step size (the reference's value).
-    epsilon : float, default=0.3
+    adversarial_radius : float, default=0.3
         L-inf radius that makes a path point a nascent adversarial example.
+    epsilon : float, default="deprecated"
+        Use ``adversarial_radius`` instead.
+
+        .. deprecated:: 0.1
+            ``epsilon`` was renamed to ``adversarial_radius`` in 0.1 and will
+            be removed in 0.3.
 
     Returns
     -------
     SearchResult
     """
+    radius = renamed("epsilon", epsilon, "adversarial_radius", adversarial_radius, 0.3)
     x = x.detach()
     target = target.to(device=x.device, dtype=torch.long)
     n = x.shape[0]
@@ -126,8 +135,8 @@ def counterfactual_search(
             logits = model(point)
         p = logits.detach().softmax(dim=1).gather(1, t_i.view(-1, 1)).squeeze(1)
         here = point.detach()
-        if step > 1:  # the last point of the path still within the epsilon ball
-            within = (here - x_i).abs().amax(dim=1, keepdim=True) <= epsilon
+        if step > 1:  # the last point of the path still within the radius
+            within = (here - x_i).abs().amax(dim=1, keepdim=True) <= radius
             adv_i = torch.where(within, here, adv_i)
         done = (
             torch.zeros_like(p, dtype=torch.bool)

@@ -21,14 +21,14 @@ from ..explain._costs import mad_scale
 from ..generators._presets import resolve_generator
 from ..utils._compat import _fit_context
 from ..utils._threads import torch_threads
-from ._checkpoint import fingerprint, load_checkpoint
 from ._diagnostics import history_frame, warn_about_training
 from ._explain import ExplainMixin
 from ._fit import (
-    draw_seeds,
     resolve_constraints,
     rows_learnt_from,
     sample_weights,
+    saved_state,
+    set_early_stopping_attributes,
     train,
     valid_split,
     warn_if_large,
@@ -44,8 +44,8 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
     adds, to the cross-entropy, a contrastive divergence between real
     target-class samples and the counterfactuals, a ridge penalty on their
     energies, and an adversarial loss on the counterfactuals that are still
-    within ``epsilon`` of their factual (the paper's Eq. 2 and training algorithm). Immutable
-    features are protected, so the model learns to offer recourse through the
+    within ``adversarial_radius`` of their factual (the paper's Eq. 2 and
+    training algorithm). Immutable features are protected, so the model learns to offer recourse through the
     features people can change.
 
     Sample weights (``fit(X, y, sample_weight)`` and ``class_weight``) weight
@@ -102,9 +102,11 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         well-separated blobs with an immutable feature, 0.1 leaves
         implausibility unchanged while 0.01 lowers it by about a quarter).
         The paper tunes it per data set between 0.01 and 0.5.
-    epsilon : float, default=0.3
+    adversarial_radius : float, default=0.3
         L-inf radius within which a counterfactual on its way counts as an
-        adversarial example.
+        adversarial example (the paper's epsilon; spelled out so that it
+        cannot be taken for the numerical-stability ``epsilon`` of Adam in
+        :class:`~sklearn.neural_network.MLPClassifier`).
     generator : str or Generator, default="ecco"
         Training-time generator: ``"ecco"``, ``"generic"``, ``"revise"`` (its
         VAE is fitted once at the start of ``fit``) or an instance.
@@ -116,14 +118,17 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         epoch stays bounded on large data.
     decision_threshold : float, default=0.75
         A counterfactual is mature once ``p(target)`` reaches it; only
-        mature counterfactuals enter the contrastive divergence. It is
-        higher than the explainer's 0.5 on purpose: the training search
-        contrasts counterfactuals that are well inside the target class.
-        On real tabular data the default lets 13% to 81% mature (four data
-        sets, 1,500 and 5,000 rows, ``sklearn-ct bench --value``); 0.5 lets
-        87% to 100% mature but, at the default ``lambda_div``, cost up to 8
-        points of accuracy and made recourse dearer, with no gain in
-        plausibility (1,500 rows).
+        mature counterfactuals enter the contrastive divergence. Higher than
+        the explainer's ``decision_threshold`` (0.5, also ``explain``'s) on
+        purpose: here a counterfactual stands for the target class, set
+        against real members of it, so it must be well inside; an
+        explanation is valid as soon as the target class wins, and is then
+        refined to the cheapest such point (see
+        :class:`~sklearn_ct.CounterfactualExplainer`). On real tabular data
+        the default lets 13% to 81% mature (four data sets, 1,500 and 5,000
+        rows, ``sklearn-ct bench --value``); 0.5 lets 87% to 100% mature
+        but, at the default ``lambda_div``, cost up to 8 points of accuracy
+        and made recourse dearer, with no gain in plausibility (1,500 rows).
     max_iter_cf : int, default=30
         Search steps per counterfactual.
     burnin : float, default=0.0
@@ -170,8 +175,12 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
     module_params : dict or None, default=None
         Constructor arguments for a module class (or ``activation`` for
         ``"mlp"``).
-    lr_cf : float, default=0.1
-        Gradient-descent step size of the training-time search.
+    step_size_cf : float, default=0.1
+        Gradient-descent step size of the training-time search: with
+        ``max_iter_cf``, the training counterpart of the explainer's
+        ``step_size`` and ``max_iter``. ``lr`` stays the optimizer's learning
+        rate of the network's weights (skorch's name), a different thing: the
+        search moves points in input space.
     domain_n_std : float, default=3.0
         Width of the inferred domain in standard deviations.
     categorical_groups : list of lists or None, default=None
@@ -224,6 +233,12 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
     tol : float, default=1e-4
         Smallest improvement of the validation accuracy that counts, with
         ``early_stopping``.
+    epsilon, lr_cf : float, default="deprecated"
+        Former names of ``adversarial_radius`` and ``step_size_cf``.
+
+        .. deprecated:: 0.1
+            ``epsilon`` and ``lr_cf`` were renamed to ``adversarial_radius`` and
+            ``step_size_cf`` in 0.1 and will be removed in 0.3.
 
     Attributes
     ----------
@@ -306,7 +321,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         lambda_div=0.5,
         lambda_adv=0.25,
         lambda_reg=0.1,
-        epsilon=0.3,
+        adversarial_radius=0.3,
         generator="ecco",
         n_counterfactuals="auto",
         decision_threshold=0.75,
@@ -322,7 +337,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         random_state=None,
         verbose=0,
         module_params=None,
-        lr_cf=0.1,
+        step_size_cf=0.1,
         domain_n_std=3.0,
         categorical_groups=None,
         integer_features="auto",
@@ -333,6 +348,8 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        epsilon="deprecated",
+        lr_cf="deprecated",
     ):
         self.module = module
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -341,7 +358,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         self.lambda_div = lambda_div
         self.lambda_adv = lambda_adv
         self.lambda_reg = lambda_reg
-        self.epsilon = epsilon
+        self.adversarial_radius = adversarial_radius
         self.generator = generator
         self.n_counterfactuals = n_counterfactuals
         self.decision_threshold = decision_threshold
@@ -357,7 +374,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         self.random_state = random_state
         self.verbose = verbose
         self.module_params = module_params
-        self.lr_cf = lr_cf
+        self.step_size_cf = step_size_cf
         self.domain_n_std = domain_n_std
         self.categorical_groups = categorical_groups
         self.integer_features = integer_features
@@ -368,6 +385,8 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.epsilon = epsilon
+        self.lr_cf = lr_cf
 
     # ------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=False)  # validates the generator
@@ -416,15 +435,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
         weight = sample_weights(self, sample_weight, X, y, y_index)
         warn_if_large(X)
         y_index = y_index.astype(np.int64, copy=False)
-        seeds, digest, saved = draw_seeds(self.random_state, 5), None, None
-        if self.checkpoint_dir is not None:
-            params = self.get_params(deep=False)
-            if self.random_state is not None:
-                params["random_state"] = [int(v) for v in seeds]
-            digest = fingerprint(params, X, y_index, weight)
-            saved = load_checkpoint(self.checkpoint_dir, digest)
-            if saved is not None:  # the seeds of the fit being resumed
-                seeds = np.asarray(saved["seeds"])
+        seeds, digest, saved = saved_state(self, X, y_index, weight)
         split = valid_split(self, len(X), int(seeds[4]))
         # Constraints and generator learn from the rows training learns from.
         rows = rows_learnt_from(len(X), y_index, weight, split)
@@ -438,15 +449,7 @@ class CounterfactualTrainingClassifier(ExplainMixin, ClassifierMixin, BaseEstima
             stopper = train(self, X, y_index, weight, split, seeds, digest, saved)
         self.history_ = history_frame(self.net_.history)
         self.n_iter_ = len(self.history_)
-        self.best_epoch_ = self.validation_scores_ = self.best_validation_score_ = None
-        if stopper is not None:
-            self.best_epoch_ = int(stopper.best_epoch_)
-            scores = self.history_["valid_accuracy"]
-            self.validation_scores_ = scores.tolist()
-            best = self.history_["epoch"] == self.best_epoch_
-            self.best_validation_score_ = (
-                float(scores[best].iloc[0]) if best.any() else None
-            )
+        set_early_stopping_attributes(self, stopper)
         warn_about_training(self.history_, self, X, y_index)  # scale, collapse
         return self
 

@@ -67,7 +67,7 @@ def looks_unstandardised(X) -> tuple[bool, float, float]:
 
     A column is off scale when its standard deviation exceeds 3, or falls
     below 0.1 unless it only holds 0 and 1 (a one-hot or binary column) or
-    is constant. The search's fixed steps of ``lr_cf`` suit unit scale.
+    is constant. The search's fixed steps of ``step_size_cf`` suit unit scale.
 
     Parameters
     ----------
@@ -154,7 +154,8 @@ def warn_about_training(history, params, X=None, y=None) -> None:
         The classifier's ``history_``.
     params : CounterfactualTrainingClassifier
         Its ``max_epochs``, ``objective``, lambdas, ``decision_threshold``,
-        ``max_iter_cf`` and ``lr_cf`` word the messages; its fitted ``net_``
+        ``max_iter_cf`` and step size (``_step_size_cf``, the value of
+        ``step_size_cf`` or its former name) word the messages; its fitted ``net_``
         and ``classes_`` serve the collapse check.
     X : ndarray of shape (n_samples, n_features), default=None
         The training inputs (as the network saw them): their scale decides
@@ -278,12 +279,14 @@ def _warn_idle(params, matured, X) -> None:
     helps += [
         f"a higher max_iter_cf (e.g. {2 * params.max_iter_cf}; now "
         f"{params.max_iter_cf})",
-        f"a higher lr_cf (e.g. {2 * params.lr_cf:g}; now {params.lr_cf:g})",
+        f"a higher step_size_cf (e.g. {2 * params._step_size_cf:g}; now "
+        f"{params._step_size_cf:g})",
     ]
     message = (
         f"Only {matured.mean():.1%} of the training counterfactuals reached "
         f"decision_threshold={params.decision_threshold:g} within "
-        f"max_iter_cf={params.max_iter_cf} search steps of lr_cf={params.lr_cf:g} "
+        f"max_iter_cf={params.max_iter_cf} search steps of "
+        f"step_size_cf={params._step_size_cf:g} "
         f"(mean over {len(matured)} epochs, {last.mean():.1%} in the last "
         f"{len(last)}; below {_IDLE_SHARE:.0%} counts as idle; see "
         "history_['cf_converged']), so the contrastive-divergence term was mostly "

@@ -34,7 +34,7 @@ from ._callbacks import (
     ValidAccuracy,
     mlp_early_stopping,
 )
-from ._checkpoint import EpochCheckpoint, restore
+from ._checkpoint import EpochCheckpoint, fingerprint, load_checkpoint, restore
 from ._modules import build_module
 from ._net import CTNet
 from ._objective import WeightedCrossEntropyLoss
@@ -144,8 +144,8 @@ def train(clf, X, y_index, weight, split, seeds, digest=None, saved=None):
             "constraints": clf.constraints_,
             "decision_threshold": clf.decision_threshold,
             "max_iter": clf.max_iter_cf,
-            "step_size": clf.lr_cf,
-            "epsilon": clf.epsilon,
+            "step_size": clf._step_size_cf,  # set by check_params
+            "adversarial_radius": clf._adversarial_radius,
         },
         round(clf.burnin * clf.max_epochs),
         int(seeds[1]),
@@ -280,6 +280,42 @@ def rows_learnt_from(n_samples, y_index, weight, split):
     if weight is not None:
         keep &= weight > 0
     return None if keep.all() else np.flatnonzero(keep)
+
+
+def saved_state(clf, X, y_index, weight):
+    """The fit's five seeds, its checkpoint digest and the state saved, if any.
+
+    Without ``checkpoint_dir``, fresh seeds and no digest. With it, the
+    digest of the settings and data, and the checkpoint saved under it (then
+    its seeds: a fit with ``random_state=None`` resumes with them). A
+    renamed parameter counts by its value, under its new name.
+    """
+    seeds = draw_seeds(clf.random_state, 5)
+    if clf.checkpoint_dir is None:
+        return seeds, None, None
+    params = clf.get_params(deep=False)
+    del params["lr_cf"], params["epsilon"]  # former names, set by check_params
+    params["step_size_cf"] = clf._step_size_cf
+    params["adversarial_radius"] = clf._adversarial_radius
+    if clf.random_state is not None:
+        params["random_state"] = [int(v) for v in seeds]
+    digest = fingerprint(params, X, y_index, weight)
+    saved = load_checkpoint(clf.checkpoint_dir, digest)
+    if saved is not None:  # the seeds of the fit being resumed
+        seeds = np.asarray(saved["seeds"])
+    return seeds, digest, saved
+
+
+def set_early_stopping_attributes(clf, stopper) -> None:
+    """``best_epoch_``, ``validation_scores_``, ``best_validation_score_`` (None without)."""
+    clf.best_epoch_ = clf.validation_scores_ = clf.best_validation_score_ = None
+    if stopper is None:
+        return
+    clf.best_epoch_ = int(stopper.best_epoch_)
+    scores = clf.history_["valid_accuracy"]
+    clf.validation_scores_ = scores.tolist()
+    best = clf.history_["epoch"] == clf.best_epoch_
+    clf.best_validation_score_ = float(scores[best].iloc[0]) if best.any() else None
 
 
 def draw_seeds(random_state, n) -> np.ndarray:

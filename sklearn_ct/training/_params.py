@@ -3,7 +3,8 @@
 :data:`PARAMETER_CONSTRAINTS` is ``CounterfactualTrainingClassifier``'s
 ``_parameter_constraints`` (validated by scikit-learn's ``_fit_context``);
 :func:`check_params` adds what they cannot express, such as refusing
-optimizers that need a closure.
+optimizers that need a closure, and takes the former names of renamed
+parameters (``lr_cf``, ``epsilon``) with a ``FutureWarning``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import torch
 from torch import nn
 
 from ..generators._base import Generator
-from ..utils._compat import Interval, Options, StrOptions
+from ..utils._compat import Hidden, Interval, Options, StrOptions
+from ..utils._deprecation import renamed_parameter
 from ..utils._threads import check_n_threads
 from ..utils._validation import check, is_int
 from ._objective import ENERGIES, OBJECTIVES
@@ -31,7 +33,7 @@ PARAMETER_CONSTRAINTS = {
     "lambda_div": [Interval(Real, 0, None, closed="left")],
     "lambda_adv": [Interval(Real, 0, None, closed="left")],
     "lambda_reg": [Interval(Real, 0, None, closed="left")],
-    "epsilon": [Interval(Real, 0, None, closed="left")],
+    "adversarial_radius": [Interval(Real, 0, None, closed="left")],
     "generator": [str, Generator],
     "n_counterfactuals": [
         Interval(Integral, 1, None, closed="left"),
@@ -51,7 +53,7 @@ PARAMETER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": [Options(Integral, {0, 1, 2})],
     "module_params": [Mapping, None],
-    "lr_cf": [Interval(Real, 0, None, closed="neither")],
+    "step_size_cf": [Interval(Real, 0, None, closed="neither")],
     "domain_n_std": [Interval(Real, 0, None, closed="neither")],
     "categorical_groups": ["array-like", None],
     "integer_features": [str, "array-like", None],
@@ -66,17 +68,35 @@ PARAMETER_CONSTRAINTS = {
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "tol": [Interval(Real, 0, None, closed="left")],
+    # Former names (deprecated in 0.1, removed in 0.3).
+    "epsilon": [
+        Interval(Real, 0, None, closed="left"),
+        Hidden(StrOptions({"deprecated"})),
+    ],
+    "lr_cf": [
+        Interval(Real, 0, None, closed="neither"),
+        Hidden(StrOptions({"deprecated"})),
+    ],
 }
 
 
 def check_params(clf) -> None:
     """What :data:`PARAMETER_CONSTRAINTS` cannot say (run after it, in ``fit``).
 
+    Also sets ``clf._step_size_cf`` and ``clf._adversarial_radius``, the
+    values ``fit`` uses: those of ``step_size_cf`` and ``adversarial_radius``,
+    or of their former names ``lr_cf`` and ``epsilon`` (with a
+    ``FutureWarning``; both names set is a ``ValueError``).
+
     Parameters
     ----------
     clf : CounterfactualTrainingClassifier
         The classifier about to be fitted.
     """
+    clf._step_size_cf = renamed_parameter(clf, "lr_cf", "step_size_cf", stacklevel=6)
+    clf._adversarial_radius = renamed_parameter(
+        clf, "epsilon", "adversarial_radius", stacklevel=6
+    )
     if not isinstance(clf.hidden_layer_sizes, (tuple, list)):
         raise TypeError(
             "hidden_layer_sizes must be a tuple of positive integers, one per "

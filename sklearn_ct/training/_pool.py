@@ -67,7 +67,7 @@ def build_pool(
     decision_threshold,
     max_iter,
     step_size,
-    epsilon,
+    adversarial_radius,
     rng: torch.Generator,
     by_class=None,
     sample_weight=None,
@@ -91,7 +91,7 @@ def build_pool(
         Fitted training-time generator.
     constraints : Constraints
         The resolved constraints, as tensors on the device.
-    decision_threshold, max_iter, step_size, epsilon
+    decision_threshold, max_iter, step_size, adversarial_radius
         Search settings (see :func:`~sklearn_ct.explain.counterfactual_search`).
     rng : torch.Generator
         Source of all randomness of the pool (on the CPU).
@@ -125,7 +125,7 @@ def build_pool(
         decision_threshold=decision_threshold,
         max_iter=max_iter,
         step_size=step_size,
-        epsilon=epsilon,
+        adversarial_radius=adversarial_radius,
     )
     module.train(was_training)
     # x+: one random training sample whose true label is the target.

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Hidden,
+    Interval,
+    Options,
+    StrOptions,
+)
 
 __all__ = [
     "HasMethods",
+    "Hidden",
     "Interval",
     "Options",
     "StrOptions",

@@ -260,21 +260,13 @@ def test_n_iter_counts_the_search_steps_within_max_iter(people, imputed):
     assert result.n_iter.max() <= 7 and result.n_iter.max() > 0
 
 
-@pytest.mark.parametrize(
-    "how, method",
-    [
-        ("pipeline", "CounterfactualPipeline.explain"),
-        ("classifier", "CounterfactualTrainingClassifier.explain"),
-    ],
-)
-def test_a_mistyped_explain_keyword_names_the_method(people, imputed, how, method):
+@pytest.mark.parametrize("how", ["pipeline", "classifier"])
+def test_a_mistyped_explain_keyword_is_pythons_type_error(people, imputed, how):
     X, _ = people
     explain = imputed.explain if how == "pipeline" else imputed[-1].explain
     factuals = X.head(2) if how == "pipeline" else imputed[:-1].transform(X.head(2))
     with pytest.raises(
-        TypeError,
-        match=re.escape(method) + r"\(\).*'max_iters'.*"
-        r"Did you mean 'max_iter'\?.*It accepts: target, sparsify",
+        TypeError, match=r"explain\(\) got an unexpected keyword argument 'max_iters'"
     ):
         explain(factuals, max_iters=5)
     with pytest.raises(TypeError, match="'lr_typo'"):

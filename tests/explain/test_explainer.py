@@ -79,7 +79,7 @@ def test_numpy_in_numpy_out(moons, moons_mlp):
 def test_valid_is_recomputed_by_predicting(moons, moons_mlp):
     X, _, X_test, _ = moons
     result = (
-        CounterfactualExplainer(moons_mlp, max_iter=2, lr=0.01, fallback=False)
+        CounterfactualExplainer(moons_mlp, max_iter=2, step_size=0.01, fallback=False)
         .fit(X)
         .explain(X_test[:200])
     )

@@ -283,7 +283,7 @@ def _search_params(draw):
     return {
         "refine": draw(st.booleans()),
         "max_iter": draw(st.sampled_from([5, 30, 100])),
-        "lr": draw(st.sampled_from([0.1, 1.0])),
+        "step_size": draw(st.sampled_from([0.1, 1.0])),
         "decision_threshold": draw(st.sampled_from([0.5, 0.75, None])),
         "fallback": draw(st.booleans()),
     }

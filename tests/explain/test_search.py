@@ -121,7 +121,7 @@ def test_nascent_adversarial_example_is_the_last_point_in_the_ball(problem):
         decision_threshold=0.99,
         max_iter=50,
         step_size=0.02,
-        epsilon=0.1,
+        adversarial_radius=0.1,
     )
     dist = (found.adversarial - x).abs().amax(1)
     assert (dist <= 0.1 + 1e-12).all()
@@ -133,7 +133,7 @@ def test_nascent_adversarial_example_is_the_last_point_in_the_ball(problem):
         low,
         high,
         max_iter=20,
-        epsilon=0.0,
+        adversarial_radius=0.0,
     )
     assert torch.equal(zero.adversarial, x)
 

@@ -167,7 +167,7 @@ def _pool(module, X, y, mutability, **kwargs):
         "decision_threshold": 0.5,
         "max_iter": 30,
         "step_size": 0.1,
-        "epsilon": 0.3,
+        "adversarial_radius": 0.3,
     }
     params.update(kwargs)
     c = make_constraints(mutability, X.amin(0).numpy() - 1, X.amax(0).numpy() + 1)
@@ -208,6 +208,6 @@ def test_pool_targets_neighbours_protection_and_labels():
     assert torch.equal(pool.labels, y[pool.factual_index])
     # Immutable feature 1: x+ copies x' there (no contrast on it).
     assert torch.equal(pool.neighbours[:, 1], pool.counterfactuals[:, 1])
-    # Adversarial examples stay within epsilon of some factual.
+    # Adversarial examples stay within adversarial_radius of some factual.
     dist = torch.cdist(pool.adversarial, X, p=float("inf")).amin(1)
     assert (dist <= 0.3 + 1e-6).all()

@@ -1,0 +1,72 @@
+"""``explain`` spells out the explainer's keywords, with the explainer's defaults."""
+
+import inspect
+
+import pytest
+from sklearn.datasets import make_blobs
+
+from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
+from sklearn_ct.pipeline import CounterfactualPipeline
+
+#: The explainer's parameters that explain() takes from the fitted classifier.
+OWN = {
+    "estimator",
+    "mutability",
+    "domain",
+    "categorical_groups",
+    "integer_features",
+    "domain_n_std",
+}
+#: explain()'s defaults that are not the explainer's: None takes the classifier's.
+INHERITED = {"generator", "n_threads"}
+
+
+def _keywords(method):
+    parameters = inspect.signature(method).parameters.values()
+    assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in parameters)
+    return {
+        p.name: p.default
+        for p in parameters
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+        and p.name not in ("sparsify", "n_per_factual")
+    }
+
+
+@pytest.mark.parametrize(
+    "method",
+    [CounterfactualTrainingClassifier.explain, CounterfactualPipeline.explain],
+    ids=["classifier", "pipeline"],
+)
+def test_explain_spells_out_every_explainer_setting_with_its_default(method):
+    keywords = _keywords(method)
+    explainer = inspect.signature(CounterfactualExplainer).parameters
+    assert set(keywords) == set(explainer) - OWN
+    for name, default in keywords.items():
+        expected = None if name in INHERITED else explainer[name].default
+        assert default == expected, name
+    assert list(inspect.signature(method).parameters)[:3] == ["self", "X", "target"]
+
+
+def test_the_two_explains_take_the_same_keywords():
+    assert _keywords(CounterfactualTrainingClassifier.explain) == _keywords(
+        CounterfactualPipeline.explain
+    )
+
+
+def test_explain_runs_on_the_classifiers_threads_unless_told():
+    X, y = make_blobs(60, centers=2, random_state=0)
+    clf = CounterfactualTrainingClassifier(
+        max_epochs=1, n_counterfactuals=8, max_iter_cf=2, n_threads=2, random_state=0
+    ).fit(X, y)
+    assert clf._explainer(clf, X[:2], {}).n_threads == 2
+    assert clf._explainer(clf, X[:2], {"n_threads": 1}).n_threads == 1
+
+
+def test_the_docstrings_set_the_two_thresholds_side_by_side():
+    classifier = CounterfactualTrainingClassifier.__doc__
+    explainer = CounterfactualExplainer.__doc__
+    assert "decision_threshold : float, default=0.75" in classifier
+    assert "explainer's ``decision_threshold`` (0.5" in classifier
+    assert "decision_threshold : float or None, default=0.5" in explainer
+    assert "classifier's ``decision_threshold`` (0.75)" in explainer
+    assert "(0.75" in CounterfactualTrainingClassifier.explain.__doc__
