@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..generators import ECCCoGenerator
-from ..metrics import cost, explanation_summary
+from ..metrics import cost
+from ._round_metrics import round_metrics, target_rows
 
 
 def sample_individuals(predictions, classes, n: int, rng):
@@ -75,22 +76,6 @@ def _rows(result, part: slice) -> SimpleNamespace:
         valid=result.valid[part],
         target=result.target[part],
     )
-
-
-def _round_metrics(part, X_ref, y_ref, seed, *, length_scale, n_ip, n_mmd):
-    return {
-        "n": len(part.valid),
-        "n_valid": int(np.sum(part.valid)),
-        **explanation_summary(
-            part,
-            X_ref,
-            y_ref,
-            length_scale=length_scale,
-            n_ip_samples=n_ip,
-            n_mmd_samples=n_mmd,
-            random_state=seed,
-        ),
-    }
 
 
 def evaluate_counterfactuals(
@@ -169,6 +154,7 @@ def evaluate_counterfactuals(
     """
     rng = np.random.default_rng(random_state)
     X, y = np.asarray(X, dtype=float), np.asarray(y)
+    references = target_rows(X, y)
     names = list(models)
     predictions = [models[name].predict(X) for name in names]
     n = n_rounds * n_individuals
@@ -185,7 +171,7 @@ def evaluate_counterfactuals(
                 generator=generator,
                 decision_threshold=decision_threshold,
                 max_iter=max_iter,
-                lr=step_size,
+                step_size=step_size,
                 fallback=False,
             )
             # all rounds in one batched search; the paper's search: gradient
@@ -202,14 +188,13 @@ def evaluate_counterfactuals(
                     "lambda_energy": float(lam),
                     "round": r,
                     "model": name,
-                    **_round_metrics(
+                    **round_metrics(
                         _rows(result, part),
-                        X,
-                        y,
+                        references,
                         int(seeds[r]),
                         length_scale=length_scale,
-                        n_ip=n_ip_samples,
-                        n_mmd=n_mmd_samples,
+                        n_ip_samples=n_ip_samples,
+                        n_mmd_samples=n_mmd_samples,
                     ),
                 }
                 if refined is not None:

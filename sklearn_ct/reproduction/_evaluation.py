@@ -10,11 +10,15 @@ intervals, seeds, table cells) live in ``_reductions``.
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+
 import numpy as np
 import pandas as pd
 
 from ..generators import ECCCoGenerator
-from ..metrics import robust_accuracy, sensitivity
+from ..metrics import robust_accuracy
+from ._attribution import ig_sensitivity
 from ._counterfactuals import evaluate_counterfactuals
 
 # ---------------------------------------------------------------------------
@@ -96,7 +100,9 @@ def sensitivity_rounds(
     """Integrated-gradient sensitivity to ``features`` over bootstrap rounds.
 
     Each round draws ``min(n_rows, len(X))`` rows with replacement; the rows
-    and the random U(-1, 1) baseline are the same for every model.
+    and the random U(-1, 1) baseline are the same for every model. The
+    values are :func:`~sklearn_ct.metrics.sensitivity`'s, computed with one
+    backward pass per call (``_attribution.ig_sensitivity``).
 
     Parameters
     ----------
@@ -128,13 +134,8 @@ def sensitivity_rounds(
         sample = X[rng.integers(len(X), size=min(n_rows, len(X)))]
         seed = int(rng.integers(2**31 - 1))
         for name, model in models.items():
-            value = sensitivity(
-                model,
-                sample,
-                list(features),
-                baseline="random",
-                normalize=normalize,
-                random_state=seed,
+            value = ig_sensitivity(
+                model, sample, features, normalize=normalize, random_state=seed
             )
             rows.append({"model": name, "round": r, "sensitivity": value})
     return pd.DataFrame(rows)
@@ -225,7 +226,7 @@ def digit_examples(
             generator=generator,
             decision_threshold=decision_threshold,
             max_iter=max_iter,
-            lr=step_size,
+            step_size=step_size,
             refine=False,
             fallback=False,
         )
@@ -238,6 +239,17 @@ def digit_examples(
 # ---------------------------------------------------------------------------
 # One pair of the protocol
 # ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _timed(seconds: dict, name: str):
+    """Record the block's wall-clock and CPU seconds as ``seconds[name]``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    seconds[name] = {
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+    }
 
 
 def evaluate_pair(
@@ -285,10 +297,13 @@ def evaluate_pair(
     -------
     dict
         ``per_round``, ``accuracy`` and ``robustness`` or ``sensitivity``
-        (DataFrames), and with ``images`` the tuple ``digits``.
+        (DataFrames), with ``images`` the tuple ``digits``, and ``seconds``:
+        the ``wall`` (wall-clock) and ``cpu`` (CPU time) seconds of each of
+        these parts, ``per_round``'s as ``counterfactuals``.
     """
-    out = {
-        "per_round": evaluate_counterfactuals(
+    seconds, out = {}, {}
+    with _timed(seconds, "counterfactuals"):
+        out["per_round"] = evaluate_counterfactuals(
             models,
             X,
             y,
@@ -304,39 +319,43 @@ def evaluate_pair(
             refined_cost=not single and settings["refined_cost"],
             random_state=random_state,
         )
-    }
-    out["accuracy"] = pd.DataFrame(
-        [{"model": k, "accuracy": m.score(X, y)} for k, m in models.items()]
-    )
+    with _timed(seconds, "accuracy"):
+        out["accuracy"] = pd.DataFrame(
+            [{"model": k, "accuracy": m.score(X, y)} for k, m in models.items()]
+        )
     if single:
-        out["robustness"] = robustness_curves(
-            models,
-            X,
-            y,
-            epsilons=settings["epsilons"],
-            n_steps=settings["pgd_steps"],
-            step_size=settings["pgd_step_size"],
-            random_state=random_state,
-        )
+        with _timed(seconds, "robustness"):
+            out["robustness"] = robustness_curves(
+                models,
+                X,
+                y,
+                epsilons=settings["epsilons"],
+                n_steps=settings["pgd_steps"],
+                step_size=settings["pgd_step_size"],
+                random_state=random_state,
+            )
     else:
-        out["sensitivity"] = sensitivity_rounds(
-            models,
-            X,
-            protected,
-            n_rounds=settings["ig_rounds"],
-            n_rows=settings["ig_rows"],
-            normalize="range" if np.shape(X)[1] == 2 else "minmax",
-            random_state=random_state,
-        )
+        with _timed(seconds, "sensitivity"):
+            out["sensitivity"] = sensitivity_rounds(
+                models,
+                X,
+                protected,
+                n_rounds=settings["ig_rounds"],
+                n_rows=settings["ig_rows"],
+                normalize="range" if np.shape(X)[1] == 2 else "minmax",
+                random_state=random_state,
+            )
     if images:
-        out["digits"] = digit_examples(
-            models,
-            X,
-            n_images=settings["digit_images"],
-            lambda_energy=settings["digit_lambda_energy"],
-            decision_threshold=settings["tau_single"],
-            max_iter=settings["max_iter"],
-            step_size=settings["step_size"],
-            random_state=random_state,
-        )
+        with _timed(seconds, "digits"):
+            out["digits"] = digit_examples(
+                models,
+                X,
+                n_images=settings["digit_images"],
+                lambda_energy=settings["digit_lambda_energy"],
+                decision_threshold=settings["tau_single"],
+                max_iter=settings["max_iter"],
+                step_size=settings["step_size"],
+                random_state=random_state,
+            )
+    out["seconds"] = seconds
     return out

@@ -365,6 +365,28 @@ def table_cell(percent, plus_minus=None, significant=False) -> str:
     return text + (" *" if significant else "")
 
 
+def measured_cell(indexed: pd.DataFrame, key: tuple) -> pd.Series:
+    """The row of ``indexed`` at ``key``; a nan cell where it was not measured.
+
+    Parameters
+    ----------
+    indexed : DataFrame
+        Reductions indexed by ``key``'s levels, with columns ``percent``,
+        ``plus_minus`` and ``significant``.
+    key : tuple
+        A full key of the index.
+
+    Returns
+    -------
+    Series
+        With a nan ``percent`` (an "n/a" cell, left out of averages) where
+        ``key`` is missing, such as MNIST's refined cost.
+    """
+    if key in indexed.index:
+        return indexed.loc[key]
+    return pd.Series({"percent": np.nan, "plus_minus": np.nan, "significant": False})
+
+
 def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
     """The paper's main table: our cells beside the paper's, and an "Avg." row.
 
@@ -380,7 +402,8 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
     from fewer seeds than run says so: ``"-37.16 [1/3 seeds]"``. Where the
     protected pair has the metric ``cost_refined``
     (:func:`evaluate_counterfactuals`), a last column "Cost, refined" shows
-    it; the paper has no such column.
+    it; the paper has no such column. A cell not measured (MNIST's refined
+    cost) is "n/a" and left out of the average.
 
     Parameters
     ----------
@@ -401,7 +424,7 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
     for name in [n for n in labels if n in set(reductions["dataset"])]:
         row = {"data": labels[name]}
         for column, (pair, metric) in picks.items():
-            cell = indexed.loc[(name, pair, metric)]
+            cell = measured_cell(indexed, (name, pair, metric))
             row[column] = table_cell(
                 cell["percent"], cell["plus_minus"], cell["significant"]
             )

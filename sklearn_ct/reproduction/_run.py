@@ -39,6 +39,7 @@ from ._protocol import (
     protocol,
 )
 from ._reporting import _versions, write_outputs
+from ._schedule import expected_seconds
 
 
 def _keys(data: dict):
@@ -57,6 +58,7 @@ def train_models(
     bar=None,
     log=None,
     reference_zero_ridge=False,
+    seconds=None,
 ) -> dict:
     """Fit the four models of every data set, all fits through one joblib pool.
 
@@ -78,6 +80,9 @@ def train_models(
         Collects the fits' warnings by "/"-joined key.
     reference_zero_ridge : bool, default=False
         As in :func:`make_model`.
+    seconds : dict, default=None
+        Collects each fit's ``{"wall": ..., "cpu": ...}`` seconds by
+        "/"-joined key.
 
     Returns
     -------
@@ -85,11 +90,12 @@ def train_models(
         ``{(*key, pair, model): fitted classifier}`` for every key of
         ``data`` (a name counting as ``(name,)``).
     """
-    keys, tasks = [], []
+    keys, tasks, costs = [], [], []
     for key, prefix, seed, name in _keys(data):
         for pair in PAIRS:
             for model in MODELS:
                 keys.append((*prefix, pair, model))
+                costs.append(expected_seconds(name, model))
                 estimator = make_model(
                     data[key],
                     pair,
@@ -101,7 +107,7 @@ def train_models(
                 tasks.append(
                     (estimator.fit, (data[key].X_train, data[key].y_train), {})
                 )
-    return run_tasks(keys, tasks, n_jobs, bar, log)
+    return run_tasks(keys, tasks, n_jobs, bar, log, costs=costs, seconds=seconds)
 
 
 def evaluate_models(
@@ -114,11 +120,12 @@ def evaluate_models(
     bar=None,
     log=None,
     step_size=None,
+    seconds=None,
 ) -> dict:
     """:func:`~sklearn_ct.reproduction.evaluate_pair` for every data set and pair.
 
-    One parallel task per pair; each evaluation's seed derives from
-    ``random_state``, the seed index and (data set, pair).
+    One parallel task per pair, the longest first; each evaluation's seed
+    derives from ``random_state``, the seed index and (data set, pair).
 
     Parameters
     ----------
@@ -126,8 +133,8 @@ def evaluate_models(
         As in :func:`train_models`.
     models : dict
         The output of :func:`train_models`.
-    quick, n_jobs, random_state, bar, log
-        As in :func:`train_models`.
+    quick, n_jobs, random_state, bar, log, seconds
+        As in :func:`train_models` (per evaluation).
     step_size : float or None, default=None
         As in :func:`~sklearn_ct.reproduction.protocol`.
 
@@ -138,11 +145,12 @@ def evaluate_models(
         :func:`~sklearn_ct.reproduction.evaluate_pair`).
     """
     settings = protocol(quick, step_size)
-    keys, tasks = [], []
+    keys, tasks, costs = [], [], []
     for key, prefix, seed, name in _keys(data):
         for pair in PAIRS:
             base = (*prefix, pair)
             keys.append(base)
+            costs.append(expected_seconds(name, pair))
             tasks.append(
                 (
                     _evaluation.evaluate_pair,
@@ -153,7 +161,7 @@ def evaluate_models(
                     ),
                     {
                         "single": pair == "single",
-                        "settings": settings,
+                        "settings": _pair_settings(settings, name),
                         "n_individuals": max(
                             10,
                             PAPER_SETTINGS[name]["n_individuals"]
@@ -167,7 +175,14 @@ def evaluate_models(
                     },
                 )
             )
-    return run_tasks(keys, tasks, n_jobs, bar, log)
+    return run_tasks(keys, tasks, n_jobs, bar, log, costs=costs, seconds=seconds)
+
+
+def _pair_settings(settings: dict, name: str) -> dict:
+    """The protocol's settings for the pairs of ``name``: no refined cost where skipped."""
+    if name in settings["refined_cost_skipped"]:
+        return {**settings, "refined_cost": False}
+    return settings
 
 
 @contextmanager
@@ -200,6 +215,25 @@ def _prepare(names, seeds, random_state, data_home) -> dict:
                 else prepare_data(name, data_home=data_home, random_state=fresh)
             )
     return data
+
+
+def _phase_seconds(fits: dict, results: dict) -> dict:
+    """Seconds spent per phase, summed over the tasks (all workers together).
+
+    ``fit`` sums the fits' seconds; the others sum the parts of
+    :func:`~sklearn_ct.reproduction.evaluate_pair` (``counterfactuals``,
+    ``accuracy``, ``robustness``, ``sensitivity``, ``digits``). Each as
+    ``{"wall": ..., "cpu": ...}``.
+    """
+    phases = {}
+    parts = [("fit", spent) for spent in fits.values()] + [
+        item for result in results.values() for item in result["seconds"].items()
+    ]
+    for phase, spent in parts:
+        total = phases.setdefault(phase, {"wall": 0.0, "cpu": 0.0})
+        for clock in total:
+            total[clock] += spent[clock]
+    return phases
 
 
 def _cluster(client) -> dict | None:
@@ -241,12 +275,20 @@ def reproduce(
     quick : bool, default=False
         The smoke test of :func:`protocol` (minutes), marked in every output.
     n_jobs : int, default=1
-        Parallel fits and evaluations through joblib, one torch thread each.
-        The active joblib backend is used: loky processes by default, or a
-        Dask cluster (see ``scheduler``), where the cluster's worker threads
-        set the parallelism instead.
+        Parallel fits and evaluations through joblib, one torch and one BLAS
+        thread each, the longest first. The active joblib backend is used:
+        loky processes by default, or a Dask cluster (see ``scheduler``),
+        where the cluster's worker threads set the parallelism instead. The
+        cells do not depend on it.
     out : str or path-like, default="results"
-        Output folder (created).
+        Output folder (created): the tables, the figures and
+        ``settings.json``, which records every setting, seed and version,
+        the number of training rows (MNIST's images) and the time spent:
+        ``seconds`` (wall-clock per stage: prepare, train, evaluate, write,
+        and the total), ``task_seconds`` (wall-clock and CPU seconds of
+        every fit and evaluation), ``evaluate_seconds`` (of each part of
+        every evaluation) and ``phase_seconds`` (those summed per phase over
+        all workers).
     data_home : str or path-like, default=None
         Folder of the real data sets' CSV files.
     random_state : int, default=0
@@ -298,7 +340,7 @@ def reproduce(
     settings = protocol(quick, step_size)  # checks step_size before any training
     names, random_state, out = _names(datasets), int(random_state), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    seconds, log = {}, {}
+    seconds, log, fit_seconds, evaluate_seconds = {}, {}, {}, {}
     common = {"quick": quick, "n_jobs": n_jobs, "random_state": random_state}
     with (
         tqdm(total=2 + 6 * len(names) * seeds, disable=not verbose, unit="task") as bar,
@@ -313,11 +355,18 @@ def reproduce(
                 bar=bar,
                 log=log,
                 reference_zero_ridge=reference_zero_ridge,
+                seconds=fit_seconds,
                 **common,
             )
         with _stage("evaluate", bar, seconds):
             results = evaluate_models(
-                data, models, bar=bar, log=log, step_size=step_size, **common
+                data,
+                models,
+                bar=bar,
+                log=log,
+                step_size=step_size,
+                seconds=evaluate_seconds,
+                **common,
             )
         with _stage("write", bar, seconds):
             run = {
@@ -344,6 +393,11 @@ def reproduce(
                     joined(k): float(m.history_["seconds"].sum())
                     for k, m in models.items()
                 },
+                "task_seconds": {"fit": fit_seconds, "evaluate": evaluate_seconds},
+                "evaluate_seconds": {
+                    joined(k): r["seconds"] for k, r in results.items()
+                },
+                "phase_seconds": _phase_seconds(fit_seconds, results),
                 "models": {
                     joined(k): {p: repr(v) for p, v in m.get_params().items()}
                     for k, m in models.items()

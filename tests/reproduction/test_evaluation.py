@@ -328,6 +328,10 @@ def test_evaluate_pair_returns_what_the_pair_needs(tiny_pair, single):
         "per_round",
         "accuracy",
         "robustness" if single else "sensitivity",
+        "seconds",
+    }
+    assert set(out["seconds"]) == set(out) - {"per_round", "seconds"} | {
+        "counterfactuals"
     }
     assert out["accuracy"]["accuracy"].between(0.5, 1.0).all()
     assert ("cost_refined" in out["per_round"]) is not single  # the protected pair's

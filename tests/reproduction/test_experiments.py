@@ -33,6 +33,7 @@ from sklearn_ct.reproduction import (
     run_tasks,
     train_models,
 )
+from sklearn_ct.reproduction._parallel import costliest_first
 from sklearn_ct.reproduction._reporting import _images_note
 
 DATA_HOME = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -297,7 +298,7 @@ def test_every_seed_draws_fresh_synthetic_data_only():
 def _recorded_tasks(monkeypatch):
     calls = []
 
-    def record(keys, tasks, n_jobs, bar=None, log=None):
+    def record(keys, tasks, n_jobs, bar=None, log=None, costs=None, seconds=None):
         calls.append((keys, tasks))
         return dict.fromkeys(keys)
 
@@ -496,25 +497,141 @@ def test_tasks_on_a_dask_cluster_equal_local_ones(cluster):
         )
 
 
+def _tiny_evaluations():
+    """Four evaluations of one tiny pair of models (seconds in all)."""
+    X, y = make_blobs(300, centers=[[-2, -2], [2, 2]], random_state=0)
+    models = {
+        name: CounterfactualTrainingClassifier(
+            objective=objective,
+            max_epochs=2,
+            batch_size=32,
+            n_counterfactuals=30,
+            random_state=1,
+        ).fit(X[:200], y[:200])
+        for name, objective in (("BL", "vanilla"), ("CT", "full"))
+    }
+    settings = {
+        **protocol(quick=True),
+        "n_rounds": 2,
+        "ig_rounds": 2,
+        "ig_rows": 50,
+        "epsilons": [0.0, 0.05],
+        "pgd_steps": 2,
+    }
+    keys = [(seed, pair) for seed in (0, 1) for pair in ("single", "protected")]
+    tasks = [
+        (
+            evaluate_pair,
+            (models, X[200:], y[200:]),
+            {
+                "single": pair == "single",
+                "settings": settings,
+                "n_individuals": 10,
+                "protected": [0],
+                "random_state": seed,
+            },
+        )
+        for seed, pair in keys
+    ]
+    return keys, tasks
+
+
+def test_run_tasks_gives_the_same_outputs_in_any_order_and_pool():
+    keys, tasks = _tiny_evaluations()
+    seconds = {}
+    one = run_tasks(keys, tasks, n_jobs=1)
+    two = run_tasks(keys, tasks, n_jobs=2, costs=[1, 2, 3, 4], seconds=seconds)
+    assert list(two) == keys  # the order of keys, not the pool's
+    assert set(seconds) == {f"{s}/{p}" for s, p in keys}
+    for key in keys:
+        assert one[key]["per_round"].shape[0] == 2 * 2  # rounds x models
+        for name, frame in one[key].items():
+            if isinstance(frame, pd.DataFrame):
+                pd.testing.assert_frame_equal(frame, two[key][name], check_exact=True)
+
+
+def test_costliest_tasks_go_first():
+    started = []
+    keys = [("a",), ("b",), ("c",)]
+    tasks = [(started.append, (k,), {}) for k in ("a", "b", "c")]
+    assert run_tasks(keys, tasks, costs=[1.0, 5.0, 3.0]) == dict.fromkeys(keys)
+    assert started == ["b", "c", "a"]
+    assert costliest_first([2, 2, 9]) == [2, 0, 1]
+
+
+@pytest.fixture
+def tiny_protocol(monkeypatch):
+    """The quick protocol, smaller still: a reproduce run of seconds."""
+    quick = _protocol.protocol
+
+    def tiny(quick_=False, step_size=None):
+        settings = quick(True, step_size)
+        settings["model"]["max_epochs"] = 2
+        settings.update(
+            n_rounds=3, ig_rounds=2, ig_rows=100, pgd_steps=2, epsilons=[0.0, 0.05]
+        )
+        return settings
+
+    # make_model reads it in the parent; the evaluations get it as an argument
+    monkeypatch.setattr(_protocol, "protocol", tiny)
+    monkeypatch.setattr(_run, "protocol", tiny)
+
+
+_TINY_RUN = {"datasets": "ls", "seeds": 2, "verbose": 0}
+
+
+def _assert_same_cells(first, first_out, second, second_out):
+    assert set(first) == set(second)
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], second[name], check_exact=True)
+    for name in ("main_table.md", "accuracy.md"):
+        assert (first_out / name).read_text() == (second_out / name).read_text()
+    seeds = [
+        json.loads((out / "settings.json").read_text())["seeds"]
+        for out in (first_out, second_out)
+    ]
+    assert seeds[0] == seeds[1]
+
+
 @pytest.mark.slow
-def test_reproduce_on_a_dask_cluster_equals_the_local_run(cluster, tmp_path):
-    run = {"datasets": "ls", "quick": True, "seeds": 2, "verbose": 0}
-    local = reproduce(out=tmp_path / "local", **run)
-    remote = reproduce(
-        out=tmp_path / "dask", scheduler=cluster.scheduler_address, **run
-    )
-    for name in (
-        "main_table",
-        "main_table_per_seed",
-        "reductions",
-        "per_round",
+def test_one_job_and_two_jobs_give_the_same_cells(tiny_protocol, tmp_path):
+    # Two seeds of LS: fits and evaluations in this process, then in two
+    # loky workers, the longest first (another order).
+    one = reproduce(out=tmp_path / "one", n_jobs=1, **_TINY_RUN)
+    two = reproduce(out=tmp_path / "two", n_jobs=2, **_TINY_RUN)
+    _assert_same_cells(one, tmp_path / "one", two, tmp_path / "two")
+    assert "Per seed" in (tmp_path / "two" / "main_table.md").read_text()
+    settings = json.loads((tmp_path / "two" / "settings.json").read_text())
+    assert set(settings["seconds"]) == {
+        "prepare",
+        "train",
+        "evaluate",
+        "write",
+        "total",
+    }
+    assert len(settings["task_seconds"]["fit"]) == 2 * 4  # seeds x models
+    assert len(settings["evaluate_seconds"]) == 2 * 2  # seeds x pairs
+    assert settings["evaluate_seconds"]["1/linearly_separable/single"].keys() == {
+        "counterfactuals",
+        "accuracy",
+        "robustness",
+    }
+    assert settings["phase_seconds"].keys() == {
+        "fit",
+        "counterfactuals",
+        "accuracy",
         "robustness",
         "sensitivity",
-    ):
-        pd.testing.assert_frame_equal(local[name], remote[name])
-    assert (tmp_path / "local" / "main_table.md").read_text() == (
-        tmp_path / "dask" / "main_table.md"
-    ).read_text()
+    }
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_gives_the_same_cells(tiny_protocol, cluster, tmp_path):
+    local = reproduce(out=tmp_path / "local", n_jobs=2, **_TINY_RUN)
+    remote = reproduce(
+        out=tmp_path / "dask", scheduler=cluster.scheduler_address, **_TINY_RUN
+    )
+    _assert_same_cells(local, tmp_path / "local", remote, tmp_path / "dask")
     settings = json.loads((tmp_path / "dask" / "settings.json").read_text())
     assert settings["cluster"]["workers"] == 2 and settings["n_seeds"] == 2
 
