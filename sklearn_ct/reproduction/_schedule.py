@@ -2,32 +2,30 @@
 
 Two workers that take tasks in a fixed order finish together only if the
 long tasks come first: an MNIST fit started last keeps one worker busy for
-minutes while the other idles. :func:`expected_seconds` gives the pool
-(:func:`~sklearn_ct.reproduction.run_tasks`) each task's expected seconds
-on one core, as measured for the paper's protocol on two busy cores (the
-fits: the five-seed snapshot of research/results; the evaluations and
-MNIST: side-by-side runs for issue 22). Only their order matters: the
-results do not depend on it.
+more than a minute while the other idles. :func:`expected_seconds` gives the
+pool (:func:`~sklearn_ct.reproduction.run_tasks`) each task's CPU seconds on
+one core, measured on seed 0 of the paper's protocol (issue 22). Only their
+order matters: the results do not depend on it.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-#: Per data set: seconds of a baseline fit, a CT fit, the single pair's
+#: Per data set: CPU seconds of a baseline fit, a CT fit, the single pair's
 #: evaluation and the protected pair's.
 _SECONDS = MappingProxyType(
     {
-        "linearly_separable": (10, 19, 12, 30),
-        "overlapping": (10, 24, 12, 30),
-        "circles": (11, 21, 12, 30),
-        "moons": (11, 22, 12, 30),
-        "adult": (7, 42, 40, 60),
-        "california_housing": (3, 11, 20, 30),
-        "credit_default": (2, 32, 20, 40),
-        "gmsc": (2, 13, 20, 40),
-        "mnist": (6, 250, 40, 120),
-        "digits": (1, 7, 10, 30),
+        "linearly_separable": (7.0, 13.7, 2.8, 8.3),
+        "overlapping": (7.5, 13.4, 7.2, 15.9),
+        "circles": (7.6, 13.6, 4.0, 10.8),
+        "moons": (9.0, 12.6, 2.8, 9.8),
+        "adult": (4.2, 25.4, 8.3, 27.7),
+        "california_housing": (1.6, 7.4, 3.2, 8.1),
+        "credit_default": (1.0, 15.8, 9.2, 42.8),
+        "gmsc": (1.8, 10.9, 4.3, 10.2),
+        "mnist": (3.0, 80.0, 21.5, 36.7),
+        "digits": (1.1, 4.5, 3.4, 18.8),
     }
 )
 _COLUMNS = ("BL", "CT", "single", "protected")

@@ -21,6 +21,7 @@ from sklearn_ct.reproduction import (
     PAPER_SETTINGS,
     _protocol,
     _run,
+    _schedule,
     dask_backend,
     evaluate_models,
     evaluate_pair,
@@ -56,6 +57,7 @@ def mnist_offline(tmp_path, monkeypatch):
 
 def test_settings_cover_every_data_set():
     assert set(PAPER_SETTINGS) == set(DATASETS)
+    assert set(_schedule._SECONDS) == set(DATASETS)  # every task's expected time
     assert PAPER_DATASETS == tuple(d for d in DATASETS if d != "digits")
     assert set(PAPER_RESULTS) == {*PAPER_DATASETS, "Avg."}
     assert PAPER_SETTINGS["moons"]["tau"] == 0.9
