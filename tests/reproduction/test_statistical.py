@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 #: The paper's Example 3.1 (Figure 1): Generic generator, tau 0.75, T 30,
 #: lambdas div 0.5 / reg 0.01 / adv 0.1, 1,000 counterfactuals, batch 50.
 EXAMPLE_31 = {
+    "energy": "joint",  # the paper's Eq. 2
     "generator": "generic",
     "decision_threshold": 0.75,
     "max_iter_cf": 30,
