@@ -146,7 +146,7 @@ def protocol(quick: bool = False, step_size: float | None = None) -> dict:
         "digit_lambda_energy": 1.0,
         "refined_cost": True,  # ours, beside the paper's Cost (research/notes/protected_cost.md)
         # ... but not on MNIST: refining shrinks each changed pixel in turn, two
-        # minutes per search of 2,500 images, ten searches per seed (issue 22).
+        # minutes per search of 2,500 images, ten searches per seed.
         "refined_cost_skipped": ["mnist"],
     }
     if step_size is not None:

@@ -4,7 +4,7 @@ Two workers that take tasks in a fixed order finish together only if the
 long tasks come first: an MNIST fit started last keeps one worker busy for
 more than a minute while the other idles. :func:`expected_seconds` gives the
 pool (:func:`~sklearn_ct.reproduction.run_tasks`) each task's CPU seconds on
-one core, measured on seed 0 of the paper's protocol (issue 22). Only their
+one core, measured on seed 0 of the paper's protocol. Only their
 order matters: the results do not depend on it.
 """
 
