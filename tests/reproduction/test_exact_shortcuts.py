@@ -8,9 +8,8 @@ from sklearn.datasets import make_blobs
 
 from sklearn_ct import CounterfactualTrainingClassifier
 from sklearn_ct.generators import ECCCoGenerator
-from sklearn_ct.metrics import explanation_summary, sensitivity
+from sklearn_ct.metrics import explanation_summary
 from sklearn_ct.metrics import implausibility as library_implausibility
-from sklearn_ct.reproduction._attribution import ig_sensitivity
 from sklearn_ct.reproduction._round_metrics import (
     implausibility,
     round_metrics,
@@ -30,17 +29,6 @@ def three_classes():
         random_state=0,
     ).fit(X[:240], y[:240])
     return model, X[240:], y[240:]
-
-
-@pytest.mark.parametrize("normalize", ["minmax", "range", None])
-def test_ig_sensitivity_is_the_librarys(three_classes, normalize):
-    model, X, _ = three_classes
-    for seed, features in ((0, [0]), (7, [1, 3])):
-        expected = sensitivity(
-            model, X, features, normalize=normalize, random_state=seed
-        )
-        got = ig_sensitivity(model, X, features, normalize=normalize, random_state=seed)
-        assert got == expected
 
 
 def test_implausibility_is_the_librarys():
