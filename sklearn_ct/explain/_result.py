@@ -63,6 +63,25 @@ class CounterfactualResult:
         change in median absolute deviations of its feature, plus 1 per
         changed category); 0 for a factual already in the target, NaN where
         no recourse was found (None when built: NaN for every row).
+
+    Examples
+    --------
+    An explainer returns one:
+
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_ct import CounterfactualExplainer
+    >>> X, y = make_blobs(100, centers=2, random_state=0)
+    >>> model = LogisticRegression().fit(X, y)
+    >>> result = CounterfactualExplainer(model).fit(X).explain(X[:3])
+    >>> len(result), result.counterfactuals.shape
+    (3, (3, 2))
+    >>> result.predicted, result.target, result.status.tolist()
+    (array([1, 1, 0]), array([0, 0, 1]), ['valid', 'valid', 'valid'])
+    >>> bool((model.predict(result.counterfactuals) == result.target).all())
+    True
+    >>> len(CounterfactualResult.concat([result, result]))  # the rows of both
+    6
     """
 
     factuals: object

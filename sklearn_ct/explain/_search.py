@@ -47,6 +47,23 @@ class SearchResult:
         included, within the L-inf ``adversarial_radius`` of the factual.
     p_target : Tensor of shape (n,)
         Target probability at the final point.
+
+    Examples
+    --------
+    A one-feature model whose class 1 logit is ``x``, and its class 0 logit
+    ``-x``:
+
+    >>> import torch
+    >>> from sklearn_ct.constraints import make_constraints
+    >>> from sklearn_ct.generators import GenericGenerator
+    >>> constraints = make_constraints(["both"], low=[-5], high=[5])
+    >>> result = counterfactual_search(
+    ...     lambda x: torch.cat([-x, x], dim=1), torch.tensor([[-1.0]]),
+    ...     torch.tensor([1]), GenericGenerator(), constraints)
+    >>> result.converged, result.n_iter
+    (tensor([True]), tensor([7]))
+    >>> result.counterfactuals.round(decimals=3), result.p_target.round(decimals=3)
+    (tensor([[0.0120]]), tensor([0.5060]))
     """
 
     counterfactuals: torch.Tensor
@@ -103,6 +120,26 @@ def counterfactual_search(
     Returns
     -------
     SearchResult
+
+    Examples
+    --------
+    A model that predicts class 1 where ``x0 + x1 > 0``, and factuals whose
+    first feature may not change:
+
+    >>> import torch
+    >>> from sklearn_ct.constraints import make_constraints
+    >>> from sklearn_ct.generators import GenericGenerator
+    >>> def model(x):
+    ...     return torch.stack([-x.sum(dim=1), x.sum(dim=1)], dim=1)
+    >>> x = torch.tensor([[-1.0, -1.0], [-0.5, -2.0]])
+    >>> constraints = make_constraints(["none", "both"], [-5, -5], [5, 5])
+    >>> result = counterfactual_search(
+    ...     model, x, torch.tensor([1, 1]), GenericGenerator(), constraints)
+    >>> result.converged, result.n_iter
+    (tensor([True, True]), tensor([13, 15]))
+    >>> result.counterfactuals.round(decimals=2)  # only x1 moved
+    tensor([[-1.0000,  1.0900],
+            [-0.5000,  0.5400]])
     """
     radius = renamed("epsilon", epsilon, "adversarial_radius", adversarial_radius, 0.3)
     x = x.detach()

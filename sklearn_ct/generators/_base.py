@@ -36,6 +36,12 @@ def l1_cost(x_cf: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     Tensor of shape (n,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> l1_cost(torch.tensor([[1.0, -2.0], [0.5, 0.5]]), torch.zeros(2, 2))
+    tensor([3., 1.])
     """
     return (x_cf - x).abs().sum(dim=1)
 
@@ -53,6 +59,13 @@ def target_logit(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     Tensor of shape (n,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> logits = torch.tensor([[2.0, -1.0], [0.5, 1.5]])
+    >>> target_logit(logits, torch.tensor([1, 1]))
+    tensor([-1.0000,  1.5000])
     """
     return logits.gather(1, target.view(-1, 1)).squeeze(1)
 
@@ -70,6 +83,15 @@ def energy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     Returns
     -------
     Tensor of shape (n,)
+
+    Examples
+    --------
+    The lower the energy, the more the model sees the target class at ``x``:
+
+    >>> import torch
+    >>> logits = torch.tensor([[2.0, -1.0], [0.5, 1.5]])
+    >>> energy(logits, torch.tensor([1, 1]))
+    tensor([ 1.0000, -1.5000])
     """
     return -target_logit(logits, target)
 
@@ -126,6 +148,17 @@ def energy_penalty(
     Returns
     -------
     Tensor of shape (n,)
+
+    Examples
+    --------
+    The weight decays over the search (:func:`energy_decay`):
+
+    >>> import torch
+    >>> logits, target = torch.tensor([[2.0, -1.0], [0.5, 1.5]]), torch.tensor([1, 1])
+    >>> energy_penalty(logits, target, step=1, max_iter=30).round(decimals=4)
+    tensor([ 0.0536, -0.0803])
+    >>> energy_penalty(logits, target, step=30, max_iter=30).round(decimals=4)
+    tensor([ 0.0046, -0.0068])
     """
     e = energy(logits, target)
     return energy_decay(step, max_iter) * (e + reg * e**2)
@@ -142,6 +175,34 @@ class Generator(BaseEstimator):
     Subclasses implement :meth:`penalty`. Generators that search in a latent
     space set ``latent = True`` and implement :meth:`encode` / :meth:`decode`;
     those that need data (REVISE's VAE) learn it in :meth:`fit`.
+
+    Examples
+    --------
+    A generator with a squared-L2 cost instead of the usual L1 cost:
+
+    >>> import torch
+    >>> class L2Generator(Generator):
+    ...     def __init__(self, lambda_cost=0.1):
+    ...         self.lambda_cost = lambda_cost
+    ...
+    ...     def penalty(self, x_cf, x, logits, target, step, max_iter):
+    ...         return self.lambda_cost * ((x_cf - x) ** 2).sum(dim=1)
+    >>> generator = L2Generator()
+    >>> x_cf = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    >>> logits = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    >>> generator.loss(x_cf, torch.zeros(2, 2), logits, torch.tensor([1, 1]), 1, 100)
+    tensor([0.4133, 1.7133])
+
+    Every estimator takes it like a named generator:
+
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_ct import CounterfactualExplainer
+    >>> X, y = make_blobs(200, centers=2, random_state=0)
+    >>> model = LogisticRegression().fit(X, y)
+    >>> explainer = CounterfactualExplainer(model, generator=L2Generator()).fit(X)
+    >>> bool(explainer.explain(X[:5]).valid.all())
+    True
     """
 
     latent = False

@@ -131,6 +131,26 @@ class REVISEGenerator(Generator):
     ----------
     vae_ : VAE
         The fitted autoencoder.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn.datasets import make_moons
+    >>> X, y = make_moons(200, noise=0.1, random_state=0)
+    >>> generator = REVISEGenerator(max_epochs=5).fit(X, random_state=0)
+    >>> z = generator.encode(torch.as_tensor(X[:3], dtype=torch.float32))
+    >>> z.shape, generator.decode(z).shape  # two features: a 2-d latent space
+    (torch.Size([3, 2]), torch.Size([3, 2]))
+
+    An explainer (or a classifier) fits the VAE in its own ``fit``:
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_ct import CounterfactualExplainer
+    >>> model = LogisticRegression().fit(X, y)
+    >>> explainer = CounterfactualExplainer(
+    ...     model, generator=REVISEGenerator(max_epochs=5), random_state=0).fit(X)
+    >>> explainer.explain(X[:3]).counterfactuals.shape
+    (3, 2)
     """
 
     latent = True
@@ -255,6 +275,25 @@ class GravitationalGenerator(Generator):
     ----------
     anchors_ : Tensor of shape (n_classes, n_samples, n_features)
         The target-class samples, by class index.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn.datasets import make_moons
+    >>> X, y = make_moons(200, noise=0.1, random_state=0)
+    >>> generator = GravitationalGenerator(n_samples=10).fit(X, y, random_state=0)
+    >>> generator.anchors_.shape
+    torch.Size([2, 10, 2])
+
+    The penalty of a point at the origin is larger towards class 0, whose
+    samples lie farther from it:
+
+    >>> x = torch.zeros(1, 2)
+    >>> for target in (0, 1):
+    ...     penalty = generator.penalty(x, x, None, torch.tensor([target]), 1, 100)
+    ...     print(target, round(float(penalty), 4))
+    0 0.1354
+    1 0.0899
     """
 
     _parameter_constraints: ClassVar[dict] = {
