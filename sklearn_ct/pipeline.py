@@ -22,6 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.pipeline import make_pipeline as _sklearn_make_pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .explain._keywords import check_keywords, explain_keywords
 from .training import CounterfactualTrainingClassifier
 from .utils._validation import check_explain_options
 
@@ -110,29 +111,8 @@ class CounterfactualPipeline(Pipeline):
         params[key or f"{name}__pipeline_input"] = (self, X)
         return super().fit(X, y, **params)
 
-    def explain(
-        self,
-        X,
-        target=None,
-        *,
-        sparsify=False,
-        n_per_factual=1,
-        generator=None,
-        decision_threshold=0.5,
-        max_iter=100,
-        step_size=0.1,
-        lambda_cost=None,
-        lambda_energy=None,
-        adversarial_radius=0.3,
-        feature_costs="mad",
-        refine=True,
-        fallback=True,
-        batch_size=8192,
-        n_threads=None,
-        random_state=None,
-        lr="deprecated",
-        epsilon="deprecated",
-    ):
+    @explain_keywords  # documents **keywords one by one: hence noqa D417
+    def explain(self, X, target=None, **keywords):  # noqa: D417
         """Counterfactuals in the original columns, units and categories.
 
         Parameters
@@ -141,56 +121,14 @@ class CounterfactualPipeline(Pipeline):
             Factuals, with the pipeline's input columns (any order).
         target : None, label or array-like of labels, default=None
             See :meth:`sklearn_ct.CounterfactualExplainer.explain`.
-        sparsify : bool, default=False
-            Keep only the changes needed to reach the target.
-        n_per_factual : int, default=1
-            Distinct counterfactuals per factual (see
-            :meth:`sklearn_ct.CounterfactualExplainer.explain`).
-        generator : str, Generator or None, default=None
-            ``None``: the classifier's fitted training generator (see
-            :meth:`sklearn_ct.CounterfactualTrainingClassifier.explain`).
-        decision_threshold : float or None, default=0.5
-            ``p(target)`` at which a search stops and that refinement keeps
-            (not the classifier's training threshold, 0.75: see
-            :class:`~sklearn_ct.CounterfactualExplainer`); ``None`` runs all
-            steps.
-        max_iter : int, default=100
-            Maximum search steps.
-        step_size : float, default=0.1
-            Gradient-descent step size of the search.
-        lambda_cost, lambda_energy : float >= 0 or None, default=None
-            Override the generator's penalty weights; a weight the generator
-            does not have, or one given beside a generator instance, is a
-            ``ValueError``.
-        adversarial_radius : float, default=0.3
-            L-inf radius for the nascent adversarial examples of the result.
-        feature_costs : "mad", dict or list, default="mad"
-            What a change costs, by input column, in its units.
-        refine : bool, default=True
-            Move each counterfactual to the cheapest point that still reaches
-            ``decision_threshold``.
-        fallback : bool, default=True
-            Complete the gradient search with the discrete neighbourhood
-            search where it found no recourse.
-        batch_size : int, default=8192
-            Factuals searched at once.
-        n_threads : int or None, default=None
-            Torch threads while explaining; ``None``: the classifier's
-            ``n_threads``.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the random targets.
-        lr, epsilon : float, default="deprecated"
-            Former names of ``step_size`` and ``adversarial_radius``.
-
-            .. deprecated:: 0.1
-                ``lr`` and ``epsilon`` were renamed to ``step_size`` and
-                ``adversarial_radius`` in 0.1 and will be removed in 0.3.
+        {keywords}
 
         Returns
         -------
         CounterfactualResult
             Empty when ``X`` has no rows.
         """
+        keywords = check_keywords(CounterfactualPipeline.explain, keywords)
         final = self.steps[-1][1]
         if not isinstance(final, CounterfactualTrainingClassifier):
             raise TypeError(
@@ -199,28 +137,10 @@ class CounterfactualPipeline(Pipeline):
                 "sklearn_ct.CounterfactualExplainer(pipeline).fit(X_train) instead."
             )
         check_is_fitted(self)
+        sparsify = keywords.pop("sparsify")
+        n_per_factual = keywords.pop("n_per_factual")
         check_explain_options(sparsify, n_per_factual)
-        explainer = final._explainer(
-            self,
-            X,
-            {
-                "generator": generator,
-                "decision_threshold": decision_threshold,
-                "max_iter": max_iter,
-                "step_size": step_size,
-                "lambda_cost": lambda_cost,
-                "lambda_energy": lambda_energy,
-                "adversarial_radius": adversarial_radius,
-                "feature_costs": feature_costs,
-                "refine": refine,
-                "fallback": fallback,
-                "batch_size": batch_size,
-                "n_threads": n_threads,
-                "random_state": random_state,
-                "lr": lr,
-                "epsilon": epsilon,
-            },
-        )
+        explainer = final._explainer(self, X, keywords)
         return explainer.explain(
             X, target=target, sparsify=sparsify, n_per_factual=n_per_factual
         )

@@ -1,12 +1,16 @@
 """``explain`` spells out the explainer's keywords, with the explainer's defaults."""
 
 import inspect
+import re
 
+import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
-from sklearn_ct.pipeline import CounterfactualPipeline
+from sklearn_ct.pipeline import CounterfactualPipeline, make_pipeline
 
 #: The explainer's parameters that explain() takes from the fitted classifier.
 OWN = {
@@ -70,3 +74,34 @@ def test_the_docstrings_set_the_two_thresholds_side_by_side():
     assert "decision_threshold : float or None, default=0.5" in explainer
     assert "classifier's ``decision_threshold`` (0.75)" in explainer
     assert "(0.75" in CounterfactualTrainingClassifier.explain.__doc__
+
+
+@pytest.mark.parametrize(
+    "method",
+    [CounterfactualTrainingClassifier.explain, CounterfactualPipeline.explain],
+    ids=["classifier", "pipeline"],
+)
+def test_explain_documents_every_keyword_once(method):
+    # The keywords and their entries come from one place (explain._keywords).
+    documented = [
+        name
+        for line in method.__doc__.splitlines()
+        if re.match(r"        \w.* : ", line)
+        for name in line.strip().split(" : ")[0].split(", ")
+    ]
+    assert documented == list(inspect.signature(method).parameters)[1:]
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        CounterfactualTrainingClassifier(),
+        make_pipeline(StandardScaler(), LogisticRegression()),
+    ],
+    ids=["classifier", "pipeline"],
+)
+def test_a_mistyped_keyword_is_pythons_own_type_error(estimator):
+    owner = type(estimator).explain.__qualname__
+    message = f"{owner}() got an unexpected keyword argument 'spasify'"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        estimator.explain(np.zeros((1, 2)), spasify=True)
