@@ -38,16 +38,8 @@ def _allowed(mutability):
 
 
 def _mutability_from(increase, decrease) -> np.ndarray:
-    table = {
-        (True, True): "both",
-        (True, False): "increase",
-        (False, True): "decrease",
-        (False, False): "none",
-    }
-    return np.array(
-        [table[bool(i), bool(d)] for i, d in zip(increase, decrease, strict=True)],
-        dtype=object,
-    )
+    names = np.array(["none", "decrease", "increase", "both"], dtype=object)
+    return names[2 * np.asarray(increase, dtype=int) + np.asarray(decrease, dtype=int)]
 
 
 @dataclass(frozen=True)
@@ -415,6 +407,11 @@ def make_constraints(
     Returns
     -------
     Constraints
+
+    Examples
+    --------
+    >>> make_constraints(["none", "both"], [0, 0], [1, 1]).allow_increase
+    tensor([False,  True])
     """
     return FeatureConstraints(mutability, low, high, groups).tensors(dtype, device)
 
@@ -441,6 +438,12 @@ def violations(
         Number of features per row that break a constraint. A feature that
         keeps the factual's own value never breaks the domain (a factual may
         lie outside the box, and immutable features must stay as they are).
+
+    Examples
+    --------
+    >>> violations([[1.0, 5.0], [0.0, 3.0]], np.zeros((2, 2)), ["none", "both"],
+    ...            high=[9, 4])  # row 0 changes an immutable feature, and 5 > 4
+    array([2, 0])
     """
     X_cf = np.asarray(X_cf, dtype=float)
     delta = X_cf - np.asarray(X_factual, dtype=float)

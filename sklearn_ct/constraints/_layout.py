@@ -79,6 +79,12 @@ class UnsupportedStepError(ValueError):
         The fitted step.
     reason : str
         What it does that cannot be followed.
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> str(UnsupportedStepError("pca", PCA(), "mixes columns")).split(",")[0]
+    "The preprocessing step 'pca' (PCA) mixes columns"
     """
 
     def __init__(self, path, step, reason):
@@ -232,12 +238,8 @@ def _imputer(imputer, n_in):
     if not imputer.keep_empty_features:
         kept = np.flatnonzero(~pd.isna(np.asarray(imputer.statistics_, dtype=object)))
     values = identity(n_in)
-    values.source, values.kind = kept, values.kind[kept]
-    values.scale, values.offset, values.level = (
-        values.scale[kept],
-        values.offset[kept],
-        values.level[kept],
-    )
+    for name in ("source", "kind", "scale", "offset", "level"):
+        setattr(values, name, getattr(values, name)[kept])
     if imputer.indicator_ is None:
         return values
     flags = _indicators(n_in, len(imputer.indicator_.features_))

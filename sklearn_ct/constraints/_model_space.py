@@ -43,6 +43,31 @@ class ModelSpace:
     column names, or None), ``layout`` (how input columns become model
     columns; None when a step is not understood) and ``unsupported`` (then,
     why: the message of :class:`~sklearn_ct.constraints.UnsupportedStepError`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    >>> X = pd.DataFrame({"age": [20.0, 30.0, 40.0, 50.0],
+    ...                   "sex": ["f", "m", "f", "m"]})
+    >>> pre = make_column_transformer((StandardScaler(), ["age"]),
+    ...                               (OneHotEncoder(), ["sex"]))
+    >>> pipe = make_pipeline(pre, LogisticRegression()).fit(X, [0, 0, 1, 1])
+    >>> space = model_space(pipe)
+    >>> Z = space.transform(X.iloc[:1])  # age scaled, sex one-hot
+    >>> Z.round(3)
+    array([[-1.342,  1.   ,  0.   ]])
+
+    A counterfactual in the model's columns, back in the user's:
+
+    >>> counterfactual, _ = space.restore(np.array([[0.0, 0.0, 1.0]]), X.iloc[:1], Z)
+    >>> counterfactual
+        age sex
+    0  35.0   m
     """
 
     head: object
@@ -366,6 +391,23 @@ def model_space(estimator, X=None) -> ModelSpace:
     Returns
     -------
     ModelSpace
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [3.0, 1.0]]), [0, 0, 1, 1]
+    >>> space = model_space(LogisticRegression().fit(X, y))
+    >>> space.head is None, space.n_features, space.invertible
+    (True, 2, True)
+
+    A step that mixes columns cannot be followed back to the input columns:
+
+    >>> space = model_space(make_pipeline(PCA(1), LogisticRegression()).fit(X, y))
+    >>> space.invertible, space.unsupported[:50]
+    (False, "The preprocessing step 'pca' (PCA) is not one this")
     """
     head, final = split_pipeline(estimator)
     x_names = (
@@ -431,6 +473,7 @@ def pipeline_constraints(preprocessor, X, mutability=None) -> dict:
 
     Examples
     --------
+    >>> import numpy as np
     >>> import pandas as pd
     >>> from sklearn.compose import make_column_transformer
     >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler

@@ -51,6 +51,15 @@ class Constraints:
         Smallest and largest allowed integer, in the feature's units.
     frozen : BoolTensor of shape (n_samples, n_features) or None
         Per-sample extra immutable features (alternative counterfactuals).
+
+    Examples
+    --------
+    >>> from sklearn_ct.constraints import make_constraints
+    >>> constraints = make_constraints(["none", "increase"], low=[0, 0], high=[1, 10])
+    >>> constraints.n_features, constraints.all_free
+    (2, False)
+    >>> constraints.allow_increase, constraints.allow_decrease
+    (tensor([False,  True]), tensor([False, False]))
     """
 
     low: torch.Tensor
@@ -172,6 +181,15 @@ def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     Returns
     -------
     Tensor of shape (n, n_features)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ct.constraints import make_constraints
+    >>> constraints = make_constraints(["none", "increase", "both"], [-9] * 3, [9] * 3)
+    >>> mask_step(torch.tensor([[1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]), constraints)
+    tensor([[ 0.,  0., -1.],
+            [ 0.,  1.,  1.]])
     """
     if constraints.all_free:
         return step
@@ -196,6 +214,15 @@ def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     Returns
     -------
     Tensor of shape (n, n_features)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ct.constraints import make_constraints
+    >>> constraints = make_constraints(["both", "both"], low=[0, 0], high=[1, 10])
+    >>> clamp_to_domain(torch.tensor([[-0.5, 12.0], [0.5, 3.0]]), constraints)
+    tensor([[ 0.0000, 10.0000],
+            [ 0.5000,  3.0000]])
     """
     return torch.clamp(x, constraints.low, constraints.high)
 
@@ -222,6 +249,16 @@ def enforce_mutability(
     Returns
     -------
     Tensor of shape (n, n_features)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ct.constraints import make_constraints
+    >>> constraints = make_constraints(["none", "increase"], [-9, -9], [9, 9])
+    >>> x_cf = torch.tensor([[1.0, -2.0], [1.0, 2.0]])
+    >>> enforce_mutability(x_cf, torch.zeros(2, 2), constraints)
+    tensor([[0., 0.],
+            [0., 2.]])
     """
     if constraints.all_free:
         return x
@@ -250,6 +287,18 @@ def snap_integers(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     Returns
     -------
     Tensor of shape (n, n_features)
+
+    Examples
+    --------
+    The second feature is an integer in [0, 5]:
+
+    >>> import torch
+    >>> from sklearn_ct.constraints import FeatureConstraints
+    >>> constraints = FeatureConstraints(
+    ...     ["both", "both"], [0, 0], [5, 5], integer=[False, True]).tensors()
+    >>> snap_integers(torch.tensor([[0.3, 2.6], [0.7, 9.0]]), constraints)
+    tensor([[0.3000, 3.0000],
+            [0.7000, 5.0000]])
     """
     if constraints.integer_index is None:
         return x
@@ -281,6 +330,15 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     Returns
     -------
     Tensor of shape (n, n_features)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_ct.constraints import make_constraints
+    >>> constraints = make_constraints(["both"] * 3, [0] * 3, [1] * 3, [[0, 1, 2]])
+    >>> project_onehot(torch.tensor([[0.2, 0.7, 0.4], [0.9, 0.0, 0.1]]), constraints)
+    tensor([[0., 1., 0.],
+            [1., 0., 0.]])
     """
     if constraints.group_index is None:
         return x
@@ -319,6 +377,19 @@ def project(
     Returns
     -------
     Tensor of shape (n, n_features)
+
+    Examples
+    --------
+    An immutable feature, an integer in [0, 5] and a one-hot group of two:
+
+    >>> import torch
+    >>> from sklearn_ct.constraints import FeatureConstraints
+    >>> constraints = FeatureConstraints(
+    ...     ["none", "both", "both", "both"], [0] * 4, [9, 5, 1, 1],
+    ...     groups=[[2, 3]], integer=[False, True, False, False]).tensors()
+    >>> x = torch.tensor([[1.0, 2.0, 1.0, 0.0]])
+    >>> project(torch.tensor([[3.0, 7.4, 0.3, 0.6]]), x, constraints)
+    tensor([[1., 5., 0., 1.]])
     """
     # Clamp first, snap, then mutability last: a factual outside the box keeps
     # what it may not change, and an immutable one-hot group (even an all-zero

@@ -184,6 +184,18 @@ def resolve_domain(
     Returns
     -------
     low, high : ndarray of shape (n_features,)
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 10.0], [1.0, 20.0], [2.0, 30.0]])
+    >>> resolve_domain("observed", X)
+    (array([ 0., 10.]), array([ 2., 30.]))
+
+    Debt is non-negative; age's bounds are inferred (mean +- 3 std):
+
+    >>> low, high = resolve_domain({"debt": (0, None)}, X, ["age", "debt"])
+    >>> low.tolist(), high.tolist()
+    ([-2.0, 0.0], [4.0, inf])
     """
     X = _as_float(X)
     n_features = X.shape[1]
@@ -254,6 +266,11 @@ def resolve_groups(groups, n_features, feature_names=None) -> list[np.ndarray]:
     Returns
     -------
     list of ndarray of int
+
+    Examples
+    --------
+    >>> resolve_groups([["red", "blue"]], 3, ["size", "red", "blue"])
+    [array([1, 2])]
     """
     resolved, seen = [], set()
     for group in groups or ():
