@@ -77,6 +77,25 @@ def plot_decision_boundary(
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_ct import CounterfactualExplainer
+    >>> X, y = make_blobs(100, centers=2, random_state=0)
+    >>> model = LogisticRegression().fit(X, y)
+    >>> result = CounterfactualExplainer(model).fit(X).explain(X[:3])
+    >>> ax = plot_decision_boundary(
+    ...     model, X, y, factuals=result.factuals,
+    ...     counterfactuals=result.counterfactuals, feature_names=["income", "debt"],
+    ...     immutable=0, resolution=30)
+    >>> ax.get_xlabel(), ax.get_legend_handles_labels()[1]
+    ('income (immutable)', ['class 0', 'class 1', 'factual', 'counterfactual'])
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax)
     X = np.asarray(X, dtype=float)
@@ -170,6 +189,20 @@ def plot_robustness(table, *, ax=None, attack=None, ylim=(-0.02, 1.02), title=No
     Returns
     -------
     matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"model": ["BL", "BL", "CT", "CT"],
+    ...                       "epsilon": [0.0, 0.1, 0.0, 0.1],
+    ...                       "accuracy": [0.95, 0.60, 0.94, 0.85]})
+    >>> ax = plot_robustness(table, title="moons")
+    >>> [line.get_label() for line in ax.get_lines()], ax.get_lines()[1].get_ydata()
+    (['BL', 'CT'], array([0.94, 0.85]))
+    >>> plt.close(ax.figure)
     """
     ax = _axes(ax)
     if attack is not None and "attack" in table:
@@ -218,6 +251,19 @@ def plot_digit_counterfactuals(
     Returns
     -------
     matplotlib Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> rng = np.random.default_rng(0)
+    >>> factuals = rng.uniform(-1, 1, size=(3, 64))  # three 8x8 images
+    >>> fig = plot_digit_counterfactuals(
+    ...     factuals, {"BL": 0.5 * factuals, "CT": -factuals}, targets=[1, 2, 3])
+    >>> len(fig.axes), fig.axes[0].get_title(), fig.axes[3].get_ylabel()
+    (9, '-> 1', 'BL')
+    >>> plt.close(fig)
     """
     plt = _pyplot()
     factuals = np.asarray(factuals, dtype=float)

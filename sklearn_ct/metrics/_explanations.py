@@ -169,6 +169,17 @@ def feature_diversity(result: CounterfactualResult, atol: float = 1e-5) -> float
     -------
     float
         In [0, 1]; nan when no factual has two valid counterfactuals.
+
+    Examples
+    --------
+    Two counterfactuals of the first factual, each changing one feature of
+    three, a different one (the second factual has one, so no pair):
+
+    >>> from types import SimpleNamespace
+    >>> r = SimpleNamespace(model_factuals=np.zeros((3, 3)), valid=[True] * 3,
+    ...                     model_counterfactuals=np.eye(3), factual_index=[0, 0, 1])
+    >>> round(feature_diversity(r), 4)
+    0.6667
     """
     i, j, factual = _pairs_per_factual(result)
     if not len(i):
