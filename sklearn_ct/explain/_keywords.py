@@ -56,11 +56,11 @@ EXPLAINER_KEYWORDS = {
 KEYWORDS_DOC = """\
 sparsify : bool, default=False
     Keep only the changes needed to reach the target (see
-    :meth:`~sklearn_ct.CounterfactualExplainer.explain`).
+    :meth:`sklearn_ct.CounterfactualExplainer.explain`).
 n_per_factual : int, default=1
     Distinct counterfactuals per factual, each without the main lever
     of the ones before (see
-    :meth:`~sklearn_ct.CounterfactualExplainer.explain`).
+    :meth:`sklearn_ct.CounterfactualExplainer.explain`).
 generator : str, Generator or None, default=None
     ``None``: the classifier's fitted training generator. A name or an
     instance of the training generator's kind takes its fitted state
