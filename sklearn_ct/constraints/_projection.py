@@ -101,6 +101,23 @@ class Constraints:
             self.group_index.reshape(-1)[valid],
         )
 
+    @cached_property
+    def _step_bounds(self):
+        """Per feature, the smallest and largest step mutability allows (0 or inf)."""
+        zero = torch.zeros_like(self.low)
+        return (
+            torch.where(self.allow_decrease, -torch.inf, zero),
+            torch.where(self.allow_increase, torch.inf, zero),
+        )
+
+    @cached_property
+    def _restricted_columns(self):
+        """Indices of the immutable, increase-only and decrease-only features."""
+        inc, dec = self.allow_increase, self.allow_decrease
+        return tuple(
+            mask.nonzero().squeeze(1) for mask in (~inc & ~dec, ~dec & inc, ~inc & dec)
+        )
+
     def rows(self, index) -> Constraints:
         """The constraints of a subset of samples (only ``frozen`` is per sample).
 
@@ -193,12 +210,15 @@ def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     """
     if constraints.all_free:
         return step
-    keep = ((step > 0) & constraints.allow_increase) | (
-        (step < 0) & constraints.allow_decrease
+    # Clamping to [0 or -inf, 0 or inf] per feature: one pass over the batch.
+    # A NaN component (never a step) becomes 0.
+    low, high = constraints._step_bounds
+    step = torch.clamp(step, low, high).nan_to_num_(
+        nan=0.0, posinf=torch.inf, neginf=-torch.inf
     )
     if constraints.frozen is not None:
-        keep = keep & ~constraints.frozen
-    return torch.where(keep, step, torch.zeros_like(step))
+        step = step.masked_fill_(constraints.frozen, 0.0)
+    return step
 
 
 def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
@@ -262,8 +282,18 @@ def enforce_mutability(
     """
     if constraints.all_free:
         return x
-    x = torch.where(constraints.allow_increase, x, torch.minimum(x, x_factual))
-    x = torch.where(constraints.allow_decrease, x, torch.maximum(x, x_factual))
+    # Only the restricted columns are touched (often few of many: pixels).
+    fixed, floor, cap = constraints._restricted_columns
+    x = x.clone()
+    if len(fixed):
+        x.index_copy_(1, fixed, x_factual.index_select(1, fixed))
+    for columns, bound in ((floor, torch.maximum), (cap, torch.minimum)):
+        if len(columns):
+            x.index_copy_(
+                1,
+                columns,
+                bound(x.index_select(1, columns), x_factual.index_select(1, columns)),
+            )
     if constraints.frozen is not None:
         x = torch.where(constraints.frozen, x_factual, x)
     return x
@@ -271,6 +301,8 @@ def enforce_mutability(
 
 def _straight_through(hard: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Exact values of ``hard`` forward, the identity's gradient backward."""
+    if not x.requires_grad:
+        return hard
     return hard.detach() + (x - x.detach())
 
 
@@ -344,19 +376,28 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
         return x
     n_groups, size = constraints.group_index.shape
     gather, positions, columns = constraints._group_layout
+    scale, offset, invalid = (
+        constraints.group_scale,
+        constraints.group_offset,
+        ~constraints.group_valid,
+    )
     block = x.detach().index_select(1, gather).view(-1, n_groups, size)
-    units = (block - constraints.group_offset) / constraints.group_scale
-    units = units.masked_fill(~constraints.group_valid, 0.0)
+    units = ((block - offset) / scale).masked_fill_(invalid, 0.0)
     implicit = torch.where(
         constraints.group_implicit, 1.0 - units.sum(dim=2), -torch.inf
     ).unsqueeze(2)
-    scores = torch.cat(
-        [units.masked_fill(~constraints.group_valid, -torch.inf), implicit], dim=2
+    scores = torch.cat([units.masked_fill_(invalid, -torch.inf), implicit], dim=2)
+    # Level j of a group is ``scale * 1 + offset`` in column j, ``scale * 0 +
+    # offset`` elsewhere; the dropped level (j = size) sets every column to 0.
+    level = scores.argmax(dim=2, keepdim=True)
+    one = torch.ones(1, 1, dtype=x.dtype, device=x.device)
+    hard = torch.where(
+        level == torch.arange(size, device=x.device),
+        one * scale + offset,
+        (one - 1) * scale + offset,
     )
-    hard = torch.nn.functional.one_hot(scores.argmax(dim=2), size + 1)[..., :size]
-    hard = hard.to(x.dtype) * constraints.group_scale + constraints.group_offset
     projected = x.detach().clone()
-    projected.index_copy_(1, columns, hard.reshape(-1, n_groups * size)[:, positions])
+    projected.index_copy_(1, columns, hard.view(-1, n_groups * size)[:, positions])
     return _straight_through(projected, x)
 
 

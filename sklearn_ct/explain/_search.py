@@ -173,7 +173,7 @@ def counterfactual_search(
         p = logits.detach().softmax(dim=1).gather(1, t_i.view(-1, 1)).squeeze(1)
         here = point.detach()
         if step > 1:  # the last point of the path still within the radius
-            within = (here - x_i).abs().amax(dim=1, keepdim=True) <= radius
+            within = (here - x_i).abs_().amax(dim=1, keepdim=True) <= radius
             adv_i = torch.where(within, here, adv_i)
         done = (
             torch.zeros_like(p, dtype=torch.bool)
@@ -191,10 +191,11 @@ def counterfactual_search(
                 break
         loss = generator.loss(point, x_i, logits, t_i, step, max_iter)
         (grad,) = torch.autograd.grad((loss * ~done).sum(), wrt)
-        # Non-finite components (NaN, or an overflowing gradient) take no step.
-        delta = torch.nan_to_num(-step_size * grad, nan=0.0, posinf=0.0, neginf=0.0)
+        delta = grad.mul_(-step_size)  # the gradient is ours: no copy
         if not generator.latent:  # a latent step cannot be masked per feature
             delta = mask_step(delta, c_i)
+        # Non-finite components (NaN, or an overflowing gradient) take no step.
+        delta = delta.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
         s = s.detach() + delta
         if not generator.latent:
             s = clamp_to_domain(s, c_i)
