@@ -48,13 +48,13 @@ from ._reductions import (
     seed_reductions,
     seed_summary,
     table_cell,
-    to_markdown,
 )
 from ._reporting import (
     LABELS,
     PAPER_ACCURACY,
     PAPER_RESULTS,
     main_table_per_seed,
+    to_markdown,
     write_outputs,
 )
 from ._run import evaluate_models, reproduce, train_models

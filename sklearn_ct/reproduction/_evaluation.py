@@ -58,6 +58,23 @@ def robustness_curves(
     -------
     DataFrame
         Columns ``model``, ``attack``, ``epsilon``, ``accuracy``.
+
+    Examples
+    --------
+    >>> from sklearn_ct import CounterfactualTrainingClassifier
+    >>> from sklearn_ct.reproduction import prepare_data
+    >>> data = prepare_data("moons")
+    >>> X, y = data.X_train[:300], data.y_train[:300]  # quick stand-ins
+    >>> models = {name: CounterfactualTrainingClassifier(
+    ...     objective=objective, max_epochs=5, random_state=0).fit(X, y)
+    ...     for name, objective in [("BL", "vanilla"), ("CT", "full")]}
+    >>> curves = robustness_curves(models, data.X_test[:100], data.y_test[:100],
+    ...                            epsilons=[0.0, 0.3], n_steps=5, random_state=0)
+    >>> curves.shape, curves.columns.tolist()
+    ((8, 4), ['model', 'attack', 'epsilon', 'accuracy'])
+    >>> wide = curves.pivot_table("accuracy", ["model", "attack"], "epsilon")
+    >>> bool((wide[0.3] <= wide[0.0]).all())  # the attacks lower the accuracy
+    True
     """
     frames = []
     for name, model in models.items():
@@ -124,6 +141,22 @@ def sensitivity_rounds(
     -------
     DataFrame
         Columns ``model``, ``round``, ``sensitivity``.
+
+    Examples
+    --------
+    The sensitivity to the protected (immutable) first feature of moons:
+
+    >>> from sklearn_ct import CounterfactualTrainingClassifier
+    >>> from sklearn_ct.reproduction import prepare_data
+    >>> data = prepare_data("moons")
+    >>> X, y = data.X_train[:300], data.y_train[:300]  # quick stand-ins
+    >>> models = {name: CounterfactualTrainingClassifier(
+    ...     objective=objective, max_epochs=5, random_state=0).fit(X, y)
+    ...     for name, objective in [("BL", "vanilla"), ("CT", "full")]}
+    >>> rounds = sensitivity_rounds(models, data.X_test, data.protected, n_rounds=2,
+    ...                             n_rows=20, normalize="range", random_state=0)
+    >>> rounds.shape, rounds.columns.tolist()
+    ((4, 3), ['model', 'round', 'sensitivity'])
     """
     rng = np.random.default_rng(random_state)
     X = np.asarray(X, dtype=float)
@@ -151,6 +184,16 @@ def summarise_sensitivity(rounds: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Indexed by model, columns ``median``, ``q025``, ``q975``.
+
+    Examples
+    --------
+    >>> rounds = pd.DataFrame({"model": ["BL", "CT"] * 3, "round": [0, 0, 1, 1, 2, 2],
+    ...                        "sensitivity": [0.30, 0.10, 0.40, 0.12, 0.35, 0.08]})
+    >>> summarise_sensitivity(rounds).round(3)  # doctest: +NORMALIZE_WHITESPACE
+           median   q025   q975
+    model
+    BL       0.35  0.302  0.398
+    CT       0.10  0.081  0.119
     """
     grouped = rounds.groupby("model", sort=False)["sensitivity"]
     return pd.DataFrame(
@@ -203,6 +246,23 @@ def digit_examples(
         Test rows every model predicts as the same class.
     counterfactuals : dict of str -> ndarray of shape (n_images, n_pixels)
     targets : ndarray of shape (n_images,)
+
+    Examples
+    --------
+    >>> from sklearn_ct import CounterfactualTrainingClassifier
+    >>> from sklearn_ct.reproduction import prepare_data
+    >>> data = prepare_data("digits")  # scikit-learn's 8x8 digits, in [-1, 1]
+    >>> models = {
+    ...     name: CounterfactualTrainingClassifier(
+    ...         objective=objective, max_epochs=2, random_state=0
+    ...     ).fit(data.X_train, data.y_train)
+    ...     for name, objective in [("BL", "vanilla"), ("CT", "full")]}
+    >>> factuals, counterfactuals, targets = digit_examples(
+    ...     models, data.X_test, n_images=2, max_iter=10, random_state=0)
+    >>> factuals.shape, counterfactuals["CT"].shape, targets.shape
+    ((2, 64), (2, 64), (2,))
+    >>> bool((models["BL"].predict(factuals) != targets).all())  # another class
+    True
     """
     rng = np.random.default_rng(random_state)
     X = np.asarray(X, dtype=float)
@@ -298,6 +358,28 @@ def evaluate_pair(
         (DataFrames), with ``images`` the tuple ``digits``, and ``seconds``:
         the ``wall`` (wall-clock) and ``cpu`` (CPU time) seconds of each of
         these parts, ``per_round``'s as ``counterfactuals``.
+
+    Examples
+    --------
+    >>> from sklearn_ct import CounterfactualTrainingClassifier
+    >>> from sklearn_ct.reproduction import prepare_data
+    >>> data = prepare_data("moons")
+    >>> X, y = data.X_train[:300], data.y_train[:300]  # quick stand-ins
+    >>> models = {name: CounterfactualTrainingClassifier(
+    ...     objective=objective, max_epochs=5, random_state=0).fit(X, y)
+    ...     for name, objective in [("BL", "vanilla"), ("CT", "full")]}
+    >>> from sklearn_ct.reproduction import protocol
+    >>> X_test, y_test = data.X_test[:100], data.y_test[:100]
+    >>> single = evaluate_pair(models, X_test, y_test, single=True, n_individuals=10,
+    ...                        settings=protocol(quick=True), random_state=0)
+    >>> sorted(single), sorted(single["seconds"])
+    (['accuracy', 'per_round', 'robustness', 'seconds'], \
+['accuracy', 'counterfactuals', 'robustness'])
+    >>> protected = evaluate_pair(
+    ...     models, X_test, y_test, single=False, n_individuals=10,
+    ...     settings=protocol(quick=True), protected=data.protected, random_state=0)
+    >>> sorted(protected)
+    ['accuracy', 'per_round', 'seconds', 'sensitivity']
     """
     seconds, out = {}, {}
     with _timed(seconds, "counterfactuals"):

@@ -171,6 +171,26 @@ def dask_backend(scheduler):
     ------
     ImportError
         If dask.distributed is missing (install the ``dask`` extra).
+
+    Examples
+    --------
+    ``None`` leaves joblib's backend as it is (a local run):
+
+    >>> tasks = [(abs, (-2,), {}), (max, (1, 3), {})]
+    >>> with dask_backend(None) as client:
+    ...     done = run_tasks([("a",), ("b",)], tasks)
+    >>> client, done
+    (None, {('a',): 2, ('b',): 3})
+
+    On a Dask cluster (a local one here; importing dask.distributed alone
+    takes seconds):
+
+    >>> from distributed import LocalCluster  # doctest: +SKIP
+    >>> with LocalCluster(threads_per_worker=1) as cluster:  # doctest: +SKIP
+    ...     with dask_backend(cluster) as client:
+    ...         done = run_tasks([("a",), ("b",)], tasks)
+    >>> type(client).__name__, done  # doctest: +SKIP
+    ('Client', {('a',): 2, ('b',): 3})
     """
     if scheduler is None:
         yield None

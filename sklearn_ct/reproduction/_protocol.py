@@ -335,6 +335,16 @@ def make_model(
     -------
     CounterfactualTrainingClassifier
         Unfitted.
+
+    Examples
+    --------
+    >>> data = prepare_data("moons")
+    >>> model = make_model(data, "protected", "CT", quick=True)
+    >>> model.objective, model.mutability, model.max_epochs
+    ('full', ['none', 'both'], 10)
+    >>> baseline = make_model(data, "single", "BL", quick=True)
+    >>> baseline.objective, baseline.mutability
+    ('vanilla', None)
     """
     if pair not in PAIRS or model not in MODELS:
         raise ValueError(

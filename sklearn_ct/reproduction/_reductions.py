@@ -4,8 +4,8 @@ Pure functions of tidy per-round results
 (:func:`~sklearn_ct.reproduction.evaluate_counterfactuals`): :func:`round_means`, :func:`reduction`,
 :func:`difference_interval` and :func:`reduction_table` for one fitted pair
 over its bootstrap rounds; :func:`seed_summary` and :func:`seed_reductions`
-for several training seeds; :func:`table_cell`, :func:`main_table` and
-:func:`to_markdown` for the paper's main table.
+for several training seeds; :func:`table_cell` and :func:`main_table` for
+the paper's main table (``_reporting`` writes it as Markdown).
 """
 
 from __future__ import annotations
@@ -172,6 +172,17 @@ def round_means(per_round: pd.DataFrame, metric: str) -> pd.DataFrame:
     -------
     DataFrame
         Index ``round``, one column per model.
+
+    Examples
+    --------
+    CT's nan at lambda 5 is skipped:
+
+    >>> per_round = pd.DataFrame({"round": 0, "model": ["BL", "CT", "CT"],
+    ...                           "lambda_energy": [1, 1, 5], "IP": [3.0, 2.0, np.nan]})
+    >>> round_means(per_round, "IP")  # doctest: +NORMALIZE_WHITESPACE
+    model   BL   CT
+    round
+    0      3.0  2.0
     """
     # pandas' mean skips nan, as lambda_average does.
     means = per_round.groupby(["round", "model"], sort=False)[metric].mean()
@@ -198,6 +209,20 @@ def reduction_table(
         Indexed by ``metric``, columns ``percent``, ``plus_minus``,
         ``significant``, ``ct_mean``, ``bl_mean``, ``diff_low``,
         ``diff_high``, ``n_rounds``.
+
+    Examples
+    --------
+    CT's mean IP is 3/4 of the baseline's in two rounds and 1/2 in the other two:
+
+    >>> per_round = pd.DataFrame({
+    ...     "round": [0, 1, 2, 3] * 2, "model": ["BL"] * 4 + ["CT"] * 4,
+    ...     "lambda_energy": 1.0, "IP": [4, 4, 8, 8, 3, 2, 6, 4]})
+    >>> table = reduction_table(per_round, metrics=["IP"])
+    >>> columns = ["percent", "plus_minus", "significant", "n_rounds"]
+    >>> table[columns].round(2)  # doctest: +NORMALIZE_WHITESPACE
+            percent  plus_minus  significant  n_rounds
+    metric
+    IP         37.5       14.43         True         4
     """
     rows = []
     for metric in metrics:
@@ -309,6 +334,15 @@ def seed_reductions(reductions: pd.DataFrame, level: float = 99.0) -> pd.DataFra
         ``n_seeds`` and ``n_finite`` (seeds with a finite reduction and
         difference, e.g. not those without valid counterfactuals), in the
         order of first appearance, ready for :func:`main_table`.
+
+    Examples
+    --------
+    >>> reductions = pd.DataFrame({
+    ...     "seed": [0, 1, 2], "dataset": "moons", "pair": "single", "metric": "IP",
+    ...     "percent": [20.0, 25, 30], "ct_mean": [0.8, 0.75, 0.7], "bl_mean": 1})
+    >>> seed_reductions(reductions)[["percent", "plus_minus", "significant", "p_value"]]
+       percent  plus_minus  significant   p_value
+    0     25.0         5.0        False  0.013072
     """
     rows = []
     for (name, pair, metric), group in reductions.groupby(
@@ -417,6 +451,19 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
     Returns
     -------
     DataFrame
+
+    Examples
+    --------
+    >>> from sklearn_ct.reproduction import LABELS, PAPER_RESULTS
+    >>> reductions = pd.DataFrame({"dataset": "moons", "metric": ["IP", "IP*", "cost"],
+    ...                            "pair": ["single", "single", "protected"],
+    ...                            "percent": [20.0, 30, 5], "plus_minus": 1.0,
+    ...                            "significant": [True, True, False]})
+    >>> table = main_table(reductions, PAPER_RESULTS, LABELS)
+    >>> table.index.tolist(), table.columns.tolist()[:3]
+    (['Moon', 'Avg.'], ['IP', 'IP (paper)', 'IP*'])
+    >>> table.loc["Moon", ["IP", "IP (paper)", "Cost", "Cost (paper)"]].tolist()
+    ['20.00 ± 1.00 *', '19.59 ± 0.73 *', '5.00 ± 1.00', '5.16 ± 1.00 *']
     """
     picks = main_columns(reductions["metric"])
     indexed = reductions.set_index(["dataset", "pair", "metric"])
@@ -442,25 +489,3 @@ def main_table(reductions: pd.DataFrame, paper, labels) -> pd.DataFrame:
         if column in theirs:
             average[f"{column} (paper)"] = table_cell(np.mean(theirs[column]))
     return pd.DataFrame([*rows, average]).set_index("data")
-
-
-def to_markdown(frame: pd.DataFrame) -> str:
-    """A Markdown table of ``frame`` and its index (floats with 3 decimals).
-
-    Parameters
-    ----------
-    frame : DataFrame
-        The table.
-
-    Returns
-    -------
-    str
-    """
-    frame = frame.reset_index()
-    cells = [[str(c) for c in frame.columns]] + [
-        [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
-        for row in frame.itertuples(index=False)
-    ]
-    lines = ["| " + " | ".join(row) + " |" for row in cells]
-    lines.insert(1, "|" + "|".join("---" for _ in frame.columns) + "|")
-    return "\n".join(lines)

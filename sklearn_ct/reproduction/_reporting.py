@@ -28,7 +28,6 @@ from ._reductions import (
     reduction_table,
     seed_reductions,
     table_cell,
-    to_markdown,
 )
 
 #: Row labels and order of the paper's tables.
@@ -164,6 +163,35 @@ def _images_note(data: dict) -> str:
     return "".join(f" {note}" for note in notes)
 
 
+def to_markdown(frame: pd.DataFrame) -> str:
+    """A Markdown table of ``frame`` and its index (floats with 3 decimals).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(to_markdown(pd.DataFrame({"accuracy": [0.91234]}, index=["CT"])))
+    | index | accuracy |
+    |---|---|
+    | CT | 0.912 |
+    """
+    frame = frame.reset_index()
+    cells = [[str(c) for c in frame.columns]] + [
+        [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+        for row in frame.itertuples(index=False)
+    ]
+    lines = ["| " + " | ".join(row) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("---" for _ in frame.columns) + "|")
+    return "\n".join(lines)
+
+
 def main_table_per_seed(reductions: pd.DataFrame, labels=LABELS) -> pd.DataFrame:
     """Each seed's own main-table cells, to see which cells are robust.
 
@@ -184,6 +212,19 @@ def main_table_per_seed(reductions: pd.DataFrame, labels=LABELS) -> pd.DataFrame
         One row per data set (labelled by ``labels``, in their order) and one
         column per main-table column and seed, e.g. ``"IP s0"``: the seed's
         bootstrap cell (``"26.26 ± 0.67 *"``).
+
+    Examples
+    --------
+    >>> reductions = pd.DataFrame({
+    ...     "seed": [0, 0, 1, 1], "dataset": "moons", "metric": ["IP", "cost"] * 2,
+    ...     "pair": ["single", "protected"] * 2, "percent": [20.0, 5.0, 18.0, -2.0],
+    ...     "plus_minus": 1.0, "significant": [True, False, True, False]})
+    >>> table = main_table_per_seed(reductions)
+    >>> table.columns.tolist()
+    ['IP s0', 'IP s1', 'IP* s0', 'IP* s1', 'Cost s0', 'Cost s1']
+    >>> table.loc["Moon"].tolist()  # IP* was not measured here
+    ['20.00 ± 1.00 *', '18.00 ± 1.00 *', 'n/a', 'n/a', '5.00 ± 1.00', \
+'-2.00 ± 1.00']
     """
     indexed = reductions.set_index(["seed", "dataset", "pair", "metric"])
     seeds = sorted(set(reductions["seed"]))
@@ -340,6 +381,32 @@ def write_outputs(results: dict, run: dict, out: Path) -> dict:
     -------
     dict
         The tables by name (DataFrames), and ``main_table_markdown``.
+
+    Examples
+    --------
+    >>> from sklearn_ct import CounterfactualTrainingClassifier
+    >>> from sklearn_ct.reproduction import evaluate_models, prepare_data, protocol
+    >>> data = prepare_data("moons")  # a few rows, and two quick stand-in models:
+    >>> data.X_train, data.y_train = data.X_train[:300], data.y_train[:300]
+    >>> data.X_test, data.y_test = data.X_test[:100], data.y_test[:100]
+    >>> fitted = {
+    ...     name: CounterfactualTrainingClassifier(
+    ...         objective=objective, max_epochs=5, random_state=0
+    ...     ).fit(data.X_train, data.y_train)
+    ...     for name, objective in [("BL", "vanilla"), ("CT", "full")]}
+    >>> models = {("moons", pair, name): model
+    ...           for pair in ("single", "protected") for name, model in fitted.items()}
+    >>> results = evaluate_models({"moons": data}, models, quick=True)
+    >>> results = {(0, *key): result for key, result in results.items()}  # seed 0
+    >>> run = {"settings": protocol(quick=True), "quick": True, "n_seeds": 1}
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     tables = write_outputs(results, run, Path(folder))
+    ...     files = sorted(path.name for path in Path(folder).iterdir())
+    >>> files[:4], len(files)
+    (['accuracy.csv', 'accuracy.md', 'main_table.csv', 'main_table.md'], 12)
+    >>> tables["main_table"].index.tolist(), tables["main_table"].columns[0]
+    (['Moon', 'Avg.'], 'IP')
     """
     settings, n_seeds = run["settings"], int(run["n_seeds"])
     level = settings["significance_level"]

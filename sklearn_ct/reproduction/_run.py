@@ -89,6 +89,18 @@ def train_models(
     dict
         ``{(*key, pair, model): fitted classifier}`` for every key of
         ``data`` (a name counting as ``(name,)``).
+
+    Examples
+    --------
+    >>> from sklearn_ct.reproduction import prepare_data
+    >>> data = prepare_data("moons")
+    >>> data.X_train, data.y_train = data.X_train[:200], data.y_train[:200]
+    >>> models = train_models({"moons": data}, quick=True)
+    >>> sorted(models)
+    [('moons', 'protected', 'BL'), ('moons', 'protected', 'CT'), \
+('moons', 'single', 'BL'), ('moons', 'single', 'CT')]
+    >>> models["moons", "protected", "CT"].mutability  # the protected feature
+    ['none', 'both']
     """
     keys, tasks, costs = [], [], []
     for key, prefix, seed, name in _keys(data):
@@ -143,6 +155,26 @@ def evaluate_models(
     dict
         ``{(*key, pair): dict of results}`` (outputs of
         :func:`~sklearn_ct.reproduction.evaluate_pair`).
+
+    Examples
+    --------
+    >>> from sklearn_ct import CounterfactualTrainingClassifier
+    >>> from sklearn_ct.reproduction import prepare_data
+    >>> data = prepare_data("moons")  # a few rows, and two quick stand-in models:
+    >>> data.X_train, data.y_train = data.X_train[:300], data.y_train[:300]
+    >>> data.X_test, data.y_test = data.X_test[:100], data.y_test[:100]
+    >>> fitted = {
+    ...     name: CounterfactualTrainingClassifier(
+    ...         objective=objective, max_epochs=5, random_state=0
+    ...     ).fit(data.X_train, data.y_train)
+    ...     for name, objective in [("BL", "vanilla"), ("CT", "full")]}
+    >>> models = {("moons", pair, name): model
+    ...           for pair in ("single", "protected") for name, model in fitted.items()}
+    >>> results = evaluate_models({"moons": data}, models, quick=True)
+    >>> sorted(results)
+    [('moons', 'protected'), ('moons', 'single')]
+    >>> sorted(results["moons", "protected"])
+    ['accuracy', 'per_round', 'seconds', 'sensitivity']
     """
     settings = protocol(quick, step_size)
     keys, tasks, costs = [], [], []
@@ -332,6 +364,19 @@ def reproduce(
         ``reductions`` and ``reductions_over_seeds``, ``accuracy``,
         ``robustness``, ``validity``, ``sensitivity``, ``per_round``
         (per-seed tables with a ``seed`` column).
+
+    Examples
+    --------
+    The paper's protocol on its nine data sets takes some ten minutes per
+    seed on two cores; the quick one (fewer epochs, rounds and energy
+    weights) on one data set, some ten seconds:
+
+    >>> from sklearn_ct.reproduction import PAPER_DATASETS, protocol
+    >>> len(PAPER_DATASETS), protocol(quick=True)["n_rounds"]
+    (9, 5)
+    >>> tables = reproduce("moons", quick=True, verbose=0)  # doctest: +SKIP
+    >>> tables["main_table"].index.tolist()  # doctest: +SKIP
+    ['Moon', 'Avg.']
     """
     from tqdm.auto import tqdm
 
