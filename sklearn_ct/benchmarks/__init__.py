@@ -70,6 +70,20 @@ def run_benchmarks(quick=False, only=None, ct_minimal=None) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    The batched search against one search per factual (a second or so):
+
+    >>> report = run_benchmarks(quick=True, only=["search"])
+    >>> print(report.splitlines()[0])  # doctest: +ELLIPSIS
+    sklearn-ct benchmarks (torch ..., ... threads)
+    >>> "batched is" in report
+    True
+
+    Every benchmark, at the quick sizes (about a minute):
+
+    >>> print(run_benchmarks(quick=True))  # doctest: +SKIP
     """
     names = list(BENCHMARKS) if only is None else list(only)
     unknown = sorted(set(names) - set(BENCHMARKS))

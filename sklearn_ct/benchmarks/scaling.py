@@ -273,6 +273,25 @@ def run_scaling(
         One row per (size, configuration), columns :data:`COLUMNS`; the
         explain columns use the configuration's model fitted on
         ``explain_model_rows`` rows.
+
+    Examples
+    --------
+    Each size is data like this, written to a file that every measured
+    process loads:
+
+    >>> from sklearn_ct.benchmarks.scaling import make_scaling_data
+    >>> X, y = make_scaling_data(1000)
+    >>> X.shape, X.dtype, y.shape
+    ((1000, 10), dtype('float32'), (1000,))
+
+    The quick study takes minutes; it writes ``scaling.csv`` and
+    ``scaling.png`` into ``out`` and returns the table:
+
+    >>> frame = run_scaling("scaling", quick=True)  # doctest: +SKIP
+    >>> from sklearn_ct.benchmarks import check_claims, format_scaling
+    >>> print(format_scaling(frame))  # doctest: +SKIP
+    >>> for line in check_claims(frame):  # doctest: +SKIP
+    ...     print(line)
     """
     rows = sorted(rows or (QUICK_ROWS if quick else FULL_ROWS))
     configs = configs or (QUICK_CONFIGS if quick else FULL_CONFIGS)
