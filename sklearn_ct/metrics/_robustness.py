@@ -168,10 +168,13 @@ def _summed_gradients(
     tuple of Tensor
         The gradients of the targets' outputs with respect to ``inputs``.
     """
-    from captum._utils.common import _run_forward
-
+    extra = additional_forward_args
+    extra = () if extra is None else extra if isinstance(extra, tuple) else (extra,)
     with torch.autograd.set_grad_enabled(True):
-        outputs = _run_forward(forward_fn, inputs, target_ind, additional_forward_args)
+        outputs = forward_fn(*inputs, *extra)
+        if target_ind is not None:  # the target's output per row, as captum selects
+            target = torch.as_tensor(target_ind, device=outputs.device)
+            outputs = outputs.gather(1, target.reshape(-1, 1).expand(len(outputs), 1))
         return torch.autograd.grad(outputs.sum(), inputs)
 
 
