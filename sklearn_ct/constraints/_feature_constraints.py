@@ -170,7 +170,7 @@ class FeatureConstraints:
 
     def integer_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Smallest and largest integer inside the box, per feature, in its units."""
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             ends = np.sort(
                 np.stack([self.units(self.low), self.units(self.high)]), axis=0
             )
