@@ -43,7 +43,9 @@ def check_sample_weight(sample_weight, X) -> np.ndarray:
     """``sample_weight`` as float64 of one weight per row, finite and >= 0.
 
     scikit-learn's private ``_check_sample_weight`` (the check its own
-    estimators make): None becomes ones; all-zero weights are refused.
+    estimators make): None becomes ones. Newer scikit-learn refuses
+    all-zero weights here (1.9 does, 1.7 does not); the classifier's own
+    check of ``sample_weight * class_weight`` refuses them in any case.
     """
     from sklearn.utils.validation import _check_sample_weight
 
