@@ -4,8 +4,10 @@ Two workers that take tasks in a fixed order finish together only if the
 long tasks come first: an MNIST fit started last keeps one worker busy for
 more than a minute while the other idles. :func:`expected_seconds` gives the
 pool (:func:`~sklearn_ct.reproduction.run_tasks`) each task's CPU seconds on
-one core, measured on seed 0 of the paper's protocol. Only their
-order matters: the results do not depend on it.
+one core: the means over the five seeds of the committed snapshot
+(``research/results/settings.json``, two idle cores, 2026-12-03); digits,
+not in that run, from seed 0 of an earlier one. Only their order matters:
+the results do not depend on it.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from types import MappingProxyType
 #: evaluation and the protected pair's.
 _SECONDS = MappingProxyType(
     {
-        "linearly_separable": (7.0, 13.7, 2.8, 8.3),
-        "overlapping": (7.5, 13.4, 7.2, 15.9),
-        "circles": (7.6, 13.6, 4.0, 10.8),
-        "moons": (9.0, 12.6, 2.8, 9.8),
-        "adult": (4.2, 25.4, 8.3, 27.7),
-        "california_housing": (1.6, 7.4, 3.2, 8.1),
-        "credit_default": (1.0, 15.8, 9.2, 42.8),
-        "gmsc": (1.8, 10.9, 4.3, 10.2),
-        "mnist": (3.0, 80.0, 21.5, 36.7),
+        "linearly_separable": (6.6, 11.2, 2.5, 7.6),
+        "overlapping": (5.4, 13.8, 6.0, 14.6),
+        "circles": (5.9, 12.0, 3.6, 11.3),
+        "moons": (6.3, 11.0, 2.7, 6.6),
+        "adult": (4.3, 22.0, 7.2, 24.6),
+        "california_housing": (1.6, 6.1, 2.7, 6.1),
+        "credit_default": (1.2, 15.3, 6.9, 33.6),
+        "gmsc": (1.2, 7.0, 3.2, 8.0),
+        "mnist": (2.1, 93.6, 20.8, 35.2),
         "digits": (1.1, 4.5, 3.4, 18.8),
     }
 )
