@@ -102,6 +102,36 @@ class Constraints:
         )
 
     @cached_property
+    def _open_levels(self):
+        """Per group: which levels (and the dropped one) keep every column in its box.
+
+        Level j sets its column to ``scale + offset`` and the others to
+        ``offset``; a level that puts a column outside its domain (a category
+        never observed, with the box learned from the data) is closed, so the
+        one-hot projection never picks it. A group with no level open keeps
+        them all (constraints that contradict each other stay the user's).
+        """
+        index, valid = self.group_index, self.group_valid
+        low, high = self.low[index], self.high[index]
+
+        def inside(value):
+            tol = 1e-6 * value.abs().clamp(min=1.0)
+            return (value >= low - tol) & (value <= high + tol)
+
+        on, off = (
+            inside(self.group_scale + self.group_offset),
+            inside(self.group_offset),
+        )
+        bad = (~off & valid).sum(dim=1, keepdim=True)
+        levels = valid & on & (bad - (~off & valid).int() == 0)
+        implicit = self.group_implicit & (bad.squeeze(1) == 0)
+        any_open = levels.any(dim=1) | implicit
+        return (
+            torch.where(any_open.unsqueeze(1), levels, valid),
+            torch.where(any_open, implicit, self.group_implicit),
+        )
+
+    @cached_property
     def _step_bounds(self):
         """Per feature, the smallest and largest step mutability allows (0 or inf)."""
         zero = torch.zeros_like(self.low)
@@ -381,12 +411,11 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
         constraints.group_offset,
         ~constraints.group_valid,
     )
+    levels, dropped = constraints._open_levels  # levels inside the domain box
     block = x.detach().index_select(1, gather).view(-1, n_groups, size)
     units = ((block - offset) / scale).masked_fill_(invalid, 0.0)
-    implicit = torch.where(
-        constraints.group_implicit, 1.0 - units.sum(dim=2), -torch.inf
-    ).unsqueeze(2)
-    scores = torch.cat([units.masked_fill_(invalid, -torch.inf), implicit], dim=2)
+    implicit = torch.where(dropped, 1.0 - units.sum(dim=2), -torch.inf).unsqueeze(2)
+    scores = torch.cat([units.masked_fill_(~levels, -torch.inf), implicit], dim=2)
     # Level j of a group is ``scale * 1 + offset`` in column j, ``scale * 0 +
     # offset`` elsewhere; the dropped level (j = size) sets every column to 0.
     level = scores.argmax(dim=2, keepdim=True)

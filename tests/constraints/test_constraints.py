@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -157,3 +159,29 @@ def test_violations_counts_each_broken_feature():
         cf, factual, ["increase", "increase", "none"], low=[-5] * 3, high=[1.5] * 3
     )
     assert bad.tolist() == [1, 2]
+
+
+def test_onehot_projection_keeps_levels_inside_the_box():
+    # The middle level's column may only be 0 (a category never observed when
+    # the box was learned): snapping must not pick it, or clipping to the box
+    # afterwards leaves the group with no level at all (it did, on
+    # credit_default: 15 of 200 explanations became invalid that way).
+    c = make_constraints(["both"] * 4, [0, 0, 0, -5], [1, 0, 1, 5], [[0, 1, 2]])
+    x = torch.tensor(
+        [[0.2, 0.9, 0.4, 1.0], [0.9, 0.0, 0.1, 2.0], [0.0, 3.0, -1.0, 0.0]]
+    )
+    out = project(x, x.clone(), c)
+    assert out[:, :3].tolist() == [[0, 0, 1], [1, 0, 0], [1, 0, 0]]
+    assert ((out >= c.low) & (out <= c.high)).all()
+    # With every level inside the box, nothing changes.
+    free = make_constraints(["both"] * 4, [0, 0, 0, -5], [1, 1, 1, 5], [[0, 1, 2]])
+    assert project(x, x.clone(), free)[:, 1].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_onehot_projection_closes_the_dropped_level_outside_the_box():
+    # A group with a dropped level (all indicators 0) whose first column may
+    # only be 1: every level but the first, and the dropped one, leave the box.
+    c = make_constraints(["both"] * 2, [1, 0], [1, 1], [[0, 1]])
+    c = replace(c, group_implicit=torch.tensor([True]))
+    out = project_onehot(torch.tensor([[0.0, 0.9], [0.1, 0.2]]), c)
+    assert out.tolist() == [[1.0, 0.0], [1.0, 0.0]]

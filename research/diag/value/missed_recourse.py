@@ -1,22 +1,24 @@
 """Are CT's invalid default explanations on credit_default infeasible, or missed?
 
-``sklearn-ct bench --value`` reports validity 0.91 for CT's default
+``sklearn-ct bench --value`` reported validity 0.91 for CT's default
 explanations on credit_default (5,000 training rows, 5 seeds). The value
 benchmark sets no mutability, so every training row inside the domain box
 that the model predicts as the target is a feasible counterfactual for
 anyone. This script fits CT as the benchmark does (seed 0, package
 defaults), explains the same 200 people, and for each person left without
 recourse projects every training row the model predicts as 1 onto that
-person's constraints (box, one-hot groups) and checks it with the model.
+person's constraints and checks it with the model.
 
     SKLEARN_CT_DATA=/path/to/data python research/diag/value/missed_recourse.py
 
-Run at commit 92bafc2 (2026-12-03): validity 0.925, 15 people without
-recourse; for all 15 a projected training row reaches the target (L1 1.16 to
-5.69 from the person; the valid explanations cost 2.45 on average), and the
-point the explainer returned has p(target) 0.19 to 0.44, for some below the
-person's own. The recourse exists; the gradient search and the
-neighbourhood fallback miss it.
+At commit f07002e (2026-12-03): validity 0.925, 15 people without recourse,
+and for all 15 a projected training row reached the target (L1 1.16 to 5.69;
+the valid explanations cost 2.45 on average). The cause: in the 5,000-row
+sample one category of a one-hot group (column 22) never occurs, so its
+column's learned box is [0, 0]; the one-hot projection still snapped groups
+to that level, and the result, clipped to the box when returned, had no
+level at all and fell back below the threshold. The projection now only
+picks levels inside the box; with it, validity is 1.000 here.
 """
 
 import os
@@ -42,6 +44,8 @@ with warnings.catch_warnings():
 valid = np.asarray(result.valid)
 failed = np.flatnonzero(~valid)
 print(f"validity {valid.mean():.3f}: {len(failed)} of {len(valid)} without recourse")
+if not len(failed):
+    raise SystemExit(0)
 x_failed = torch.tensor(X_test[people][failed])
 cf_failed = np.asarray(result.counterfactuals, dtype=np.float32)[failed]
 print(
