@@ -1,9 +1,10 @@
-"""The doctests run on one torch thread, as the tests do.
+"""Every test and doctest runs on one torch thread.
 
-``tests/conftest.py`` limits torch to one thread for the whole session once a
-test of ``tests/`` has run; ``pytest sklearn_ct`` (the doctests alone) would
-otherwise use every core, and on a small or busy machine the examples' tiny
-workloads then run slower, not faster (several times so on two busy cores).
+Tiny torch workloads run faster on one thread, and two processes with a
+thread per core oversubscribe a small machine: on two busy cores the
+examples ran several times slower. This file, at the repository root, holds
+the setting for ``pytest`` on ``tests/`` and on ``sklearn_ct`` (the doctests)
+alike.
 """
 
 import pytest
@@ -11,7 +12,7 @@ import torch
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread_for_doctests():
+def _one_torch_thread():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

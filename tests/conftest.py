@@ -44,15 +44,6 @@ def _no_internet_downloads(_shared_data_home):
     del os.environ[URL_ENV]
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread():
-    """Tiny torch workloads run faster on one thread, and two oversubscribe 2 cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(autouse=True)
 def _seed():
     """Seed global RNGs so that any accidental use of them is at least repeatable."""
