@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
+from types import SimpleNamespace
 
 import torch
 
@@ -132,6 +133,26 @@ class Constraints:
         )
 
     @cached_property
+    def _onehot_plan(self):
+        """What :func:`project_onehot` needs besides the point, computed once.
+
+        Flat positions (in a group-by-level block) of the padding and of the
+        closed levels, and each level's column values when it is on and off,
+        one level more (the dropped one: every column off).
+        """
+        levels, dropped = self._open_levels
+        one = torch.ones(1, 1, dtype=self.low.dtype, device=self.low.device)
+        on = one * self.group_scale + self.group_offset
+        off = (one - 1) * self.group_scale + self.group_offset
+        return SimpleNamespace(
+            padding=(~self.group_valid).reshape(-1).nonzero().squeeze(1),
+            closed=(~levels).reshape(-1).nonzero().squeeze(1),
+            dropped=dropped,
+            on=torch.cat([on, off[:, :1]], dim=1),
+            off=torch.cat([off, off[:, :1]], dim=1),
+        )
+
+    @cached_property
     def _step_bounds(self):
         """Per feature, the smallest and largest step mutability allows (0 or inf)."""
         zero = torch.zeros_like(self.low)
@@ -142,11 +163,17 @@ class Constraints:
 
     @cached_property
     def _restricted_columns(self):
-        """Indices of the immutable, increase-only and decrease-only features."""
+        """The immutable, increase-only and decrease-only features.
+
+        Each as an index tensor; the immutable ones as a list of ``slice``
+        objects over runs of adjacent columns where there are few runs (a
+        slice of a batch is a cheap strided view; pixel rows are one run each).
+        """
         inc, dec = self.allow_increase, self.allow_decrease
-        return tuple(
+        fixed, floor, cap = (
             mask.nonzero().squeeze(1) for mask in (~inc & ~dec, ~dec & inc, ~inc & dec)
         )
+        return _column_runs(fixed.tolist()) or fixed, floor, cap
 
     def rows(self, index) -> Constraints:
         """The constraints of a subset of samples (only ``frozen`` is per sample).
@@ -215,6 +242,23 @@ class Constraints:
         return replace(self, **changes)
 
 
+#: Runs of adjacent columns up to which column slices beat one index tensor.
+_MAX_RUNS = 8
+
+
+def _column_runs(columns: list) -> list | None:
+    """Sorted column indices as slices over runs; None for none or too many runs."""
+    runs = []
+    for j in columns:
+        if runs and runs[-1][1] == j:
+            runs[-1][1] = j + 1
+        else:
+            runs.append([j, j + 1])
+    if not runs or len(runs) > _MAX_RUNS:
+        return None
+    return [slice(start, stop) for start, stop in runs]
+
+
 def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     """Drop the components of a step that mutability forbids.
 
@@ -246,6 +290,17 @@ def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     step = torch.clamp(step, low, high).nan_to_num_(
         nan=0.0, posinf=torch.inf, neginf=-torch.inf
     )
+    if constraints.frozen is not None:
+        step = step.masked_fill_(constraints.frozen, 0.0)
+    return step
+
+
+def _mask_step_(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
+    """:func:`mask_step` in place, NaN components left for the caller to zero."""
+    if constraints.all_free:
+        return step
+    low, high = constraints._step_bounds
+    step = step.clamp_(low, high)
     if constraints.frozen is not None:
         step = step.masked_fill_(constraints.frozen, 0.0)
     return step
@@ -312,10 +367,19 @@ def enforce_mutability(
     """
     if constraints.all_free:
         return x
+    return _enforce_mutability_(x.clone(), x_factual, constraints)
+
+
+def _enforce_mutability_(x, x_factual, constraints):
+    """:func:`enforce_mutability` in place: ``x`` is overwritten and returned."""
+    if constraints.all_free:
+        return x
     # Only the restricted columns are touched (often few of many: pixels).
     fixed, floor, cap = constraints._restricted_columns
-    x = x.clone()
-    if len(fixed):
+    if isinstance(fixed, list):
+        for run in fixed:
+            x[:, run] = x_factual[:, run]
+    elif len(fixed):
         x.index_copy_(1, fixed, x_factual.index_select(1, fixed))
     for columns, bound in ((floor, torch.maximum), (cap, torch.minimum)):
         if len(columns):
@@ -406,27 +470,24 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
         return x
     n_groups, size = constraints.group_index.shape
     gather, positions, columns = constraints._group_layout
-    scale, offset, invalid = (
-        constraints.group_scale,
-        constraints.group_offset,
-        ~constraints.group_valid,
-    )
-    levels, dropped = constraints._open_levels  # levels inside the domain box
+    plan = constraints._onehot_plan  # levels inside the domain box only
     block = x.detach().index_select(1, gather).view(-1, n_groups, size)
-    units = ((block - offset) / scale).masked_fill_(invalid, 0.0)
-    implicit = torch.where(dropped, 1.0 - units.sum(dim=2), -torch.inf).unsqueeze(2)
-    scores = torch.cat([units.masked_fill_(~levels, -torch.inf), implicit], dim=2)
+    units = (block - constraints.group_offset) / constraints.group_scale
+    flat = units.view(-1, n_groups * size)  # (index_fill_ beats a broadcast mask)
+    if len(plan.padding):
+        flat.index_fill_(1, plan.padding, 0.0)
+    implicit = torch.where(plan.dropped, 1.0 - units.sum(dim=2), -torch.inf)
+    if len(plan.closed):
+        flat.index_fill_(1, plan.closed, -torch.inf)
+    scores = torch.cat([units, implicit.unsqueeze(2)], dim=2)
     # Level j of a group is ``scale * 1 + offset`` in column j, ``scale * 0 +
     # offset`` elsewhere; the dropped level (j = size) sets every column to 0.
     level = scores.argmax(dim=2, keepdim=True)
-    one = torch.ones(1, 1, dtype=x.dtype, device=x.device)
-    hard = torch.where(
-        level == torch.arange(size, device=x.device),
-        one * scale + offset,
-        (one - 1) * scale + offset,
-    )
+    hard = plan.off.repeat(len(x), 1, 1)  # a copy, even of one row
+    hard.scatter_(2, level, plan.on.expand_as(hard).gather(2, level))
+    hard = hard[:, :, :size].reshape(-1, n_groups * size).index_select(1, positions)
     projected = x.detach().clone()
-    projected.index_copy_(1, columns, hard.view(-1, n_groups * size)[:, positions])
+    projected.index_copy_(1, columns, hard)
     return _straight_through(projected, x)
 
 
@@ -464,5 +525,18 @@ def project(
     # Clamp first, snap, then mutability last: a factual outside the box keeps
     # what it may not change, and an immutable one-hot group (even an all-zero
     # one, from an unknown category) stays exactly as it was.
-    x = snap_integers(clamp_to_domain(x, constraints), constraints)
-    return enforce_mutability(project_onehot(x, constraints), x_factual, constraints)
+    return _project_inside(clamp_to_domain(x, constraints), x_factual, constraints)
+
+
+def _project_inside(x, x_factual, constraints, *, fresh=True):
+    """:func:`project` for a point already inside the domain box (no clamp).
+
+    With ``fresh=False`` ``x`` is never modified; the result is ``x`` itself
+    where nothing changes it (no integers, no groups, no restrictions).
+    """
+    snapped = project_onehot(snap_integers(x, constraints), constraints)
+    if constraints.all_free:
+        return snapped
+    if snapped is x and not fresh:
+        snapped = x.clone()
+    return _enforce_mutability_(snapped, x_factual, constraints)

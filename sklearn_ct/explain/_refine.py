@@ -62,7 +62,14 @@ def reaches(model, x, target, threshold=None) -> torch.Tensor:
         own = logits.gather(1, target.view(-1, 1)).squeeze(1)
         others = logits.scatter(1, target.view(-1, 1), -torch.inf).amax(dim=1)
         ok = own - others >= MARGIN
-        if threshold is not None:
+        if threshold is None:
+            return ok
+        if logits.shape[1] == 2 and threshold <= 0.5:
+            # Two classes: a margin >= MARGIN > 0 already gives p(target) =
+            # 1 / (1 + exp(-margin)) > 0.5 as softmax computes it, except at
+            # an infinite target logit (softmax: nan), so no softmax is needed.
+            ok &= own < torch.inf
+        else:
             p = logits.softmax(dim=1).gather(1, target.view(-1, 1)).squeeze(1)
             ok &= p >= threshold
     return ok

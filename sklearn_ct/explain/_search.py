@@ -24,7 +24,12 @@ from dataclasses import dataclass
 
 import torch
 
-from ..constraints._projection import Constraints, clamp_to_domain, mask_step, project
+from ..constraints._projection import (
+    Constraints,
+    _mask_step_,
+    _project_inside,
+    project,
+)
 from ..generators._base import Generator
 from ..utils._deprecation import renamed
 
@@ -152,9 +157,13 @@ def counterfactual_search(
     # The working set: the rows still searching, compacted whenever some finish,
     # with their state, factual, target, constraints, nascent adversarial
     # example (the start of the path is always within the ball) and steps.
+    # In feature space the state is in the box from step 2 on (every step ends
+    # with a clamp), so it is projected without clamping again; it is updated
+    # in place (it is ours), and ``adv_i`` is copied before its first write.
     rows = torch.arange(n, device=x.device)
     s, x_i, t_i, c_i = generator.encode(x).detach().clone(), x, target, constraints
     adv_i, steps_i = x, torch.zeros(n, dtype=torch.long, device=x.device)
+    adv_owned = False
 
     # Iteration t evaluates the point reached after t - 1 steps: it checks
     # convergence and, while t <= max_iter, takes step t from the same forward pass.
@@ -166,15 +175,27 @@ def counterfactual_search(
                 point = project(generator.decode(s), x_i, c_i)
             wrt = s
         else:  # projection outside autograd: straight-through, like one-hot groups
-            point = project(s, x_i, c_i).requires_grad_(take_step)
+            point = (
+                project(s, x_i, c_i)
+                if step == 1
+                else _project_inside(s, x_i, c_i, fresh=False)
+            )
+            point = point.requires_grad_(take_step)
             wrt = point
         with torch.set_grad_enabled(take_step):
             logits = model(point)
         p = logits.detach().softmax(dim=1).gather(1, t_i.view(-1, 1)).squeeze(1)
         here = point.detach()
         if step > 1:  # the last point of the path still within the radius
-            within = (here - x_i).abs_().amax(dim=1, keepdim=True) <= radius
-            adv_i = torch.where(within, here, adv_i)
+            within = (here - x_i).abs_().amax(dim=1) <= radius
+            n_within = int(within.sum())
+            if n_within == len(within):
+                adv_i, adv_owned = here.clone(), True
+            elif n_within:  # copy only the rows within (few, once paths leave)
+                if not adv_owned:
+                    adv_i, adv_owned = adv_i.clone(), True
+                inside = within.nonzero().squeeze(1)
+                adv_i.index_copy_(0, inside, here.index_select(0, inside))
         done = (
             torch.zeros_like(p, dtype=torch.bool)
             if decision_threshold is None
@@ -193,17 +214,22 @@ def counterfactual_search(
         (grad,) = torch.autograd.grad((loss * ~done).sum(), wrt)
         delta = grad.mul_(-step_size)  # the gradient is ours: no copy
         if not generator.latent:  # a latent step cannot be masked per feature
-            delta = mask_step(delta, c_i)
+            delta = _mask_step_(delta, c_i)
         # Non-finite components (NaN, or an overflowing gradient) take no step.
         delta = delta.nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
-        s = s.detach() + delta
-        if not generator.latent:
-            s = clamp_to_domain(s, c_i)
+        if generator.latent:
+            s = s.detach() + delta
+        else:  # the state is ours (a copy of x, or the previous step's)
+            s = s.detach().add_(delta)
+            s = s.clamp_(c_i.low, c_i.high)
         steps_i = steps_i + 1
         if any_finished:  # drop the finished rows from the working set
-            keep = ~finished
-            rows, s, x_i, t_i = rows[keep], s[keep], x_i[keep], t_i[keep]
-            adv_i, steps_i, c_i = adv_i[keep], steps_i[keep], c_i.rows(keep)
+            keep = (~finished).nonzero().squeeze(1)  # (faster than a mask)
+            rows, s, x_i, t_i, adv_i, steps_i = (
+                tensor.index_select(0, keep)
+                for tensor in (rows, s, x_i, t_i, adv_i, steps_i)
+            )
+            c_i, adv_owned = c_i.rows(keep), True
 
     if decision_threshold is None:
         with torch.no_grad():

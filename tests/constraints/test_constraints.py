@@ -185,3 +185,30 @@ def test_onehot_projection_closes_the_dropped_level_outside_the_box():
     c = replace(c, group_implicit=torch.tensor([True]))
     out = project_onehot(torch.tensor([[0.0, 0.9], [0.1, 0.2]]), c)
     assert out.tolist() == [[1.0, 0.0], [1.0, 0.0]]
+
+
+def test_projection_of_one_row_leaves_the_constraints_as_they_were():
+    # One row once shared memory with the cached level values, and snapping
+    # it overwrote them for every later projection.
+    c = make_constraints(["both"] * 4, [0, 0, 0, -5], [1, 1, 1, 5], [[0, 1, 2]])
+    x = torch.tensor([[0.2, 0.7, 0.1, 1.0], [0.9, 0.0, 0.1, 2.0]])
+    before = project_onehot(x, c)
+    project_onehot(x[:1], c)
+    assert torch.equal(project_onehot(x, c), before)
+    assert before[:, :3].tolist() == [[0, 1, 0], [1, 0, 0]]
+
+
+def test_immutable_runs_and_scattered_columns_are_reset_alike():
+    # Few runs of immutable columns are reset by slices, many by one index.
+    rng = np.random.default_rng(0)
+    x, x_cf = (torch.as_tensor(rng.normal(size=(5, 40))) for _ in range(2))
+    for fixed in ([0, 1, 2, 30, 31], list(range(0, 40, 3))):
+        mutability = np.array(["both"] * 40, dtype=object)
+        mutability[fixed] = "none"
+        mutability[5] = "increase"
+        c = make_constraints(mutability, [-9] * 40, [9] * 40, dtype=torch.float64)
+        out = enforce_mutability(x_cf, x, c)
+        assert torch.equal(out[:, fixed], x[:, fixed])
+        assert torch.equal(out[:, 5], torch.maximum(x_cf[:, 5], x[:, 5]))
+        free = [j for j in range(40) if j not in fixed and j != 5]
+        assert torch.equal(out[:, free], x_cf[:, free])

@@ -161,3 +161,21 @@ def test_search_does_not_touch_model_gradients_or_global_rng(moons):
     )
     assert all(p.grad is None for p in module.parameters())
     assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_two_class_reach_without_softmax_decides_as_softmax_does():
+    from sklearn_ct.explain._refine import MARGIN, reaches
+
+    torch.manual_seed(0)
+    logits = torch.randn(20000, 2) * torch.logspace(-4, 3, 20000).unsqueeze(1)
+    logits[:50, 0] = torch.inf
+    logits[50:100, 1] = -torch.inf
+    logits[100:150] = torch.nan
+    logits[200:1000, 1] = logits[200:1000, 0] + torch.linspace(-3e-3, 3e-3, 800)
+    target = torch.randint(0, 2, (20000,))
+    own = logits.gather(1, target.view(-1, 1)).squeeze(1)
+    others = logits.scatter(1, target.view(-1, 1), -torch.inf).amax(dim=1)
+    p = logits.softmax(dim=1).gather(1, target.view(-1, 1)).squeeze(1)
+    for threshold in (0.5, 0.2):
+        expected = (own - others >= MARGIN) & (p >= threshold)
+        assert torch.equal(reaches(lambda z: z, logits, target, threshold), expected)
