@@ -137,19 +137,22 @@ class Constraints:
         """What :func:`project_onehot` needs besides the point, computed once.
 
         Flat positions (in a group-by-level block) of the padding and of the
-        closed levels, and each level's column values when it is on and off,
-        one level more (the dropped one: every column off).
+        closed levels, and each level's column values when it is on and off;
+        where a group has a dropped level, one level more (every column off).
         """
         levels, dropped = self._open_levels
         one = torch.ones(1, 1, dtype=self.low.dtype, device=self.low.device)
         on = one * self.group_scale + self.group_offset
         off = (one - 1) * self.group_scale + self.group_offset
+        any_dropped = bool(dropped.any())
+        if any_dropped:
+            on, off = (torch.cat([v, off[:, :1]], dim=1) for v in (on, off))
         return SimpleNamespace(
             padding=(~self.group_valid).reshape(-1).nonzero().squeeze(1),
             closed=(~levels).reshape(-1).nonzero().squeeze(1),
-            dropped=dropped,
-            on=torch.cat([on, off[:, :1]], dim=1),
-            off=torch.cat([off, off[:, :1]], dim=1),
+            dropped=dropped if any_dropped else None,
+            on=on,
+            off=off,
         )
 
     @cached_property
@@ -474,12 +477,15 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     block = x.detach().index_select(1, gather).view(-1, n_groups, size)
     units = (block - constraints.group_offset) / constraints.group_scale
     flat = units.view(-1, n_groups * size)  # (index_fill_ beats a broadcast mask)
-    if len(plan.padding):
-        flat.index_fill_(1, plan.padding, 0.0)
-    implicit = torch.where(plan.dropped, 1.0 - units.sum(dim=2), -torch.inf)
-    if len(plan.closed):
+    scores = units
+    if plan.dropped is not None:  # the dropped level's score: 1 - sum
+        if len(plan.padding):
+            flat.index_fill_(1, plan.padding, 0.0)
+        implicit = torch.where(plan.dropped, 1.0 - units.sum(dim=2), -torch.inf)
+    if len(plan.closed):  # (padding among them)
         flat.index_fill_(1, plan.closed, -torch.inf)
-    scores = torch.cat([units, implicit.unsqueeze(2)], dim=2)
+    if plan.dropped is not None:
+        scores = torch.cat([units, implicit.unsqueeze(2)], dim=2)
     # Level j of a group is ``scale * 1 + offset`` in column j, ``scale * 0 +
     # offset`` elsewhere; the dropped level (j = size) sets every column to 0.
     level = scores.argmax(dim=2, keepdim=True)
