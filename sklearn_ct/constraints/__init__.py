@@ -24,7 +24,6 @@ from ._feature_constraints import FeatureConstraints, make_constraints, violatio
 from ._layout import UnsupportedStepError
 from ._model_space import ModelSpace, model_space, pipeline_constraints
 from ._projection import (
-    Constraints,
     clamp_to_domain,
     enforce_mutability,
     mask_step,
@@ -39,6 +38,7 @@ from ._specs import (
     resolve_groups,
     resolve_mutability,
 )
+from ._tensors import Constraints
 
 __all__ = [
     "MUTABILITY_VALUES",

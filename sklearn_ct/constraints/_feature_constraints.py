@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._projection import Constraints
+from ._tensors import Constraints
 
 
 # --------------------------------------------------------------------------

@@ -406,12 +406,18 @@ class CounterfactualExplainer(BaseEstimator):
             Empty when ``X`` has no rows. ``n_iter`` counts the gradient steps
             of the search whose point is returned (at most ``max_iter``).
         """
+        return self._explain(X, target, sparsify, n_per_factual)[0]
+
+    def _explain(self, X, target, sparsify, n_per_factual, unrefined=False):
+        """:meth:`explain`'s result, then with ``unrefined`` a second result:
+        the counterfactuals of the same search before refinement (those of
+        ``refine=False``, without searching twice)."""
         check_is_fitted(self, "generator_")
         check_explain_options(sparsify, n_per_factual)
         space = self.model_space_
         X_in, order = space.check_input(X)
         if len(X_in) == 0:  # nobody to explain: an empty result, not an error
-            return empty_result(self, X)
+            return [empty_result(self, X) for _ in range(1 + unrefined)]
         X_model = space.transform(X_in)
         constraints = self.constraints_
         if X_model.shape[1] != constraints.n_features:
@@ -451,25 +457,34 @@ class CounterfactualExplainer(BaseEstimator):
                     self, module, x, t, tensors, member, costs, sparsify, n_per_factual
                 )
                 rows = s.start + found.pop("row").cpu().numpy()
+                searched = found.pop("searched")
+                variants = [found, {**found, "counterfactuals": searched}]
                 parts.append(
-                    assemble_result(
-                        self,
-                        X,
-                        X_in,
-                        order,
-                        X_model,
-                        rows,
-                        found,
-                        predicted,
-                        target_index,
-                        classes,
-                        module,
-                        member,
-                    )
+                    [
+                        assemble_result(
+                            self,
+                            X,
+                            X_in,
+                            order,
+                            X_model,
+                            rows,
+                            variant,
+                            predicted,
+                            target_index,
+                            classes,
+                            module,
+                            member,
+                        )
+                        for variant in variants[: 1 + unrefined]
+                    ]
                 )
-        result = CounterfactualResult.concat(parts, release=True)
-        result.searched = searched_budget(self.max_iter, self.fallback)
-        return result
+        results = [
+            CounterfactualResult.concat(list(variant), release=True)
+            for variant in zip(*parts, strict=True)
+        ]
+        for result in results:
+            result.searched = searched_budget(self.max_iter, self.fallback)
+        return results
 
 
 def _is(value, name) -> bool:

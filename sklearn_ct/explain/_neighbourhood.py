@@ -32,7 +32,8 @@ from itertools import combinations
 
 import torch
 
-from ..constraints._projection import Constraints, project
+from ..constraints._projection import project
+from ..constraints._tensors import Constraints
 from ._refine import MARGIN
 from ._search import SearchResult
 

@@ -53,8 +53,9 @@ def search_options(explainer, module, x, target, constraints, member, costs, spa
     Returns
     -------
     dict
-        ``counterfactuals``, ``converged``, ``n_iter``, ``adversarial`` and
-        ``row``, one entry per option kept.
+        ``counterfactuals``, ``searched`` (the search's points, before
+        sparsifying and refining), ``converged``, ``n_iter``, ``adversarial``
+        and ``row``, one entry per option kept.
     """
     threshold = explainer.decision_threshold
     copies, frozen = [], None
@@ -70,7 +71,7 @@ def search_options(explainer, module, x, target, constraints, member, costs, spa
         found = _search(explainer, module, x, target, c, threshold)
         if explainer.fallback:  # complete the search where it found no recourse
             found = complete_search(module, x, target, c, found, threshold)
-        cf = found.counterfactuals
+        cf = searched = found.counterfactuals
         if sparse:
             cf, found = _sparsify(
                 explainer, module, x, cf, target, c, member, costs, found
@@ -84,6 +85,7 @@ def search_options(explainer, module, x, target, constraints, member, costs, spa
         copies.append(
             {
                 "counterfactuals": cf,
+                "searched": searched,
                 "converged": found.converged,
                 "n_iter": found.n_iter,
                 "adversarial": found.adversarial,

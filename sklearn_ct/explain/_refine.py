@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import torch
 
-from ..constraints._projection import Constraints, project
+from ..constraints._projection import project
+from ..constraints._tensors import Constraints
 from ._costs import (
     CostTensors,
     feature_changes,

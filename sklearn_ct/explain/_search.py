@@ -24,12 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..constraints._projection import (
-    Constraints,
-    _mask_step_,
-    _project_inside,
-    project,
-)
+from ..constraints._projection import _mask_step_, _project_inside, project
+from ..constraints._tensors import Constraints
 from ..generators._base import Generator
 from ..utils._deprecation import renamed
 

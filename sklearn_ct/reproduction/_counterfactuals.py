@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from ..explain._keywords import check_keywords
 from ..generators import ECCCoGenerator
 from ..metrics import cost
 from ._round_metrics import round_metrics, target_rows
@@ -76,6 +77,17 @@ def _rows(result, part: slice) -> SimpleNamespace:
         valid=result.valid[part],
         target=result.target[part],
     )
+
+
+def _refined_and_not(model, X, options):
+    """``model.explain(X, refine=True, **options)`` and the same with
+    ``refine=False``, from one search (the search is deterministic)."""
+    keywords = {**options, "refine": True}
+    target = keywords.pop("target")
+    keywords = check_keywords(type(model).explain, keywords)
+    del keywords["sparsify"], keywords["n_per_factual"]
+    explainer = model._explainer(model, X, keywords)
+    return explainer._explain(X, target, False, 1, unrefined=True)
 
 
 def evaluate_counterfactuals(
@@ -192,15 +204,14 @@ def evaluate_counterfactuals(
                 max_iter=max_iter,
                 step_size=step_size,
                 fallback=False,
+                refine=False,
             )
             # all rounds in one batched search; the paper's search: gradient
             # steps only (no discrete fallback), no refinement
-            result = models[name].explain(X[index], refine=False, **options)
-            refined = (
-                models[name].explain(X[index], refine=True, **options)
-                if refined_cost
-                else None
-            )
+            if refined_cost:  # and the same points refined
+                refined, result = _refined_and_not(models[name], X[index], options)
+            else:
+                result, refined = models[name].explain(X[index], **options), None
             for r in range(n_rounds):
                 part = slice(r * n_individuals, (r + 1) * n_individuals)
                 row = {

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..constraints._projection import Constraints
+from ..constraints._tensors import Constraints
 from ..generators._base import target_logit
 
 #: Energies the divergence and the ridge can contrast (:func:`energy_of`).

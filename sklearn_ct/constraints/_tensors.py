@@ -1,0 +1,248 @@
+"""Resolved constraints as tensors: the :class:`Constraints` bundle of the search.
+
+:meth:`~sklearn_ct.constraints.FeatureConstraints.tensors` makes one; the
+projections of ``_projection`` read it, and it computes once what they need
+besides the point (step bounds, restricted columns, one-hot layouts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
+from types import SimpleNamespace
+
+import torch
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Resolved constraints, as tensors ready for the search loop.
+
+    Attributes
+    ----------
+    low, high : Tensor of shape (n_features,)
+        Domain box in model units (``-inf``/``inf`` where unbounded).
+    allow_increase, allow_decrease : BoolTensor of shape (n_features,)
+        Which directions each feature may move in.
+    group_index, group_valid : Tensor of shape (n_groups, max_group_size) or None
+        Column positions of each one-hot group (padded) and which are real.
+    group_scale, group_offset : Tensor of shape (n_groups, max_group_size) or None
+        ``model = scale * indicator + offset`` per group column.
+    group_implicit : BoolTensor of shape (n_groups,) or None
+        The group has a dropped level: all indicators 0 is a valid level.
+    integer_index : LongTensor of shape (n_integer,) or None
+        Integer features.
+    integer_scale, integer_offset : Tensor of shape (n_integer,) or None
+        ``model = scale * unit + offset`` per integer feature.
+    integer_low, integer_high : Tensor of shape (n_integer,) or None
+        Smallest and largest allowed integer, in the feature's units.
+    frozen : BoolTensor of shape (n_samples, n_features) or None
+        Per-sample extra immutable features (alternative counterfactuals).
+
+    Examples
+    --------
+    >>> from sklearn_ct.constraints import make_constraints
+    >>> constraints = make_constraints(["none", "increase"], low=[0, 0], high=[1, 10])
+    >>> constraints.n_features, constraints.all_free
+    (2, False)
+    >>> constraints.allow_increase, constraints.allow_decrease
+    (tensor([False,  True]), tensor([False, False]))
+    """
+
+    low: torch.Tensor
+    high: torch.Tensor
+    allow_increase: torch.Tensor
+    allow_decrease: torch.Tensor
+    group_index: torch.Tensor | None = None
+    group_valid: torch.Tensor | None = None
+    group_scale: torch.Tensor | None = None
+    group_offset: torch.Tensor | None = None
+    group_implicit: torch.Tensor | None = None
+    integer_index: torch.Tensor | None = None
+    integer_scale: torch.Tensor | None = None
+    integer_offset: torch.Tensor | None = None
+    integer_low: torch.Tensor | None = None
+    integer_high: torch.Tensor | None = None
+    frozen: torch.Tensor | None = None
+
+    @property
+    def n_features(self) -> int:
+        """Number of features constrained."""
+        return self.low.shape[0]
+
+    @cached_property
+    def all_free(self) -> bool:
+        """Every feature may move both ways, for every sample."""
+        return (
+            bool(self.allow_increase.all() and self.allow_decrease.all())
+            and self.frozen is None
+        )
+
+    @cached_property
+    def _group_layout(self):
+        """Flat gather/scatter indices of the one-hot groups, computed once."""
+        valid = self.group_valid.reshape(-1)
+        return (
+            self.group_index.reshape(-1),
+            valid.nonzero().squeeze(1),
+            self.group_index.reshape(-1)[valid],
+        )
+
+    @cached_property
+    def _open_levels(self):
+        """Per group: which levels (and the dropped one) keep every column in its box.
+
+        Level j sets its column to ``scale + offset`` and the others to
+        ``offset``; a level that puts a column outside its domain (a category
+        never observed, with the box learned from the data) is closed, so the
+        one-hot projection never picks it. A group with no level open keeps
+        them all (constraints that contradict each other stay the user's).
+        """
+        index, valid = self.group_index, self.group_valid
+        low, high = self.low[index], self.high[index]
+
+        def inside(value):
+            tol = 1e-6 * value.abs().clamp(min=1.0)
+            return (value >= low - tol) & (value <= high + tol)
+
+        on, off = (
+            inside(self.group_scale + self.group_offset),
+            inside(self.group_offset),
+        )
+        bad = (~off & valid).sum(dim=1, keepdim=True)
+        levels = valid & on & (bad - (~off & valid).int() == 0)
+        implicit = self.group_implicit & (bad.squeeze(1) == 0)
+        any_open = levels.any(dim=1) | implicit
+        return (
+            torch.where(any_open.unsqueeze(1), levels, valid),
+            torch.where(any_open, implicit, self.group_implicit),
+        )
+
+    @cached_property
+    def _onehot_plan(self):
+        """What :func:`project_onehot` needs besides the point, computed once.
+
+        Flat positions (in a group-by-level block) of the padding and of the
+        closed levels, and each level's column values when it is on and off;
+        where a group has a dropped level, one level more (every column off).
+        """
+        levels, dropped = self._open_levels
+        one = torch.ones(1, 1, dtype=self.low.dtype, device=self.low.device)
+        on = one * self.group_scale + self.group_offset
+        off = (one - 1) * self.group_scale + self.group_offset
+        any_dropped = bool(dropped.any())
+        if any_dropped:
+            on, off = (torch.cat([v, off[:, :1]], dim=1) for v in (on, off))
+        return SimpleNamespace(
+            padding=(~self.group_valid).reshape(-1).nonzero().squeeze(1),
+            closed=(~levels).reshape(-1).nonzero().squeeze(1),
+            dropped=dropped if any_dropped else None,
+            on=on,
+            off=off,
+        )
+
+    @cached_property
+    def _step_bounds(self):
+        """Per feature, the smallest and largest step mutability allows (0 or inf)."""
+        zero = torch.zeros_like(self.low)
+        return (
+            torch.where(self.allow_decrease, -torch.inf, zero),
+            torch.where(self.allow_increase, torch.inf, zero),
+        )
+
+    @cached_property
+    def _restricted_columns(self):
+        """The immutable, increase-only and decrease-only features.
+
+        Each as an index tensor; the immutable ones as a list of ``slice``
+        objects over runs of adjacent columns where there are few runs (a
+        slice of a batch is a cheap strided view; pixel rows are one run each).
+        """
+        inc, dec = self.allow_increase, self.allow_decrease
+        fixed, floor, cap = (
+            mask.nonzero().squeeze(1) for mask in (~inc & ~dec, ~dec & inc, ~inc & dec)
+        )
+        return _column_runs(fixed.tolist()) or fixed, floor, cap
+
+    def rows(self, index) -> Constraints:
+        """The constraints of a subset of samples (only ``frozen`` is per sample).
+
+        Parameters
+        ----------
+        index : Tensor, slice or None
+            The samples (rows of ``frozen``) to keep; None keeps all.
+
+        Returns
+        -------
+        Constraints
+        """
+        if self.frozen is None or index is None:
+            return self
+        return replace(self, frozen=self.frozen[index])
+
+    def with_frozen(self, frozen: torch.Tensor | None) -> Constraints:
+        """A copy where ``frozen`` (n_samples, n_features) are immutable per sample.
+
+        A frozen column of a one-hot group freezes the whole group: resetting
+        one indicator alone to the factual's would break the group.
+
+        Parameters
+        ----------
+        frozen : BoolTensor of shape (n_samples, n_features) or None
+            The columns each sample must keep at its factual's value; None
+            freezes nothing.
+
+        Returns
+        -------
+        Constraints
+        """
+        if frozen is not None and self.group_index is not None:
+            n_groups, size = self.group_index.shape
+            gather, positions, columns = self._group_layout
+            block = frozen.index_select(1, gather).view(-1, n_groups, size)
+            whole = (block & self.group_valid).any(dim=2, keepdim=True)
+            whole = whole.expand(-1, -1, size).reshape(-1, n_groups * size)
+            frozen = frozen.clone()
+            frozen[:, columns] = whole[:, positions]
+        return replace(self, frozen=frozen)
+
+    def to(self, device=None, dtype=None) -> Constraints:
+        """Copy of the constraints on another device / float dtype.
+
+        Parameters
+        ----------
+        device : str, torch.device or None, default=None
+            Target device; None keeps each tensor's.
+        dtype : torch.dtype or None, default=None
+            Float type of the floating tensors; None keeps theirs.
+
+        Returns
+        -------
+        Constraints
+        """
+        changes = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value is not None:
+                floating = value.is_floating_point()
+                changes[field.name] = value.to(
+                    device=device, dtype=dtype if floating else None
+                )
+        return replace(self, **changes)
+
+
+#: Runs of adjacent columns up to which column slices beat one index tensor.
+_MAX_RUNS = 8
+
+
+def _column_runs(columns: list) -> list | None:
+    """Sorted column indices as slices over runs; None for none or too many runs."""
+    runs = []
+    for j in columns:
+        if runs and runs[-1][1] == j:
+            runs[-1][1] = j + 1
+        else:
+            runs.append([j, j + 1])
+    if not runs or len(runs) > _MAX_RUNS:
+        return None
+    return [slice(start, stop) for start, stop in runs]
