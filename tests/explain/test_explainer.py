@@ -358,3 +358,18 @@ def test_explaining_in_chunks_equals_one_batch(moons, moons_mlp):
     pd.testing.assert_frame_equal(parts.counterfactuals, whole.counterfactuals)
     np.testing.assert_array_equal(parts.factual_index, whole.factual_index)
     np.testing.assert_array_equal(parts.valid, whole.valid)
+
+
+def test_one_search_gives_the_refined_and_the_unrefined_result(moons, moons_mlp):
+    # The reproduction's protected pair needs both; the search runs once.
+    X = moons[0]
+    explainer = CounterfactualExplainer(
+        moons_mlp, mutability=["none", "both"], fallback=False, random_state=0
+    ).fit(X)
+    refined, unrefined = explainer._explain(X[:40], None, False, 1, unrefined=True)
+    for result, refine in ((refined, True), (unrefined, False)):
+        alone = explainer.set_params(refine=refine).explain(X[:40])
+        assert np.array_equal(result.model_counterfactuals, alone.model_counterfactuals)
+        assert np.array_equal(result.valid, alone.valid)
+        assert np.array_equal(result.n_iter, alone.n_iter)
+    assert not np.array_equal(refined.cost, unrefined.cost)
