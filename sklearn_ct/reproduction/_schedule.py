@@ -18,15 +18,15 @@ from types import MappingProxyType
 #: evaluation and the protected pair's.
 _SECONDS = MappingProxyType(
     {
-        "linearly_separable": (6.6, 11.2, 2.5, 7.6),
-        "overlapping": (5.4, 13.8, 6.0, 14.6),
-        "circles": (5.9, 12.0, 3.6, 11.3),
-        "moons": (6.3, 11.0, 2.7, 6.6),
-        "adult": (4.3, 22.0, 7.2, 24.6),
-        "california_housing": (1.6, 6.1, 2.7, 6.1),
-        "credit_default": (1.2, 15.3, 6.9, 33.6),
-        "gmsc": (1.2, 7.0, 3.2, 8.0),
-        "mnist": (2.1, 93.6, 20.8, 35.2),
+        "linearly_separable": (7.5, 13.8, 2.7, 6.7),
+        "overlapping": (7.5, 16.9, 7.7, 8.9),
+        "circles": (7.2, 14.3, 4.2, 7.0),
+        "moons": (8.0, 14.5, 2.9, 5.4),
+        "adult": (5.7, 19.4, 7.4, 12.6),
+        "california_housing": (2.3, 8.0, 3.1, 5.9),
+        "credit_default": (1.5, 13.8, 7.6, 23.0),
+        "gmsc": (1.8, 9.5, 3.3, 5.9),
+        "mnist": (2.4, 70.9, 19.5, 33.3),
         "digits": (1.1, 4.5, 3.4, 18.8),
     }
 )
