@@ -409,9 +409,11 @@ class CounterfactualExplainer(BaseEstimator):
         return self._explain(X, target, sparsify, n_per_factual)[0]
 
     def _explain(self, X, target, sparsify, n_per_factual, unrefined=False):
-        """:meth:`explain`'s result, then with ``unrefined`` a second result:
-        the counterfactuals of the same search before refinement (those of
-        ``refine=False``, without searching twice)."""
+        """:meth:`explain`'s result in a list, then with ``unrefined`` another.
+
+        The second holds the same search's counterfactuals before refinement
+        (those of ``refine=False``), without searching twice.
+        """
         check_is_fitted(self, "generator_")
         check_explain_options(sparsify, n_per_factual)
         space = self.model_space_

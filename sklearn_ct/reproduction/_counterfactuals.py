@@ -80,8 +80,11 @@ def _rows(result, part: slice) -> SimpleNamespace:
 
 
 def _refined_and_not(model, X, options):
-    """``model.explain(X, refine=True, **options)`` and the same with
-    ``refine=False``, from one search (the search is deterministic)."""
+    """``model.explain(X, refine=True, **options)``, then with ``refine=False``.
+
+    Both from one search: the search is deterministic, so the second is
+    what a call of its own would return.
+    """
     keywords = {**options, "refine": True}
     target = keywords.pop("target")
     keywords = check_keywords(type(model).explain, keywords)
