@@ -51,21 +51,17 @@ def mask_step(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     """
     if constraints.all_free:
         return step
-    # Clamping to [0 or -inf, 0 or inf] per feature: one pass over the batch.
     # A NaN component (never a step) becomes 0.
-    low, high = constraints._step_bounds
-    step = torch.clamp(step, low, high).nan_to_num_(
+    return _mask_step_(step.clone(), constraints).nan_to_num_(
         nan=0.0, posinf=torch.inf, neginf=-torch.inf
     )
-    if constraints.frozen is not None:
-        step = step.masked_fill_(constraints.frozen, 0.0)
-    return step
 
 
 def _mask_step_(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     """:func:`mask_step` in place, NaN components left for the caller to zero."""
     if constraints.all_free:
         return step
+    # Clamping to [0 or -inf, 0 or inf] per feature: one pass over the batch.
     low, high = constraints._step_bounds
     step = step.clamp_(low, high)
     if constraints.frozen is not None:
@@ -241,15 +237,14 @@ def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     block = x.detach().index_select(1, gather).view(-1, n_groups, size)
     units = (block - constraints.group_offset) / constraints.group_scale
     flat = units.view(-1, n_groups * size)  # (index_fill_ beats a broadcast mask)
-    scores = units
+    implicit = None
     if plan.dropped is not None:  # the dropped level's score: 1 - sum
         if len(plan.padding):
             flat.index_fill_(1, plan.padding, 0.0)
         implicit = torch.where(plan.dropped, 1.0 - units.sum(dim=2), -torch.inf)
     if len(plan.closed):  # (padding among them)
         flat.index_fill_(1, plan.closed, -torch.inf)
-    if plan.dropped is not None:
-        scores = torch.cat([units, implicit.unsqueeze(2)], dim=2)
+    scores = units if implicit is None else torch.cat([units, implicit[..., None]], 2)
     # Level j of a group is ``scale * 1 + offset`` in column j, ``scale * 0 +
     # offset`` elsewhere; the dropped level (j = size) sets every column to 0.
     level = scores.argmax(dim=2, keepdim=True)
