@@ -3,7 +3,8 @@
 Behind ``sklearn-ct reproduce``; the library never imports this subpackage.
 
 * ``_protocol``: every setting (:func:`protocol`, :data:`PAPER_SETTINGS`),
-  the data (:func:`prepare_data`) and the models (:func:`make_model`);
+  the data (:func:`prepare_data`) and the models (:func:`make_model`,
+  :func:`counterfactuals_per_epoch`);
 * ``_run``: :func:`train_models`, :func:`evaluate_models` and
   :func:`reproduce`, which runs it all and writes every output;
 * ``_counterfactuals``, ``_evaluation``: the evaluation of a pair of
@@ -32,6 +33,7 @@ from ._protocol import (
     PAPER_DATASETS,
     PAPER_SETTINGS,
     REFERENCE_DATA_SEEDS,
+    counterfactuals_per_epoch,
     make_model,
     prepare_data,
     protocol,
@@ -67,6 +69,7 @@ __all__ = [
     "PAPER_RESULTS",
     "PAPER_SETTINGS",
     "REFERENCE_DATA_SEEDS",
+    "counterfactuals_per_epoch",
     "dask_backend",
     "difference_interval",
     "digit_examples",

@@ -5,7 +5,7 @@ long tasks come first: an MNIST fit started last keeps one worker busy for
 more than a minute while the other idles. :func:`expected_seconds` gives the
 pool (:func:`~sklearn_ct.reproduction.run_tasks`) each task's CPU seconds on
 one core: the means over the five seeds of the committed snapshot
-(``research/results/settings.json``, two idle cores, 2026-12-03); digits,
+(``research/results/settings.json``, two idle cores, 2026-12-04); digits,
 not in that run, from seed 0 of an earlier one. Only their order matters:
 the results do not depend on it.
 """
@@ -18,15 +18,15 @@ from types import MappingProxyType
 #: evaluation and the protected pair's.
 _SECONDS = MappingProxyType(
     {
-        "linearly_separable": (7.5, 13.8, 2.7, 6.7),
-        "overlapping": (7.5, 16.9, 7.7, 8.9),
-        "circles": (7.2, 14.3, 4.2, 7.0),
-        "moons": (8.0, 14.5, 2.9, 5.4),
-        "adult": (5.7, 19.4, 7.4, 12.6),
-        "california_housing": (2.3, 8.0, 3.1, 5.9),
-        "credit_default": (1.5, 13.8, 7.6, 23.0),
-        "gmsc": (1.8, 9.5, 3.3, 5.9),
-        "mnist": (2.4, 70.9, 19.5, 33.3),
+        "linearly_separable": (6.1, 12.1, 2.6, 5.4),
+        "overlapping": (6.3, 13.5, 5.8, 8.0),
+        "circles": (6.2, 11.9, 3.9, 5.9),
+        "moons": (6.7, 11.4, 2.9, 4.5),
+        "adult": (4.0, 16.2, 6.4, 14.1),
+        "california_housing": (1.7, 6.1, 3.0, 5.9),
+        "credit_default": (1.0, 11.2, 6.2, 20.9),
+        "gmsc": (1.6, 6.7, 3.5, 6.1),
+        "mnist": (2.0, 31.4, 21.3, 31.5),
         "digits": (1.1, 4.5, 3.4, 18.8),
     }
 )
