@@ -46,9 +46,9 @@ REFERENCE_DATA_SEEDS = MappingProxyType(
 
 def _settings(tau, lambda_reg, kind):
     # MNIST: the reference's batch of 1,000 and nce of 5,000, which
-    # counterfactuals_per_epoch scales to the training images. Digits (our choice): 1,294
-    # training images; batch 128 keeps about 10 batches per epoch, like the
-    # paper's MNIST runs (10,000 / 1,000).
+    # counterfactuals_per_epoch scales to the training images. Digits (our
+    # choice): 1,294 training images; batch 128 keeps about 10 batches per
+    # epoch, like the paper's MNIST runs (10,000 / 1,000).
     batch, nce, n_individuals = {
         "synthetic": (30, 1000, 250),
         "tabular": (1000, 5000, 100),

@@ -21,7 +21,11 @@ import numpy as np
 import pandas as pd
 
 from ._evaluation import summarise_sensitivity
-from ._protocol import counterfactuals_per_epoch
+from ._protocol import (
+    PAPER_SETTINGS,
+    REFERENCE_MNIST_IMAGES,
+    counterfactuals_per_epoch,
+)
 from ._reductions import (
     main_columns,
     main_table,
@@ -154,8 +158,9 @@ def _images_note(data: dict) -> str:
         notes.append(
             f"MNIST: real MNIST, {mnist['n_train']:,} training "
             f"images{source}, {mnist['n_test']:,} test images, {nce:,} "
-            "counterfactuals per epoch; the paper trained on 10,000 with "
-            "5,000 (one per two images)."
+            f"counterfactuals per epoch; the paper trained on "
+            f"{REFERENCE_MNIST_IMAGES:,} with "
+            f"{PAPER_SETTINGS['mnist']['n_counterfactuals']:,} (one per two images)."
         )
     if "digits" in data:
         notes.append(
