@@ -55,6 +55,7 @@ def _reproduce(args) -> int:
         seeds=args.seeds,
         scheduler=_scheduler(args),
         step_size=args.step_size,
+        device=args.device,
     )
     return 0
 
@@ -200,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
         "training keeps the classifier's step_size_cf). Not the "
         "paper's protocol: see research/notes/step_size.md",
     )
+    reproduce.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device of the fits and searches, e.g. cuda (default: cpu)",
+    )
     reproduce.add_argument("--quiet", action="store_true", help="no progress output")
     reproduce.set_defaults(run=_reproduce)
 
@@ -211,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--only",
         default=None,
         help="comma-separated subset of explain,search,training,dice,"
-        "floor,contention (default: all)",
+        "floor,contention,devices (default: all; devices: cpu against "
+        "cuda, skipped without a GPU)",
     )
     bench.add_argument(
         "--ct-minimal",

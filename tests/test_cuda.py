@@ -5,6 +5,7 @@ test_reliability.py (no tensor leaves a fitted model except through
 torch.save, which loads onto the CPU where there is no GPU).
 """
 
+import os
 import pickle
 import subprocess
 import sys
@@ -69,7 +70,9 @@ def test_a_gpu_pipeline_unpickles_and_predicts_on_a_cpu_only_process(tmp_path):
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        env={"CUDA_VISIBLE_DEVICES": "", "PATH": ""},
+        # This environment (PYTHONPATH too, where the package comes from
+        # there), with no GPU visible.
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
         check=True,
     )
     theirs = np.array(done.stdout.strip().split(","), dtype=int)

@@ -8,6 +8,8 @@ in the same process a moment apart, rather than absolute seconds across runs.
 * :mod:`~sklearn_ct.benchmarks.dice`: our explainer against DiCE;
 * :mod:`~sklearn_ct.benchmarks.floor`: our CT fit against a minimal torch loop;
 * :mod:`~sklearn_ct.benchmarks.contention`: a default fit beside a busy process;
+* :mod:`~sklearn_ct.benchmarks.devices`: fits and searches on the CPU against
+  a CUDA GPU (skipped without one);
 * :mod:`~sklearn_ct.benchmarks.scaling`: fit and explain from 10^3 to 10^6
   rows (``sklearn-ct bench --scaling``), reported by
   :mod:`~sklearn_ct.benchmarks.scaling_report`.
@@ -19,6 +21,7 @@ import torch
 
 from .basic import bench_batched_vs_loop, bench_explain, bench_training
 from .contention import bench_contention
+from .devices import bench_devices
 from .dice import bench_dice
 from .floor import bench_floor
 from .scaling import run_scaling
@@ -50,6 +53,7 @@ BENCHMARKS = {
         lambda path=None: bench_floor(repeat=2, path=path),
     ),
     "contention": (lambda: bench_contention(3000), lambda: bench_contention(1000)),
+    "devices": (lambda: bench_devices(1.0), lambda: bench_devices(0.2, 2000)),
 }
 
 
@@ -62,7 +66,8 @@ def run_benchmarks(quick=False, only=None, ct_minimal=None) -> str:
         Smaller sizes (about a minute instead of several).
     only : sequence of str or None, default=None
         Names from :data:`BENCHMARKS` to run (``"explain"``, ``"search"``,
-        ``"training"``, ``"dice"``, ``"floor"``, ``"contention"``); all when None.
+        ``"training"``, ``"dice"``, ``"floor"``, ``"contention"``,
+        ``"devices"``); all when None.
     ct_minimal : str, path-like or None, default=None
         Path of ``ct_minimal.py`` for the ``"floor"`` rows (None: the
         environment variable ``SKLEARN_CT_MINIMAL``).

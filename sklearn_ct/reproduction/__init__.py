@@ -5,8 +5,10 @@ Behind ``sklearn-ct reproduce``; the library never imports this subpackage.
 * ``_protocol``: every setting (:func:`protocol`, :data:`PAPER_SETTINGS`),
   the data (:func:`prepare_data`) and the models (:func:`make_model`,
   :func:`counterfactuals_per_epoch`);
-* ``_run``: :func:`train_models`, :func:`evaluate_models` and
-  :func:`reproduce`, which runs it all and writes every output;
+* ``_stages``: the fits and evaluations as tasks of one pool
+  (:func:`train_models`, :func:`evaluate_models`, and
+  :func:`fit_and_evaluate`: both per pair, with no barrier between them);
+* ``_run``: :func:`reproduce`, which runs it all and writes every output;
 * ``_counterfactuals``, ``_evaluation``: the evaluation of a pair of
   models, baseline and CT (:func:`evaluate_pair`: counterfactuals,
   robustness, sensitivity);
@@ -59,7 +61,8 @@ from ._reporting import (
     to_markdown,
     write_outputs,
 )
-from ._run import evaluate_models, reproduce, train_models
+from ._run import reproduce
+from ._stages import evaluate_models, fit_and_evaluate, train_models
 
 __all__ = [
     "LABELS",
@@ -76,6 +79,7 @@ __all__ = [
     "evaluate_counterfactuals",
     "evaluate_models",
     "evaluate_pair",
+    "fit_and_evaluate",
     "lambda_average",
     "main_columns",
     "main_table",

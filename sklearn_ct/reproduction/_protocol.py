@@ -328,6 +328,7 @@ def make_model(
     quick=False,
     random_state=0,
     reference_zero_ridge=False,
+    device="cpu",
 ) -> CounterfactualTrainingClassifier:
     """The unfitted classifier of one (data set, pair, model) of the protocol.
 
@@ -358,6 +359,8 @@ def make_model(
     reference_zero_ridge : bool, default=False
         The reference's zero ``lambda_reg`` and ``lambda_adv`` for the
         synthetic protected pairs (above).
+    device : str, default="cpu"
+        The classifier's torch device (``"cuda"`` to fit and search on a GPU).
 
     Returns
     -------
@@ -403,5 +406,6 @@ def make_model(
         lr=common["lr"],
         random_state=random_state,
         categorical_groups=data.categorical_groups or None,
-        integer_features=None,
-    )  # the paper's search knows no integer features
+        integer_features=None,  # the paper's search knows no integer features
+        device=device,
+    )

@@ -2,12 +2,10 @@
 
 :func:`reproduce` runs the paper's training and evaluation protocol for one
 or several training seeds: :func:`~sklearn_ct.reproduction.prepare_data`,
-:func:`train_models` (per seed and data set a ``"single"`` and a
-``"protected"`` pair of baseline ``"BL"`` and CT models; parallel fits, one
-torch thread each), :func:`evaluate_models` (on the test split), then
-:func:`~sklearn_ct.reproduction.write_outputs` (the tables beside the
-paper's). Every fit and evaluation is one joblib task of one pool: loky
-processes locally, or a Dask cluster (``scheduler``).
+then :func:`~sklearn_ct.reproduction.fit_and_evaluate` (every pair's fits
+and evaluation), then :func:`~sklearn_ct.reproduction.write_outputs` (the tables beside the
+paper's). Every pair's fits and evaluation are one joblib task of one pool:
+loky processes locally, or a Dask cluster (``scheduler``).
 """
 
 from __future__ import annotations
@@ -24,197 +22,17 @@ from sklearn.utils import check_scalar
 
 from ..datasets import DATASETS
 from ..datasets._base import _canonical_name
-from . import _evaluation
-from ._parallel import dask_backend, joined, run_tasks
+from ._parallel import dask_backend, joined
 from ._protocol import (
-    _IMAGES,
-    MODELS,
-    PAIRS,
     PAPER_DATASETS,
     PAPER_SETTINGS,
     _data_seed,
     _task_seed,
-    make_model,
     prepare_data,
     protocol,
 )
 from ._reporting import _versions, write_outputs
-from ._schedule import expected_seconds
-
-
-def _keys(data: dict):
-    """Per key of ``data``: the key, as a tuple, its seed index and data set."""
-    for key in data:
-        prefix = key if isinstance(key, tuple) else (key,)
-        yield key, prefix, (prefix[0] if len(prefix) > 1 else 0), prefix[-1]
-
-
-def train_models(
-    data: dict,
-    *,
-    quick=False,
-    n_jobs=1,
-    random_state=0,
-    bar=None,
-    log=None,
-    reference_zero_ridge=False,
-    seconds=None,
-) -> dict:
-    """Fit the four models of every data set, all fits through one joblib pool.
-
-    Parameters
-    ----------
-    data : dict
-        Maps data set names, or ``(seed index, name)`` pairs, to
-        :func:`prepare_data` outputs. A name alone is seed index 0.
-    quick : bool, default=False
-        The quick protocol of :func:`protocol`.
-    n_jobs : int, default=1
-        Parallel fits (joblib; ignored on a Dask cluster).
-    random_state : int, default=0
-        Each fit's seed derives from it, the seed index and (data set, pair,
-        model); seed index 0 keeps the seeds of a one-seed run.
-    bar : tqdm, default=None
-        Advanced per finished fit.
-    log : dict, default=None
-        Collects the fits' warnings by "/"-joined key.
-    reference_zero_ridge : bool, default=False
-        As in :func:`make_model`.
-    seconds : dict, default=None
-        Collects each fit's ``{"wall": ..., "cpu": ...}`` seconds by
-        "/"-joined key.
-
-    Returns
-    -------
-    dict
-        ``{(*key, pair, model): fitted classifier}`` for every key of
-        ``data`` (a name counting as ``(name,)``).
-
-    Examples
-    --------
-    >>> from sklearn_ct.reproduction import prepare_data
-    >>> data = prepare_data("moons")
-    >>> data.X_train, data.y_train = data.X_train[:200], data.y_train[:200]
-    >>> models = train_models({"moons": data}, quick=True)
-    >>> sorted(models)
-    [('moons', 'protected', 'BL'), ('moons', 'protected', 'CT'), \
-('moons', 'single', 'BL'), ('moons', 'single', 'CT')]
-    >>> models["moons", "protected", "CT"].mutability  # the protected feature
-    ['none', 'both']
-    """
-    keys, tasks, costs = [], [], []
-    for key, prefix, seed, name in _keys(data):
-        for pair in PAIRS:
-            for model in MODELS:
-                keys.append((*prefix, pair, model))
-                costs.append(expected_seconds(name, model))
-                estimator = make_model(
-                    data[key],
-                    pair,
-                    model,
-                    quick=quick,
-                    random_state=_task_seed(random_state, seed, name, pair, model),
-                    reference_zero_ridge=reference_zero_ridge,
-                )
-                tasks.append(
-                    (estimator.fit, (data[key].X_train, data[key].y_train), {})
-                )
-    return run_tasks(keys, tasks, n_jobs, bar, log, costs=costs, seconds=seconds)
-
-
-def evaluate_models(
-    data: dict,
-    models: dict,
-    *,
-    quick=False,
-    n_jobs=1,
-    random_state=0,
-    bar=None,
-    log=None,
-    step_size=None,
-    seconds=None,
-) -> dict:
-    """:func:`~sklearn_ct.reproduction.evaluate_pair` for every data set and pair.
-
-    One parallel task per pair, the longest first; each evaluation's seed
-    derives from ``random_state``, the seed index and (data set, pair).
-
-    Parameters
-    ----------
-    data : dict
-        As in :func:`train_models`.
-    models : dict
-        The output of :func:`train_models`.
-    quick, n_jobs, random_state, bar, log, seconds
-        As in :func:`train_models` (per evaluation).
-    step_size : float or None, default=None
-        As in :func:`~sklearn_ct.reproduction.protocol`.
-
-    Returns
-    -------
-    dict
-        ``{(*key, pair): dict of results}`` (outputs of
-        :func:`~sklearn_ct.reproduction.evaluate_pair`).
-
-    Examples
-    --------
-    >>> from sklearn_ct import CounterfactualTrainingClassifier
-    >>> from sklearn_ct.reproduction import prepare_data
-    >>> data = prepare_data("moons")  # a few rows, and two quick stand-in models:
-    >>> data.X_train, data.y_train = data.X_train[:300], data.y_train[:300]
-    >>> data.X_test, data.y_test = data.X_test[:100], data.y_test[:100]
-    >>> fitted = {
-    ...     name: CounterfactualTrainingClassifier(
-    ...         objective=objective, max_epochs=5, random_state=0
-    ...     ).fit(data.X_train, data.y_train)
-    ...     for name, objective in [("BL", "vanilla"), ("CT", "full")]}
-    >>> models = {("moons", pair, name): model
-    ...           for pair in ("single", "protected") for name, model in fitted.items()}
-    >>> results = evaluate_models({"moons": data}, models, quick=True)
-    >>> sorted(results)
-    [('moons', 'protected'), ('moons', 'single')]
-    >>> sorted(results["moons", "protected"])
-    ['accuracy', 'per_round', 'seconds', 'sensitivity']
-    """
-    settings = protocol(quick, step_size)
-    keys, tasks, costs = [], [], []
-    for key, prefix, seed, name in _keys(data):
-        for pair in PAIRS:
-            base = (*prefix, pair)
-            keys.append(base)
-            costs.append(expected_seconds(name, pair))
-            tasks.append(
-                (
-                    _evaluation.evaluate_pair,
-                    (
-                        {m: models[(*base, m)] for m in MODELS},
-                        data[key].X_test,
-                        data[key].y_test,
-                    ),
-                    {
-                        "single": pair == "single",
-                        "settings": _pair_settings(settings, name),
-                        "n_individuals": max(
-                            10,
-                            PAPER_SETTINGS[name]["n_individuals"]
-                            // settings["individuals_divisor"],
-                        ),
-                        "protected": data[key].protected,
-                        "images": name in _IMAGES and pair == "single",
-                        "random_state": _task_seed(
-                            random_state, seed, name, pair, "evaluate"
-                        ),
-                    },
-                )
-            )
-    return run_tasks(keys, tasks, n_jobs, bar, log, costs=costs, seconds=seconds)
-
-
-def _pair_settings(settings: dict, name: str) -> dict:
-    """The protocol's settings for the pairs of ``name``: no refined cost where skipped."""
-    if name in settings["refined_cost_skipped"]:
-        return {**settings, "refined_cost": False}
-    return settings
+from ._stages import fit_and_evaluate
 
 
 @contextmanager
@@ -293,6 +111,7 @@ def reproduce(
     seeds=1,
     scheduler=None,
     step_size=None,
+    device="cpu",
 ) -> dict:
     """Run the paper's protocol on some data sets and write every result.
 
@@ -316,7 +135,7 @@ def reproduce(
         Output folder (created): the tables, the figures and
         ``settings.json``, which records every setting, seed and version,
         the number of training rows (MNIST's images) and the time spent:
-        ``seconds`` (wall-clock per stage: prepare, train, evaluate, write,
+        ``seconds`` (wall-clock per stage: prepare, train_evaluate, write,
         and the total), ``task_seconds`` (wall-clock and CPU seconds of
         every fit and evaluation), ``evaluate_seconds`` (of each part of
         every evaluation) and ``phase_seconds`` (those summed per phase over
@@ -356,6 +175,10 @@ def reproduce(
         500 steps). Not the paper's protocol: a check of how far its IP, IP*
         and Cost depend on where the last fixed step lands
         (research/notes/step_size.md). Training is unchanged.
+    device : str, default="cpu"
+        Torch device of every fit and of the models' searches (``"cuda"``
+        on a GPU; :func:`make_model`). The cells are those of the CPU only
+        up to floating-point differences between devices.
 
     Returns
     -------
@@ -385,32 +208,24 @@ def reproduce(
     settings = protocol(quick, step_size)  # checks step_size before any training
     names, random_state, out = _names(datasets), int(random_state), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    seconds, log, fit_seconds, evaluate_seconds = {}, {}, {}, {}
+    seconds, log, task_seconds = {}, {}, {"fit": {}, "evaluate": {}}
     common = {"quick": quick, "n_jobs": n_jobs, "random_state": random_state}
     with (
-        tqdm(total=2 + 6 * len(names) * seeds, disable=not verbose, unit="task") as bar,
+        tqdm(total=2 + 2 * len(names) * seeds, disable=not verbose, unit="task") as bar,
         dask_backend(scheduler) as client,
     ):
         with _stage("prepare", bar, seconds):
             data = _prepare(names, seeds, random_state, data_home)
             bar.update()
-        with _stage("train", bar, seconds):
-            models = train_models(
+        with _stage("train_evaluate", bar, seconds):
+            models, results = fit_and_evaluate(
                 data,
                 bar=bar,
                 log=log,
                 reference_zero_ridge=reference_zero_ridge,
-                seconds=fit_seconds,
-                **common,
-            )
-        with _stage("evaluate", bar, seconds):
-            results = evaluate_models(
-                data,
-                models,
-                bar=bar,
-                log=log,
                 step_size=step_size,
-                seconds=evaluate_seconds,
+                device=device,
+                seconds=task_seconds,
                 **common,
             )
         with _stage("write", bar, seconds):
@@ -438,11 +253,11 @@ def reproduce(
                     joined(k): float(m.history_["seconds"].sum())
                     for k, m in models.items()
                 },
-                "task_seconds": {"fit": fit_seconds, "evaluate": evaluate_seconds},
+                "task_seconds": task_seconds,
                 "evaluate_seconds": {
                     joined(k): r["seconds"] for k, r in results.items()
                 },
-                "phase_seconds": _phase_seconds(fit_seconds, results),
+                "phase_seconds": _phase_seconds(task_seconds["fit"], results),
                 "models": {
                     joined(k): {p: repr(v) for p, v in m.get_params().items()}
                     for k, m in models.items()

@@ -22,9 +22,11 @@ from sklearn_ct.reproduction import (
     _protocol,
     _run,
     _schedule,
+    _stages,
     dask_backend,
     evaluate_models,
     evaluate_pair,
+    fit_and_evaluate,
     main_table,
     main_table_per_seed,
     make_model,
@@ -257,13 +259,7 @@ def test_quick_reproduce_writes_every_output(tmp_path):
     )
     settings = json.loads((tmp_path / "settings.json").read_text())
     assert settings["quick"] is True and settings["settings"]["n_rounds"] == 5
-    assert set(settings["seconds"]) == {
-        "prepare",
-        "train",
-        "evaluate",
-        "write",
-        "total",
-    }
+    assert set(settings["seconds"]) == {"prepare", "train_evaluate", "write", "total"}
     assert settings["n_seeds"] == 1 and settings["cluster"] is None
     assert len(settings["seeds"]["fit"]) == 8 and "torch" in settings["versions"]
     assert set(tables) >= {
@@ -306,7 +302,7 @@ def _recorded_tasks(monkeypatch):
         calls.append((keys, tasks))
         return dict.fromkeys(keys)
 
-    monkeypatch.setattr(_run, "run_tasks", record)
+    monkeypatch.setattr(_stages, "run_tasks", record)
     return calls
 
 
@@ -579,6 +575,7 @@ def tiny_protocol(monkeypatch):
     # make_model reads it in the parent; the evaluations get it as an argument
     monkeypatch.setattr(_protocol, "protocol", tiny)
     monkeypatch.setattr(_run, "protocol", tiny)
+    monkeypatch.setattr(_stages, "protocol", tiny)
 
 
 _TINY_RUN = {"datasets": "ls", "seeds": 2, "verbose": 0}
@@ -597,6 +594,34 @@ def _assert_same_cells(first, first_out, second, second_out):
     assert seeds[0] == seeds[1]
 
 
+def test_fits_and_evaluations_per_pair_equal_the_two_stages(tiny_protocol):
+    # reproduce's pipeline (a pair's fits, then its evaluation, in one task)
+    # against train_models then evaluate_models: the same models and cells.
+    ls = prepare_data("ls")
+    ls.X_train, ls.y_train = ls.X_train[:300], ls.y_train[:300]
+    data = {(0, "linearly_separable"): ls, (1, "linearly_separable"): ls}
+    log, seconds = {}, {}
+    models, results = fit_and_evaluate(
+        data, quick=True, random_state=3, log=log, seconds=seconds
+    )
+    staged = train_models(data, quick=True, random_state=3)
+    assert models.keys() == staged.keys()
+    for key, model in models.items():
+        assert model.random_state == staged[key].random_state
+        np.testing.assert_array_equal(
+            model.predict_proba(ls.X_test), staged[key].predict_proba(ls.X_test)
+        )
+    again = evaluate_models(data, staged, quick=True, random_state=3)
+    assert results.keys() == again.keys()
+    for key, result in results.items():
+        pd.testing.assert_frame_equal(
+            result["per_round"], again[key]["per_round"], check_exact=True
+        )
+    assert seconds["fit"].keys() == {"/".join(map(str, k)) for k in models}
+    assert seconds["evaluate"].keys() == {"/".join(map(str, k)) for k in results}
+    assert all(s["wall"] > 0 for s in seconds["fit"].values())
+
+
 @pytest.mark.slow
 def test_one_job_and_two_jobs_give_the_same_cells(tiny_protocol, tmp_path):
     # Two seeds of LS: fits and evaluations in this process, then in two
@@ -606,14 +631,9 @@ def test_one_job_and_two_jobs_give_the_same_cells(tiny_protocol, tmp_path):
     _assert_same_cells(one, tmp_path / "one", two, tmp_path / "two")
     assert "Per seed" in (tmp_path / "two" / "main_table.md").read_text()
     settings = json.loads((tmp_path / "two" / "settings.json").read_text())
-    assert set(settings["seconds"]) == {
-        "prepare",
-        "train",
-        "evaluate",
-        "write",
-        "total",
-    }
+    assert set(settings["seconds"]) == {"prepare", "train_evaluate", "write", "total"}
     assert len(settings["task_seconds"]["fit"]) == 2 * 4  # seeds x models
+    assert len(settings["task_seconds"]["evaluate"]) == 2 * 2  # seeds x pairs
     assert len(settings["evaluate_seconds"]) == 2 * 2  # seeds x pairs
     assert settings["evaluate_seconds"]["1/linearly_separable/single"].keys() == {
         "counterfactuals",
