@@ -51,8 +51,9 @@ def test_reproduce_passes_seeds_and_runs_locally_by_default(reproduce_calls):
     datasets, kwargs = reproduce_calls[0]
     assert datasets == ["ls", "moons"]
     assert kwargs["seeds"] == 3 and kwargs["scheduler"] is None
-    assert kwargs["step_size"] is None
-    main(["reproduce", "--quiet", "--step-size", "0.01"])
+    assert kwargs["step_size"] is None and kwargs["device"] == "cpu"
+    main(["reproduce", "--quiet", "--step-size", "0.01", "--device", "cuda"])
+    assert reproduce_calls[1][1]["device"] == "cuda"
     assert reproduce_calls[1][1]["step_size"] == 0.01
     for bad in ("0", "-1", "inf", "nan"):
         with pytest.raises(SystemExit):

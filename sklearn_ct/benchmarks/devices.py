@@ -53,8 +53,8 @@ def _fit_and_explain(device, X, y, batch_size, hidden, n_cf, max_epochs, factual
     return fit, explain, clf.score(X, y)
 
 
-def bench_devices(scale=1.0, n_factuals=10_000):
-    """CT fit and explain seconds on the CPU and on ``cuda``, side by side.
+def bench_devices(scale=1.0, n_factuals=10_000, devices=("cpu", "cuda")):
+    """CT fit and explain seconds on two torch devices, side by side.
 
     Parameters
     ----------
@@ -63,42 +63,52 @@ def bench_devices(scale=1.0, n_factuals=10_000):
     n_factuals : int, default=10_000
         Factuals searched at once per explain call (the wide shape; the
         small one searches a tenth of them).
+    devices : pair of str, default=("cpu", "cuda")
+        The devices compared; the note gives the first's seconds over the
+        second's.
 
     Returns
     -------
     list of (name, seconds, note)
-        Seconds are NaN where no CUDA device is present.
+        One row with NaN seconds where CUDA is asked for and absent.
 
     Examples
     --------
     >>> rows = bench_devices(scale=0.05, n_factuals=200)  # doctest: +SKIP
     """
-    if not torch.cuda.is_available():
-        return [("fit and explain, cpu against cuda", float("nan"), "no CUDA device")]
+    first, second = devices
+    if "cuda" in devices and not torch.cuda.is_available():
+        return [
+            (
+                f"fit and explain, {first} against {second}",
+                float("nan"),
+                "no CUDA device",
+            )
+        ]
     rows = []
     for shape, (n_rows, n_columns, batch, hidden, n_cf, epochs) in SHAPES.items():
         X, y = _data(max(1000, int(n_rows * scale)), n_columns)
         many = n_factuals if n_columns > 2 else n_factuals // 10
         factuals = X[y == 0][:many]
         epochs = max(2, int(epochs * scale))
-        spent = {
-            device: _fit_and_explain(
-                device, X, y, batch, hidden, n_cf, epochs, factuals
-            )
-            for device in ("cpu", "cuda")
-        }
+        spent = [
+            _fit_and_explain(device, X, y, batch, hidden, n_cf, epochs, factuals)
+            for device in devices
+        ]
         what = f"{len(X)}x{n_columns}, batch {batch}, {epochs} epochs"
         for i, task in enumerate(("fit", "explain")):
-            for device in ("cpu", "cuda"):
-                seconds = spent[device][i]
-                note = (
-                    f"cpu/cuda {spent['cpu'][i] / seconds:.1f}x; "
-                    f"accuracy {spent['cuda'][2]:.3f} (cpu {spent['cpu'][2]:.3f})"
-                    if device == "cuda"
-                    else ""
+            label = (
+                f"fit {shape} ({what})"
+                if task == "fit"
+                else f"explain {len(factuals)} factuals, {shape}"
+            )
+            rows.append((f"{label}, {first}", spent[0][i], ""))
+            rows.append(
+                (
+                    f"{label}, {second}",
+                    spent[1][i],
+                    f"{first}/{second} {spent[0][i] / spent[1][i]:.1f}x; accuracy "
+                    f"{spent[1][2]:.3f} ({first} {spent[0][2]:.3f})",
                 )
-                label = f"{task} {shape} ({what})"
-                if task == "explain":
-                    label = f"explain {len(factuals)} factuals, {shape}"
-                rows.append((f"{label}, {device}", seconds, note))
+            )
     return rows

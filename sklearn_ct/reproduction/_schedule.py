@@ -18,15 +18,15 @@ from types import MappingProxyType
 #: evaluation and the protected pair's.
 _SECONDS = MappingProxyType(
     {
-        "linearly_separable": (6.1, 12.1, 2.6, 5.4),
-        "overlapping": (6.3, 13.5, 5.8, 8.0),
-        "circles": (6.2, 11.9, 3.9, 5.9),
-        "moons": (6.7, 11.4, 2.9, 4.5),
-        "adult": (4.0, 16.2, 6.4, 14.1),
-        "california_housing": (1.7, 6.1, 3.0, 5.9),
-        "credit_default": (1.0, 11.2, 6.2, 20.9),
-        "gmsc": (1.6, 6.7, 3.5, 6.1),
-        "mnist": (2.0, 31.4, 21.3, 31.5),
+        "linearly_separable": (4.1, 9.6, 2.4, 4.0),
+        "overlapping": (3.9, 9.8, 4.2, 6.7),
+        "circles": (3.9, 8.4, 3.5, 4.2),
+        "moons": (4.2, 9.5, 2.6, 4.0),
+        "adult": (2.6, 12.0, 4.9, 8.5),
+        "california_housing": (0.9, 3.8, 1.8, 3.0),
+        "credit_default": (0.7, 8.1, 4.5, 13.3),
+        "gmsc": (0.8, 5.1, 2.4, 4.1),
+        "mnist": (1.7, 25.5, 14.7, 27.5),
         "digits": (1.1, 4.5, 3.4, 18.8),
     }
 )

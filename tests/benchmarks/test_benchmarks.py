@@ -14,6 +14,7 @@ from sklearn_ct.benchmarks import (
     run_benchmarks,
     run_scaling,
 )
+from sklearn_ct.benchmarks.devices import bench_devices
 from sklearn_ct.benchmarks.dice import MinMaxProbability, bench_dice
 from sklearn_ct.benchmarks.floor import ENV, bench_floor
 from sklearn_ct.benchmarks.scaling import COLUMNS
@@ -153,6 +154,20 @@ def test_floor_takes_ct_minimal_from_its_argument_or_the_environment(
     assert math.isnan(row[1]) and "--ct-minimal" in row[2] and ENV in row[2]
     (row,) = bench_floor(repeat=1, max_epochs=1, path=tmp_path / "absent.py")
     assert math.isnan(row[1]) and "absent.py" in row[2] and "--ct-minimal" in row[2]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the row without CUDA")
+def test_devices_row_is_skipped_without_cuda():
+    (row,) = bench_devices(scale=0.01, n_factuals=10)
+    assert math.isnan(row[1]) and "no CUDA device" in row[2]
+
+
+def test_devices_rows_compare_two_devices():
+    rows = bench_devices(scale=0.01, n_factuals=20, devices=("cpu", "cpu"))
+    assert len(rows) == 2 * 2 * 2  # shapes x (fit, explain) x devices
+    assert all(seconds > 0 for _, seconds, _ in rows)
+    assert rows[1][0].endswith(", cpu") and "cpu/cpu" in rows[1][2]
+    assert "explain 2 factuals" in rows[2][0]  # the small shape: a tenth
 
 
 def test_run_benchmarks_names_unknown_benchmarks():
