@@ -6,6 +6,7 @@ import pytest
 
 from sklearn_ct.benchmarks.value import (
     METRICS,
+    _people,
     mad_scale,
     relative_changes,
     run_value,
@@ -42,8 +43,26 @@ def test_value_run_writes_every_column_for_both_models_and_ways(tmp_path):
     assert written.loc[written["model"] == "BL", "matured"].isna().all()
     assert written.loc[written["model"] == "CT", "matured"].between(0, 1).all()
     assert written["robustness"].dropna().between(0, 1).all()
+    # Both models of a seed explain the same people.
+    assert written.groupby(["seed", "way"])["n_people"].nunique().eq(1).all()
     assert (tmp_path / "value.png").stat().st_size > 0
     assert "gain of CT" in (tmp_path / "value.txt").read_text()
+
+
+class _Predicts:
+    def __init__(self, labels):
+        self.labels = np.asarray(labels)
+
+    def predict(self, X):
+        return self.labels[: len(X)]
+
+
+def test_people_are_the_rows_every_model_predicts_as_class_0():
+    X = np.zeros((6, 2))
+    models = [_Predicts([0, 0, 1, 0, 0, 1]), _Predicts([0, 1, 1, 0, 0, 0])]
+    assert _people(models, X, n_people=10, seed=0).tolist() == [0, 3, 4]
+    two = _people(models, X, n_people=2, seed=0)
+    assert len(two) == 2 and set(two) <= {0, 3, 4} and (np.diff(two) > 0).all()
 
 
 def test_value_cli_passes_settings_to_both_models(tmp_path, capsys):
