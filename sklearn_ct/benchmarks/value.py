@@ -30,8 +30,9 @@ the person explained, and with each model's own people (runs before
 2026-12-04) the gap between the two samples outweighed the gap between the
 models (on gmsc, the people's own manifold distance was 1.5 to 3.7 from
 seed to seed). Every set is standardised (real sets: one-hot categorical
-columns, as the reproduction does); real training sets are capped at a fixed subsample per
-set, so seeds change only the training seed and robustness compares refits.
+columns, as the reproduction does); real training sets are capped at a
+fixed subsample per set, so seeds change only the training seed and
+robustness compares refits.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 :func:`reproduce` runs the paper's training and evaluation protocol for one
 or several training seeds: :func:`~sklearn_ct.reproduction.prepare_data`,
 then :func:`~sklearn_ct.reproduction.fit_and_evaluate` (every pair's fits
-and evaluation), then :func:`~sklearn_ct.reproduction.write_outputs` (the tables beside the
-paper's). Every pair's fits and evaluation are one joblib task of one pool:
-loky processes locally, or a Dask cluster (``scheduler``).
+and evaluation), then :func:`~sklearn_ct.reproduction.write_outputs` (the
+tables beside the paper's). Every pair's fits and evaluation are one joblib
+task of one pool: loky processes locally, or a Dask cluster (``scheduler``).
 """
 
 from __future__ import annotations
