@@ -18,7 +18,9 @@ MAD-weighted L1 (each column divided by its median absolute deviation on
 the training rows, the recourse literature's default, floored at a tenth of
 the column's standard deviation for one-hot and mostly-zero columns); plausibility as
 IP, IP* and the manifold distance (mean L1 distance to the 5 nearest
-target-class training rows); the share of the training counterfactuals
+target-class training rows), with the manifold distance of the people
+themselves (``people_manifold``: how far the explanations moved them
+towards or away from the target class's data); the share of the training counterfactuals
 that matured in the last 10 epochs; recourse robustness (the share of a
 model's valid counterfactuals that the same kind of model, refitted with
 the next seed on the same rows, also assigns to the target: "does the
@@ -159,11 +161,15 @@ def _explanation_row(clf, refit, data, people, explain, scale, seed):
     x = np.asarray(result.factuals, dtype=float)
     cf = np.asarray(result.counterfactuals, dtype=float)
     valid = np.asarray(result.valid, dtype=bool)
-    row = {"n_people": len(people), "validity": valid.mean() if len(valid) else np.nan}
+    X_target = X_train[y_train == 1]
+    row = {
+        "n_people": len(people),
+        "validity": valid.mean() if len(valid) else np.nan,
+        "people_manifold": _manifold(X_test[people], X_target),
+    }
     if not valid.any():
         return row
     x, cf = x[valid], cf[valid]
-    X_target = X_train[y_train == 1]
     row.update(
         {
             "cost": np.abs(cf - x).sum(axis=1).mean(),
@@ -365,6 +371,19 @@ def format_value(frame: pd.DataFrame, params=None) -> str:
             _cells(base, means, "{:.3f}/{:.3f}").to_string(),
             "",
         ]
+    default = frame[frame["way"] == "default"]
+    moved = default.groupby(["dataset", "model"], sort=False)[
+        ["people_manifold", "manifold"]
+    ].mean()
+    lines.append(
+        "People's own manifold distance (their default explanations', BL/CT): "
+        + ", ".join(
+            f"{name} {moved.loc[(name, 'BL'), 'people_manifold']:.3f}"
+            f" ({moved.loc[(name, 'BL'), 'manifold']:.3f}"
+            f"/{moved.loc[(name, 'CT'), 'manifold']:.3f})"
+            for name in dict.fromkeys(default["dataset"])
+        )
+    )
     matured = frame[frame["model"] == "CT"].groupby("dataset", sort=False)
     lines.append(
         "Training counterfactuals matured (last 10 epochs, CT): "

@@ -32,6 +32,7 @@ def test_value_run_writes_every_column_for_both_models_and_ways(tmp_path):
         "IP",
         "IP*",
         "manifold",
+        "people_manifold",
         "robustness",
         "matured",
         "fit_seconds",
@@ -45,6 +46,10 @@ def test_value_run_writes_every_column_for_both_models_and_ways(tmp_path):
     assert written["robustness"].dropna().between(0, 1).all()
     # Both models of a seed explain the same people.
     assert written.groupby(["seed", "way"])["n_people"].nunique().eq(1).all()
+    people = written.groupby(["seed", "way"])["people_manifold"]
+    assert (people.max() - people.min()).eq(0).all()
+    assert (written["people_manifold"] > 0).all()
+    assert "People's own manifold distance" in (tmp_path / "value.txt").read_text()
     assert (tmp_path / "value.png").stat().st_size > 0
     assert "gain of CT" in (tmp_path / "value.txt").read_text()
 
