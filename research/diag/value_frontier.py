@@ -9,8 +9,8 @@ CT better).
 
 With ``--paired``, only the runs that explained the same people with both
 models (folders whose path contains ``paired``), and two files in ``root``:
-``frontier.csv`` (the table) and ``frontier.png``, which plots for each real
-set and moons the default explanations' cost gain (x) against their
+``frontier.csv`` (the table), ``frontier.png`` and ``frontier_full.png``
+(full-size runs only), which plot for each real set and moons the default explanations' cost gain (x) against their
 manifold gain (y). Issue 18's target is the shaded corner (manifold at
 least 10% better at no more than 5% more cost); a point is filled when
 CT's accuracy is at most 1 point below the baseline's and its validity at
@@ -69,9 +69,11 @@ def plot(table: pd.DataFrame, path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(PLOTTED), figsize=(4 * len(PLOTTED), 4.4))
     runs = list(dict.fromkeys(table["settings"]))
-    colours = plt.get_cmap("tab20")
+    fig, axes = plt.subplots(
+        1, len(PLOTTED), figsize=(4 * len(PLOTTED), 3.6 + 0.12 * len(runs))
+    )
+    palette = [*plt.get_cmap("tab20").colors, *plt.get_cmap("tab20b").colors]
     for ax, name in zip(axes, PLOTTED, strict=True):
         part = table[table["dataset"] == name]
         ax.fill_between([-5, 200], 10, 200, color="tab:green", alpha=0.12)
@@ -79,7 +81,7 @@ def plot(table: pd.DataFrame, path) -> None:
         ax.axvline(0, color="grey", linewidth=0.6)
         for _, row in part.iterrows():
             ok = row["accuracy"] >= -1 and row["validity"] >= 0.95
-            colour = colours(runs.index(row["settings"]) % 20)
+            colour = palette[runs.index(row["settings"]) % len(palette)]
             ax.scatter(
                 row["cost"],
                 row["manifold"],
@@ -97,7 +99,7 @@ def plot(table: pd.DataFrame, path) -> None:
     handles, labels = axes[0].get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     fig.legend(unique.values(), unique.keys(), loc="lower center", ncol=3, fontsize=7)
-    fig.tight_layout(rect=(0, 0.25, 1, 1))
+    fig.tight_layout(rect=(0, 0.05 + 0.1 * len(runs) / 3 / 4, 1, 1))
     fig.savefig(path, dpi=110)
 
 
@@ -110,6 +112,7 @@ if __name__ == "__main__":
     if paired:
         table.to_csv(root / "frontier.csv", index=False)
         plot(table, root / "frontier.png")
+        plot(table[table["size"] == "full"], root / "frontier_full.png")
         real = table[table["dataset"].isin(REAL)]
         print(
             real.pivot_table(
