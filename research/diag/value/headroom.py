@@ -25,6 +25,8 @@ seeds) and prints, per data set:
   1, at 1.05 times the baseline's cost: the share of people that have one,
   and the manifold distance with it (the model's own explanation's for the
   others);
+* the share of each model's explanations' manifold distance, and of their
+  cost, that lies in one-hot columns;
 * the target-class training rows among the 10 nearest to each person: the
   share each model predicts as class 1, and the share of class 1 among their
   own 10 nearest training rows (how much of a minority they are where they
@@ -92,7 +94,10 @@ def straight_moves(x, budget, X_target, candidates, model=None):
 rows = []
 for name in SETS:
     data = load_value_data(name, 5000)
-    X_train, y_train, X_test, _, _ = data
+    X_train, y_train, X_test, _, groups = data
+    onehot = np.zeros(X_train.shape[1], dtype=bool)
+    for group in groups or []:
+        onehot[np.asarray(group)] = True
     X_target = X_train[y_train == 1].astype(float)
     index5 = NearestNeighbors(n_neighbors=5, metric="manhattan").fit(X_target)
     index = NearestNeighbors(n_neighbors=N_CANDIDATES, metric="manhattan").fit(X_target)
@@ -115,6 +120,14 @@ for name in SETS:
             row[f"cost_{m}"] = cost.mean()
             row[f"m_{m}"] = m_cf.mean()
             row[f"eta_{m}"] = (m_x.mean() - m_cf.mean()) / cost.mean()
+            # The part of that distance in one-hot columns, which the cheapest
+            # explanations rarely change.
+            _, nearest = index5.kneighbors(cf)
+            gaps = np.abs(X_target[nearest] - cf[:, None, :])
+            row[f"m_onehot_share_{m}"] = gaps[..., onehot].sum() / gaps.sum()
+            row[f"onehot_cost_share_{m}"] = (
+                np.abs(cf - x)[:, onehot].sum() / np.abs(cf - x).sum()
+            )
             if m == "BL":
                 cost_bl = cost
         # CT's eta needed for m_CT = 0.9 m_BL at cost_CT = 1.05 cost_BL.
