@@ -17,7 +17,6 @@ down), ``"none"`` (immutable).
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +65,11 @@ class FeatureConstraints:
     box_given : bool, default=False
         The box was given by the user (not inferred from data), so data
         outside it deserves a warning.
+    observed_low, observed_high : array-like of shape (n_features,), default=None
+        Smallest and largest value of each feature in the data the
+        constraints were resolved on (model units); ``None`` when unknown.
+        Explanations that move a feature beyond them get a warning
+        (``_outside.warn_beyond_observed``) unless the user gave the box.
 
     Examples
     --------
@@ -84,6 +88,8 @@ class FeatureConstraints:
     scale: np.ndarray | None = None
     offset: np.ndarray | None = None
     box_given: bool = False
+    observed_low: np.ndarray | None = None
+    observed_high: np.ndarray | None = None
 
     def __post_init__(self):
         mutability = np.asarray(self.mutability, dtype=object)
@@ -113,6 +119,10 @@ class FeatureConstraints:
             if self.offset is None
             else np.asarray(self.offset, dtype=float).reshape(d),
         )
+        for name in ("observed_low", "observed_high"):
+            value = getattr(self, name)
+            if value is not None:
+                fix(name, np.asarray(value, dtype=float).reshape(d))
         self._check()
 
     def _check(self):
@@ -240,6 +250,9 @@ class FeatureConstraints:
             scale=scale,
             offset=offset,
             box_given=self.box_given or other.box_given,
+            # What the model saw: ``self``'s (a classifier's own) when known.
+            observed_low=_first(self, other, "observed_low"),
+            observed_high=_first(self, other, "observed_high"),
         )
 
     def check_data(self, X, argname="X") -> None:
@@ -458,6 +471,12 @@ def violations(
     return bad.sum(axis=1)
 
 
+def _first(first, second, name):
+    # ``getattr``: constraints pickled before the field existed lack it.
+    value = getattr(first, name, None)
+    return value if value is not None else getattr(second, name, None)
+
+
 # --------------------------------------------------------------------------
 # Shared by the estimators that hold constraints (classifier and explainer)
 # --------------------------------------------------------------------------
@@ -469,30 +488,3 @@ def set_constraints(estimator, constraints) -> None:
     estimator.mutability_ = constraints.mutability
     estimator.domain_ = (constraints.low, constraints.high)
     estimator.categorical_groups_ = list(constraints.groups)
-
-
-def warn_outside(constraints, X_model, space, what, check=True):
-    """Check data against the constraints; warn if it lies outside a given box.
-
-    An inferred box holds the training data by construction and clips only
-    outliers of other data, as documented; a box the user gave that excludes
-    the data is worth a warning, since moving a feature into it is a change.
-    """
-    if check:
-        constraints.check_data(X_model)
-    if not constraints.box_given:
-        return
-    share = constraints.share_outside(X_model)
-    outside = np.flatnonzero(share > 0)
-    if not len(outside):
-        return
-    names = space.feature_names or [f"x{k}" for k in range(len(share))]
-    listed = ", ".join(f"{names[k]} ({share[k]:.2%} of rows)" for k in outside[:5])
-    warnings.warn(
-        f"Some of {what} lie outside the domain box: {listed}"
-        f"{' ...' if len(outside) > 5 else ''}. A counterfactual moves such a "
-        "feature into the box where it may change it, and that move counts as a "
-        "change. Widen the domain if it should include them.",
-        UserWarning,
-        stacklevel=4,
-    )

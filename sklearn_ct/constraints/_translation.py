@@ -186,7 +186,17 @@ def resolve_constraints(
         scale=scale,
         offset=offset,
         box_given=not (domain is None or isinstance(domain, str)),
+        observed_low=_observed(X_model, np.fmin),
+        observed_high=_observed(X_model, np.fmax),
     )
+
+
+def _observed(X_model, reduce):
+    """Per column, the smallest (``np.fmin``) or largest value, NaN ignored."""
+    X_model = np.asarray(X_model)  # no float64 copy of float32 data
+    if len(X_model) == 0:
+        return None
+    return reduce.reduce(X_model, axis=0).astype(float)
 
 
 def _mutability(space, spec, n_model):

@@ -23,8 +23,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..constraints._feature_constraints import set_constraints, warn_outside
+from ..constraints._feature_constraints import set_constraints
 from ..constraints._model_space import model_space
+from ..constraints._outside import warn_beyond_observed, warn_outside
 from ..generators._presets import check_penalty_weights, resolve_generator
 from ..utils._compat import _fit_context
 from ..utils._threads import torch_threads
@@ -486,6 +487,7 @@ class CounterfactualExplainer(BaseEstimator):
         ]
         for result in results:
             result.searched = searched_budget(self.max_iter, self.fallback)
+        warn_beyond_observed(constraints, results[0], space)
         return results
 
 

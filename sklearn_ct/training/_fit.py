@@ -24,8 +24,8 @@ from skorch.callbacks import PrintLog
 from skorch.dataset import ValidSplit
 from torch import nn
 
-from ..constraints._feature_constraints import warn_outside
 from ..constraints._model_space import model_space
+from ..constraints._outside import warn_outside
 from ..utils._compat import check_sample_weight
 from ._callbacks import (
     DivergenceGuard,

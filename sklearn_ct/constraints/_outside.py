@@ -1,0 +1,128 @@
+"""Data outside the domain box, and explanations beyond the data.
+
+* :func:`warn_outside`: data given to ``fit`` or to ``explain`` that lies
+  outside a box the user gave (moving it into the box is a change).
+* :func:`beyond_observed` and :func:`warn_beyond_observed`: explanations
+  that move a feature beyond the values seen in training. The inferred box
+  (mean +- 3 std, widened to the data's min and max; the paper's) reaches
+  past what was observed, so the cheapest explanation may ask for a value no
+  training row had, such as a negative count or ratio;
+  :class:`~sklearn_ct.constraints.FeatureConstraints` keeps each feature's
+  observed range, and ``explain`` warns.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._feature_constraints import FeatureConstraints  # noqa: F401 (doctest)
+
+
+def warn_outside(constraints, X_model, space, what, check=True):
+    """Check data against the constraints; warn if it lies outside a given box.
+
+    An inferred box holds the training data by construction and clips only
+    outliers of other data, as documented; a box the user gave that excludes
+    the data is worth a warning, since moving a feature into it is a change.
+    """
+    if check:
+        constraints.check_data(X_model)
+    if not constraints.box_given:
+        return
+    share = constraints.share_outside(X_model)
+    outside = np.flatnonzero(share > 0)
+    if not len(outside):
+        return
+    names = space.feature_names or [f"x{k}" for k in range(len(share))]
+    listed = ", ".join(f"{names[k]} ({share[k]:.2%} of rows)" for k in outside[:5])
+    warnings.warn(
+        f"Some of {what} lie outside the domain box: {listed}"
+        f"{' ...' if len(outside) > 5 else ''}. A counterfactual moves such a "
+        "feature into the box where it may change it, and that move counts as a "
+        "change. Widen the domain if it should include them.",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def beyond_observed(constraints, X_factual, X_cf) -> np.ndarray:
+    """Which features each counterfactual moved beyond the values seen in training.
+
+    A feature counts when the counterfactual changed it and it lies below
+    ``constraints.observed_low`` or above ``constraints.observed_high`` (with
+    a tolerance of 1e-5 of the feature's observed range, for round-off).
+
+    Parameters
+    ----------
+    constraints : FeatureConstraints
+        Resolved constraints; without observed bounds nothing counts.
+    X_factual, X_cf : array-like of shape (n, n_features)
+        Factuals and counterfactuals in model units.
+
+    Returns
+    -------
+    ndarray of int, shape (n, n_features)
+        -1 where a feature went below the lowest value seen, +1 above the
+        highest, 0 otherwise.
+
+    Examples
+    --------
+    >>> fc = FeatureConstraints(["both", "both"], [-5, -5], [5, 5],
+    ...                         observed_low=[0, 0], observed_high=[1, 1])
+    >>> beyond_observed(fc, [[0.5, 0.5], [1.5, 0.2]], [[-0.5, 0.5], [1.5, 1.2]])
+    array([[-1,  0],
+           [ 0,  1]])
+    """
+    X_factual = np.asarray(X_factual, dtype=float)
+    X_cf = np.asarray(X_cf, dtype=float)
+    side = np.zeros(X_cf.shape, dtype=int)
+    low = getattr(constraints, "observed_low", None)
+    high = getattr(constraints, "observed_high", None)
+    if low is None or high is None or X_cf.size == 0:
+        return side
+    tol = 1e-5 * np.nan_to_num(high - low, nan=0.0, posinf=0.0) + 1e-6
+    moved = np.abs(X_cf - X_factual) > tol
+    side[moved & (X_cf < low - tol)] = -1
+    side[moved & (X_cf > high + tol)] = 1
+    return side
+
+
+def warn_beyond_observed(constraints, result, space) -> None:
+    """Warn when explanations move features beyond the values seen in training.
+
+    The inferred box (mean +- 3 std, widened to the data's min and max)
+    reaches past what was observed, so the cheapest explanation may ask for
+    a value no row had, such as a negative count or ratio: a user should
+    know, and can forbid it with ``domain="observed"`` or bounds. Silent
+    when the user gave the box (they chose it) or nothing went beyond.
+    ``result`` is the :class:`~sklearn_ct.explain.CounterfactualResult`
+    (its model-space factuals and counterfactuals are checked), ``space``
+    names the model's columns.
+    """
+    if constraints.box_given:
+        return
+    side = beyond_observed(
+        constraints, result.model_factuals, result.model_counterfactuals
+    )
+    rows = np.flatnonzero((side != 0).any(axis=1))
+    if not len(rows):
+        return
+    names = space.feature_names or [f"x{k}" for k in range(side.shape[1])]
+    parts = []
+    for k in np.flatnonzero((side != 0).any(axis=0)):
+        below, above = int((side[:, k] < 0).sum()), int((side[:, k] > 0).sum())
+        where = [f"below the lowest in {below}"] if below else []
+        where += [f"above the highest in {above}"] if above else []
+        parts.append(f"{names[k]} ({', '.join(where)})")
+    warnings.warn(
+        f"{len(rows)} of {len(side)} counterfactuals move a feature beyond the "
+        f"values seen in training: {'; '.join(parts[:5])}"
+        f"{' ...' if len(parts) > 5 else ''}. The domain box allowed it, but such"
+        " a value may be impossible (a negative count, a ratio above 1). Pass "
+        "domain='observed', or bounds for those features (such as "
+        "{'debt': (0, None)}), to forbid it.",
+        UserWarning,
+        stacklevel=4,
+    )
