@@ -67,9 +67,10 @@ class FeatureConstraints:
         outside it deserves a warning.
     observed_low, observed_high : array-like of shape (n_features,), default=None
         Smallest and largest value of each feature in the data the
-        constraints were resolved on (model units); ``None`` when unknown.
-        Explanations that move a feature beyond them get a warning
-        (``_outside.warn_beyond_observed``) unless the user gave the box.
+        constraints were resolved on (model units), ``-inf`` or ``inf``
+        where the user gave that bound; ``None`` when unknown. Explanations
+        that move a feature beyond them get a warning
+        (``_outside.warn_beyond_observed``).
 
     Examples
     --------
@@ -251,8 +252,8 @@ class FeatureConstraints:
             offset=offset,
             box_given=self.box_given or other.box_given,
             # What the model saw: ``self``'s (a classifier's own) when known.
-            observed_low=_first(self, other, "observed_low"),
-            observed_high=_first(self, other, "observed_high"),
+            observed_low=_observed(self, other, "observed_low"),
+            observed_high=_observed(self, other, "observed_high"),
         )
 
     def check_data(self, X, argname="X") -> None:
@@ -471,10 +472,13 @@ def violations(
     return bad.sum(axis=1)
 
 
-def _first(first, second, name):
+def _observed(first, second, name):
+    """``first``'s observed bound, open (inf) where ``second``'s user gave one."""
     # ``getattr``: constraints pickled before the field existed lack it.
-    value = getattr(first, name, None)
-    return value if value is not None else getattr(second, name, None)
+    a, b = getattr(first, name, None), getattr(second, name, None)
+    if a is None or b is None:
+        return a if b is None else b
+    return np.where(np.isinf(b), b, a)
 
 
 # --------------------------------------------------------------------------

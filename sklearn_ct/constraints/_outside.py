@@ -96,13 +96,12 @@ def warn_beyond_observed(constraints, result, space) -> None:
     reaches past what was observed, so the cheapest explanation may ask for
     a value no row had, such as a negative count or ratio: a user should
     know, and can forbid it with ``domain="observed"`` or bounds. Silent
-    when the user gave the box (they chose it) or nothing went beyond.
+    where the user gave the bound (``observed_low`` and ``observed_high``
+    are open there: they chose it) and when nothing went beyond.
     ``result`` is the :class:`~sklearn_ct.explain.CounterfactualResult`
     (its model-space factuals and counterfactuals are checked), ``space``
     names the model's columns.
     """
-    if constraints.box_given:
-        return
     side = beyond_observed(
         constraints, result.model_factuals, result.model_counterfactuals
     )
@@ -119,7 +118,7 @@ def warn_beyond_observed(constraints, result, space) -> None:
     warnings.warn(
         f"{len(rows)} of {len(side)} counterfactuals move a feature beyond the "
         f"values seen in training: {'; '.join(parts[:5])}"
-        f"{' ...' if len(parts) > 5 else ''}. The domain box allowed it, but such"
+        f"{' ...' if len(parts) > 5 else ''}. The domain allowed it, but such"
         " a value may be impossible (a negative count, a ratio above 1). Pass "
         "domain='observed', or bounds for those features (such as "
         "{'debt': (0, None)}), to forbid it.",

@@ -149,6 +149,7 @@ def resolve_constraints(
     mut = _mutability(space, mutability, n_model)
     mut[lay.kind == "indicator"] = "none"  # whether a value was missing: data
     low, high = _domain(space, domain, X_model, domain_n_std)
+    observed = _observed(X_model, domain, (low, high), space, domain_n_std)
     groups = _groups(space, categorical_groups, n_model)
     integer = _integers(space, integer_features, X_input, n_model, groups)
     scale = (
@@ -186,17 +187,28 @@ def resolve_constraints(
         scale=scale,
         offset=offset,
         box_given=not (domain is None or isinstance(domain, str)),
-        observed_low=_observed(X_model, np.fmin),
-        observed_high=_observed(X_model, np.fmax),
+        observed_low=observed[0],
+        observed_high=observed[1],
     )
 
 
-def _observed(X_model, reduce):
-    """Per column, the smallest (``np.fmin``) or largest value, NaN ignored."""
+def _observed(X_model, spec, box, space, n_std):
+    """The smallest and largest value per column (NaN ignored), open where given.
+
+    A side of the box the user gave (a bound of theirs, not the inferred
+    one) is theirs to choose: that side is -inf or inf, so no explanation
+    counts as beyond it. ``(None, None)`` without rows.
+    """
     X_model = np.asarray(X_model)  # no float64 copy of float32 data
     if len(X_model) == 0:
-        return None
-    return reduce.reduce(X_model, axis=0).astype(float)
+        return None, None
+    low = np.fmin.reduce(X_model, axis=0).astype(float)
+    high = np.fmax.reduce(X_model, axis=0).astype(float)
+    if spec is not None and not isinstance(spec, str):
+        inferred = _domain(space, "infer", X_model, n_std)
+        low = np.where(box[0] != inferred[0], -np.inf, low)
+        high = np.where(box[1] != inferred[1], np.inf, high)
+    return low, high
 
 
 def _mutability(space, spec, n_model):

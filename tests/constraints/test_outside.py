@@ -59,6 +59,12 @@ def test_combined_constraints_keep_the_models_own_observed_range():
     assert combined.observed_high.tolist() == [1.0]
     bare = FeatureConstraints(["both"], [-5], [5])
     assert bare.combine(given).observed_low.tolist() == [-2.0]
+    # A bound the user gave to the explainer stays theirs: open on that side.
+    theirs = FeatureConstraints(
+        ["both"], [0], [4], observed_low=[-np.inf], observed_high=[3.0]
+    )
+    assert own.combine(theirs).observed_low.tolist() == [-np.inf]
+    assert own.combine(theirs).observed_high.tolist() == [1.0]
     # Constraints pickled before the field existed unpickle without it.
     state = pickle.loads(pickle.dumps(bare))
     del state.__dict__["observed_low"]
@@ -113,3 +119,12 @@ def test_a_ct_classifier_in_a_pipeline_warns_in_the_users_column_names():
     with pytest.warns(UserWarning, match=r"debt \(below the lowest in \d+\)"):
         result = pipe.explain(people, target=1)
     assert (result.counterfactuals["debt"] < 0).any()
+
+
+def test_a_bound_given_for_one_feature_leaves_the_warning_for_the_others():
+    X, y = _debt_data()
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    people = _low_debt_people(pipe, X)
+    explainer = CounterfactualExplainer(pipe, domain={"income": (0, 200)}).fit(X)
+    with pytest.warns(UserWarning, match=r"debt \(below the lowest in \d+\)"):
+        explainer.explain(people, target=1)
