@@ -21,7 +21,9 @@ IP, IP* and the manifold distance (mean L1 distance to the 5 nearest
 target-class training rows), with the manifold distance of the people
 themselves (``people_manifold``: how far the explanations moved them
 towards or away from the target class's data); the share of the training counterfactuals
-that matured in the last 10 epochs; recourse robustness (the share of a
+that matured in the last 10 epochs; the share of explanations that move
+some feature beyond the values seen in training (``beyond_range``: a value
+no training row had, such as a negative count); recourse robustness (the share of a
 model's valid counterfactuals that the same kind of model, refitted with
 the next seed on the same rows, also assigns to the target: "does the
 advice still hold after retraining?"); and fit time.
@@ -81,7 +83,10 @@ METRICS = {
     "IP*": True,
     "manifold": True,
     "robustness": False,
+    "beyond_range": True,
 }
+#: Metrics that are shares, compared in points rather than in percent.
+SHARES = ("accuracy", "validity", "robustness", "beyond_range")
 #: Full-size and quick settings: training rows per set, people explained, seeds.
 SIZES = {
     False: {"max_rows": 5000, "n_people": 200, "seeds": 5},
@@ -152,6 +157,7 @@ def _people(models, X_test, n_people, seed):
 
 
 def _explanation_row(clf, refit, data, people, explain, scale, seed):
+    from ..constraints._outside import beyond_observed
     from ..metrics import implausibility, mmd
 
     X_train, y_train, X_test, _, _ = data
@@ -177,6 +183,9 @@ def _explanation_row(clf, refit, data, people, explain, scale, seed):
             "IP": implausibility(cf, X_target, random_state=seed),
             "IP*": mmd(cf, X_target, random_state=seed),
             "manifold": _manifold(cf, X_target),
+            "beyond_range": np.mean(
+                beyond_observed(clf.constraints_, x, cf).any(axis=1)
+            ),
             "robustness": (
                 np.mean(refit.predict(cf.astype(np.float32)) == 1)
                 if refit is not None
@@ -293,8 +302,8 @@ def run_value(
 
 def _gain(bl, ct, metric):
     """CT's gain over BL: points for shares, percent lower (or higher) for the rest."""
-    if metric in ("accuracy", "validity", "robustness"):
-        return 100 * (ct - bl)
+    if metric in SHARES:
+        return 100 * (bl - ct) if METRICS[metric] else 100 * (ct - bl)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.asarray(ct, dtype=float) / np.asarray(bl, dtype=float)
     ratio = np.where(np.isfinite(ratio), ratio, np.nan)  # a baseline value of 0
@@ -313,7 +322,7 @@ def relative_changes(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (name, way), part in frame.groupby(["dataset", "way"], sort=False):
         wide = part.pivot(index="seed", columns="model")
-        for metric in METRICS:
+        for metric in [m for m in METRICS if m in part.columns]:  # older runs
             bl, ct = wide[metric]["BL"], wide[metric]["CT"]
             rows.append(
                 {

@@ -34,6 +34,7 @@ def test_value_run_writes_every_column_for_both_models_and_ways(tmp_path):
         "manifold",
         "people_manifold",
         "robustness",
+        "beyond_range",
         "matured",
         "fit_seconds",
     ):
@@ -44,6 +45,7 @@ def test_value_run_writes_every_column_for_both_models_and_ways(tmp_path):
     assert written.loc[written["model"] == "BL", "matured"].isna().all()
     assert written.loc[written["model"] == "CT", "matured"].between(0, 1).all()
     assert written["robustness"].dropna().between(0, 1).all()
+    assert written["beyond_range"].dropna().between(0, 1).all()
     # Both models of a seed explain the same people.
     assert written.groupby(["seed", "way"])["n_people"].nunique().eq(1).all()
     people = written.groupby(["seed", "way"])["people_manifold"]
@@ -109,6 +111,7 @@ def test_relative_changes_are_positive_when_ct_is_better():
                     "IP*": cost,
                     "manifold": cost,
                     "robustness": 0.5,
+                    "beyond_range": 0.4 if model == "BL" else 0.1,
                 }
             )
     changes = relative_changes(pd.DataFrame(rows)).set_index("metric")
@@ -116,6 +119,7 @@ def test_relative_changes_are_positive_when_ct_is_better():
     assert changes.loc["cost", "change"] == pytest.approx(50.0)  # % lower
     assert changes.loc["accuracy", "change"] == pytest.approx(2.0)  # points
     assert changes.loc["robustness", "change"] == pytest.approx(0.0)
+    assert changes.loc["beyond_range", "change"] == pytest.approx(30.0)  # points
 
 
 def test_mad_scale_floors_concentrated_columns():
