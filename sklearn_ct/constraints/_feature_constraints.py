@@ -66,11 +66,8 @@ class FeatureConstraints:
         The box was given by the user (not inferred from data), so data
         outside it deserves a warning.
     observed_low, observed_high : array-like of shape (n_features,), default=None
-        Smallest and largest value of each feature in the data the
-        constraints were resolved on (model units), ``-inf`` or ``inf``
-        where the user gave that bound; ``None`` when unknown. Explanations
-        that move a feature beyond them get a warning
-        (``_outside.warn_beyond_observed``).
+        Each feature's smallest and largest value in the data resolved on (model
+        units; infinite where the user gave that bound; ``None``: unknown).
 
     Examples
     --------
@@ -189,7 +186,17 @@ class FeatureConstraints:
         # A hair of tolerance: 15.999999 from round-off is the integer 16 (a box
         # learned in float32 is off by ~1e-7 relative).
         tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(ends, posinf=0, neginf=0)))
-        return np.ceil(ends[0] - tol[0]), np.floor(ends[1] + tol[1])
+        low, high = np.ceil(ends[0] - tol[0]), np.floor(ends[1] + tol[1])
+        # That hair is in units: with |scale| > 1 it can admit an integer just
+        # outside the box in model units; such an end steps one integer in.
+        for end, step in ((low, 1.0), (high, -1.0)):
+            with np.errstate(invalid="ignore", over="ignore"):
+                at = self.scale * end + self.offset
+            hair = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(at, posinf=0, neginf=0)))
+            end += step * (
+                np.isfinite(end) & ((at < self.low - hair) | (at > self.high + hair))
+            )
+        return low, high
 
     def combine(self, other: FeatureConstraints) -> FeatureConstraints:
         """The constraints of both: the stricter mutability, the intersected box.
@@ -474,8 +481,7 @@ def violations(
 
 def _observed(first, second, name):
     """``first``'s observed bound, open (inf) where ``second``'s user gave one."""
-    # ``getattr``: constraints pickled before the field existed lack it.
-    a, b = getattr(first, name, None), getattr(second, name, None)
+    a, b = getattr(first, name, None), getattr(second, name, None)  # old pickles
     if a is None or b is None:
         return a if b is None else b
     return np.where(np.isinf(b), b, a)

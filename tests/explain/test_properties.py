@@ -782,3 +782,25 @@ def test_feature_membership_merges_one_hot_groups():
         [False, True, False, True],
         [False, False, True, False],
     ]
+
+
+def test_an_integer_snapped_by_round_off_tolerance_stays_inside_the_box():
+    # Found at scale (2026-12-04): an integer feature with scale -1.5 and the
+    # box's high end 1e-6 units short of the integer 0. The tolerance for
+    # float round-off (1e-6 in units) admitted 0, which in model units (x1.5)
+    # lay 1.5e-6 outside the box; the end now steps one integer in.
+    constraints = FeatureConstraints(
+        ["both"] * 3,
+        [-np.inf] * 3,
+        [np.inf, np.inf, -1.5e-6],
+        integer=[False, False, True],
+        scale=[1.0, 1.0, -1.5],
+        offset=[0.0, 0.0, 0.0],
+    )
+    factual = np.array([[0.0, 0.0, -1.5]])
+    check_projection((constraints, factual, np.array([[0.0, 0.0, 0.0]]), None))
+    low, high = constraints.integer_bounds()
+    assert low[2] == 1.0 and high[2] == np.inf  # units: 1, 2, ... -> -1.5, -3, ...
+    # A genuine round-off stays forgiven: a high end of 16 - 1e-9 holds 16.
+    rounded = FeatureConstraints(["both"], [0.0], [16 - 1e-9], integer=[True])
+    assert rounded.integer_bounds()[1][0] == 16.0
