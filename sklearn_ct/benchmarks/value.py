@@ -167,15 +167,11 @@ def _explanation_row(clf, refit, data, people, explain, scale, seed):
     x = np.asarray(result.factuals, dtype=float)
     cf = np.asarray(result.counterfactuals, dtype=float)
     valid = np.asarray(result.valid, dtype=bool)
-    X_target = X_train[y_train == 1]
-    row = {
-        "n_people": len(people),
-        "validity": valid.mean() if len(valid) else np.nan,
-        "people_manifold": _manifold(X_test[people], X_target),
-    }
+    row = {"n_people": len(people), "validity": valid.mean() if len(valid) else np.nan}
     if not valid.any():
         return row
     x, cf = x[valid], cf[valid]
+    X_target = X_train[y_train == 1]
     row.update(
         {
             "cost": np.abs(cf - x).sum(axis=1).mean(),
@@ -217,6 +213,8 @@ def value_task(name, seeds, params, max_rows, n_people, data_home=None) -> list:
         # Robustness: the same kind of model refitted with the next seed.
         other = seeds[(i + 1) % len(seeds)] if len(seeds) > 1 else None
         people = _people([fits[m, seed][0] for m in MODELS], data[2], n_people, seed)
+        # The same people for every model and way: their own distance, once.
+        own = _manifold(data[2][people], data[0][data[1] == 1])
         for model in MODELS:
             clf, seconds = fits[model, seed]
             refit = fits[model, other][0] if other is not None else None
@@ -231,6 +229,7 @@ def value_task(name, seeds, params, max_rows, n_people, data_home=None) -> list:
                     "accuracy": accuracy,
                     "matured": _matured(clf),
                     "fit_seconds": seconds,
+                    "people_manifold": own,
                 }
                 row.update(
                     _explanation_row(clf, refit, data, people, explain, scale, seed)
