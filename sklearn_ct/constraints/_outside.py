@@ -1,7 +1,8 @@
 """Data outside the domain box, and explanations beyond the data.
 
 * :func:`warn_outside`: data given to ``fit`` or to ``explain`` that lies
-  outside a box the user gave (moving it into the box is a change).
+  outside a box the user gave (a counterfactual keeps such a value or moves
+  it into the box, and that move is a change).
 * :func:`beyond_observed` and :func:`warn_beyond_observed`: explanations
   that move a feature beyond the values seen in training. The inferred box
   (mean +- 3 std, widened to the data's min and max; the paper's) reaches
@@ -39,9 +40,10 @@ def warn_outside(constraints, X_model, space, what, check=True):
     listed = ", ".join(f"{names[k]} ({share[k]:.2%} of rows)" for k in outside[:5])
     warnings.warn(
         f"Some of {what} lie outside the domain box: {listed}"
-        f"{' ...' if len(outside) > 5 else ''}. A counterfactual moves such a "
-        "feature into the box where it may change it, and that move counts as a "
-        "change. Widen the domain if it should include them.",
+        f"{' ...' if len(outside) > 5 else ''}. A counterfactual keeps such a "
+        "value or moves the feature into the box (a one-hot level the box "
+        "excludes is always left), and that move counts as a change. Widen the "
+        "domain if it should include them.",
         UserWarning,
         stacklevel=4,
     )

@@ -9,6 +9,13 @@ constraints into a :class:`Constraints` bundle (``_tensors``); the one search lo
   their grid and one-hot groups to a single level, and moves what mutability
   forbids back to the factual.
 
+A factual may lie outside the box (a box the user gave, ``domain="observed"``
+and a person beyond the training range). Keeping one's own value is never a
+violation, so a numeric or integer feature may take any value in the box *or*
+the factual's own: the projection onto that set keeps the own value while the
+point is nearer to it than to the box. A one-hot level the box closes stays
+closed, even for a factual that holds it.
+
 Integer features and one-hot groups live in the units of the user's data,
 not necessarily in the model's: a column standardised by a pipeline has
 ``model = scale * unit + offset``. Snapping happens in those units (an
@@ -69,8 +76,10 @@ def _mask_step_(step: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     return step
 
 
-def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Clamp every feature to its domain box.
+def clamp_to_domain(
+    x: torch.Tensor, constraints: Constraints, x_factual: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Clamp every feature to its domain box, or keep the factual's own value.
 
     Parameters
     ----------
@@ -78,6 +87,12 @@ def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
         Candidate counterfactuals.
     constraints : Constraints
         The resolved constraints, as tensors.
+    x_factual : Tensor of shape (n, n_features) or None, default=None
+        The factuals they explain. Given, a feature whose factual value lies
+        outside the box may also keep that value: each feature goes to the
+        nearer of its own value and the box (the projection onto the box and
+        the own value; a tie goes to the box). One-hot columns are clamped
+        all the same (:func:`project` keeps one-hot groups consistent).
 
     Returns
     -------
@@ -91,8 +106,37 @@ def clamp_to_domain(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     >>> clamp_to_domain(torch.tensor([[-0.5, 12.0], [0.5, 3.0]]), constraints)
     tensor([[ 0.0000, 10.0000],
             [ 0.5000,  3.0000]])
+
+    A factual at 20 (above the box) keeps 20 while the point is nearer to it:
+
+    >>> x = torch.tensor([[0.5, 20.0], [0.5, 20.0]])
+    >>> clamp_to_domain(torch.tensor([[0.5, 16.0], [0.5, 14.0]]), constraints, x)
+    tensor([[ 0.5000, 20.0000],
+            [ 0.5000, 10.0000]])
     """
-    return torch.clamp(x, constraints.low, constraints.high)
+    inside = torch.clamp(x, constraints.low, constraints.high)
+    if x_factual is None:
+        return inside
+    return torch.where(_keeps_own(x, inside, x_factual, None), x_factual, inside)
+
+
+def _keeps_own(x, inside, x_factual, columns):
+    """Where the factual's own value is nearer to ``x`` than the box is (in ``columns``).
+
+    Only a factual outside the box can win: inside it, the clamp is ``x``.
+    """
+    keep = (x - x_factual).abs_() < (x - inside).abs_()
+    return keep if columns is None else keep & columns
+
+
+def factual_outside(x_factual: torch.Tensor, constraints: Constraints) -> bool:
+    """Whether a numeric or integer feature of some factual lies outside the box.
+
+    Then :func:`project` must weigh each such feature's own value against the
+    box; otherwise it clamps alone (the common, faster case).
+    """
+    outside = (x_factual < constraints.low) | (x_factual > constraints.high)
+    return bool((outside & constraints._own_value_columns).any())
 
 
 def enforce_mutability(
@@ -274,6 +318,13 @@ def project(
     -------
     Tensor of shape (n, n_features)
 
+    Notes
+    -----
+    A numeric or integer feature whose factual value lies outside the box
+    may keep that value: it goes to the nearer of its own value and the box
+    (see :func:`clamp_to_domain`). A one-hot level the box closes stays
+    closed.
+
     Examples
     --------
     An immutable feature, an integer in [0, 5] and a one-hot group of two:
@@ -290,7 +341,24 @@ def project(
     # Clamp first, snap, then mutability last: a factual outside the box keeps
     # what it may not change, and an immutable one-hot group (even an all-zero
     # one, from an unknown category) stays exactly as it was.
-    return _project_inside(clamp_to_domain(x, constraints), x_factual, constraints)
+    inside = clamp_to_domain(x, constraints)
+    if not factual_outside(x_factual, constraints):
+        return _project_inside(inside, x_factual, constraints)
+    return _project_keeping_own(x, inside, x_factual, constraints)
+
+
+def _project_keeping_own(x, inside, x_factual, constraints):
+    """:func:`project` where some factual lies outside the box (``inside``: clamped).
+
+    A numeric or integer feature nearer to its factual's own value than to
+    the box keeps that value exactly (snapping would move it onto the box's
+    grid); every other feature is projected as usual.
+    """
+    keep = _keeps_own(
+        x.detach(), inside.detach(), x_factual, constraints._own_value_columns
+    )
+    projected = _project_inside(inside, x_factual, constraints)
+    return torch.where(keep, x_factual, projected)
 
 
 def _project_inside(x, x_factual, constraints, *, fresh=True):

@@ -142,6 +142,17 @@ class Constraints:
         )
 
     @cached_property
+    def _own_value_columns(self):
+        """The columns outside every one-hot group: a factual may keep them outside the box.
+
+        (A one-hot column kept alone could break its group.)
+        """
+        columns = torch.ones_like(self.low, dtype=torch.bool)
+        if self.group_index is not None:
+            columns[self.group_index[self.group_valid]] = False
+        return columns
+
+    @cached_property
     def _step_bounds(self):
         """Per feature, the smallest and largest step mutability allows (0 or inf)."""
         zero = torch.zeros_like(self.low)

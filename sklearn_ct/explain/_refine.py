@@ -286,7 +286,8 @@ def cheapest_lever(
     if costs is not None:
         allowed = allowed & ~costs.switch.any(dim=0)
     score = gradient.abs() / rank.clamp_min(torch.finfo(x.dtype).tiny)
-    usable = allowed & (gradient != 0) & ((edge - x).abs() > 0)
+    # (An edge behind the factual, which lies outside the box, is no way up.)
+    usable = allowed & (gradient != 0) & ((edge - x) * gradient > 0)
     score = torch.where(usable, score, torch.full_like(score, -1.0))
     best = score.argmax(dim=1, keepdim=True)
     has = score.gather(1, best).squeeze(1) > 0

@@ -9,8 +9,9 @@ are written once, then), so the cost of a step falls as the batch converges. Per
    (never with respect to the model);
 2. non-finite components of the step (NaN, or an overflowing gradient) set to 0;
 3. the step masked for mutability (feature-space generators);
-4. the step taken, then the point projected onto the domain box, integer
-   grids, one-hot groups and mutability relative to the factual;
+4. the step taken, then the point projected onto the domain box (or a
+   feature's own value, for a factual outside the box), integer grids,
+   one-hot groups and mutability relative to the factual;
 5. convergence checked, and the point kept as the nascent adversarial example
    while it stays within the L-inf ``adversarial_radius`` of the factual.
 
@@ -24,7 +25,12 @@ from dataclasses import dataclass
 
 import torch
 
-from ..constraints._projection import _mask_step_, _project_inside, project
+from ..constraints._projection import (
+    _mask_step_,
+    _project_inside,
+    factual_outside,
+    project,
+)
 from ..constraints._tensors import Constraints
 from ..generators._base import Generator
 from ..utils._deprecation import renamed
@@ -156,10 +162,14 @@ def counterfactual_search(
     # In feature space the state is in the box from step 2 on (every step ends
     # with a clamp), so it is projected without clamping again; it is updated
     # in place (it is ours), and ``adv_i`` is copied before its first write.
+    # Where a factual lies outside the box, the state is clamped to the box
+    # widened to the factual (its hull) and every step projected in full, so
+    # a feature keeps its own value until the state is nearer to the box.
     rows = torch.arange(n, device=x.device)
     s, x_i, t_i, c_i = generator.encode(x).detach().clone(), x, target, constraints
     adv_i, steps_i = x, torch.zeros(n, dtype=torch.long, device=x.device)
     adv_owned = False
+    outside = not generator.latent and factual_outside(x, constraints)
 
     # Iteration t evaluates the point reached after t - 1 steps: it checks
     # convergence and, while t <= max_iter, takes step t from the same forward pass.
@@ -173,7 +183,7 @@ def counterfactual_search(
         else:  # projection outside autograd: straight-through, like one-hot groups
             point = (
                 project(s, x_i, c_i)
-                if step == 1
+                if step == 1 or outside
                 else _project_inside(s, x_i, c_i, fresh=False)
             )
             point = point.requires_grad_(take_step)
@@ -217,7 +227,10 @@ def counterfactual_search(
             s = s.detach() + delta
         else:  # the state is ours (a copy of x, or the previous step's)
             s = s.detach().add_(delta)
-            s = s.clamp_(c_i.low, c_i.high)
+            if outside:  # the hull of the box and the factual
+                s = s.clamp_(torch.minimum(c_i.low, x_i), torch.maximum(c_i.high, x_i))
+            else:
+                s = s.clamp_(c_i.low, c_i.high)
         steps_i = steps_i + 1
         if any_finished:  # drop the finished rows from the working set
             keep = (~finished).nonzero().squeeze(1)  # (faster than a mask)

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from sklearn_ct.constraints import (
+    FeatureConstraints,
     clamp_to_domain,
     enforce_mutability,
     infer_domain,
@@ -139,7 +140,25 @@ def test_clamp_and_enforce_mutability():
 def test_mutability_wins_over_domain_for_a_factual_outside_the_box():
     c = _constraints(["none", "both"], low=-1.0, high=1.0)
     factual = torch.tensor([[3.0, 3.0]])
-    assert project(factual, factual, c).tolist() == [[3.0, 1.0]]
+    moved = torch.tensor([[0.0, 3.0], [0.0, 2.5], [0.0, 1.5], [0.0, -4.0]])
+    # The immutable feature keeps 3; the other keeps its own 3 (no change) or
+    # goes into the box, whichever is nearer.
+    projected = project(moved, factual.expand(4, 2), c)
+    assert projected.tolist() == [[3.0, 3.0], [3.0, 3.0], [3.0, 1.0], [3.0, -1.0]]
+
+
+def test_a_factual_outside_the_box_keeps_its_own_integer_but_not_a_closed_level():
+    # Feature 0 is an integer in [0, 5] (factual 9); columns 1-2 one-hot with
+    # the second level closed by the box (the factual holds it).
+    fc = FeatureConstraints(
+        ["both"] * 3, [0, 0, 0], [5, 1, 0], groups=[[1, 2]], integer=[1, 0, 0]
+    )
+    c = fc.tensors()
+    factual = torch.tensor([[9.0, 0.0, 1.0]])
+    projected = project(torch.tensor([[8.4, 0.0, 1.0], [6.8, 0.0, 1.0]]), factual, c)
+    assert projected.tolist() == [[9.0, 1.0, 0.0], [5.0, 1.0, 0.0]]
+    bad = fc.violations(projected.numpy(), factual.expand(2, 3).numpy())
+    assert bad.tolist() == [0, 0]
 
 
 def test_project_onehot_straight_through():

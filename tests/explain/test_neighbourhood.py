@@ -307,3 +307,10 @@ def test_property_recourse_matches_the_oracle_on_mixed_tables():
 @pytest.mark.slow
 def test_property_recourse_matches_the_oracle_on_mixed_tables_slow():
     _property(max_examples=200, derandomize=False, min_share=0.95)
+
+
+def test_a_person_outside_the_box_keeps_their_own_value():
+    # A person's ``amount`` (11.3) lies below the observed box (14.1): the
+    # oracle keeps it and switches ``level``; clamping it into the box, as the
+    # projection once did for every feature, lowered p(target) below 0.5.
+    _check_against_oracle(203, 2, "increase", "logistic", min_share=1.0)

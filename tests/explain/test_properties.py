@@ -697,6 +697,10 @@ def check_projection(case):
         assert (point[frozen] == factual[frozen]).all()
     again = project(torch.as_tensor(point), x_factual, tensors).numpy()
     np.testing.assert_allclose(again, point, atol=1e-9)  # a projection is idempotent
+    # The factual is feasible (keeping one's own value, even outside the box,
+    # never breaks a constraint), so it projects onto itself.
+    own = project(x_factual, x_factual, tensors).numpy()
+    np.testing.assert_allclose(own, factual, atol=1e-9)
 
 
 def test_projection_lands_in_the_feasible_set():
