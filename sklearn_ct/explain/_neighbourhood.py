@@ -14,10 +14,16 @@ still without a valid counterfactual, batched in torch over all such rows
 2. every change of two axes, on a coarser grid (``n_grid_pairs`` values),
    among the ``max_pair_axes`` axes whose single changes raised the target's
    margin most (all of them on small column sets);
-3. greedy rounds from the point with the best target margin seen so far
+3. with three axes or more, every combination of all of them, each changed
+   on the coarse grid or kept, where that product holds at most
+   ``max_product`` points per row: few mutable columns (the case an
+   exhaustive search covers too) and pockets of the target class that only
+   three changes together reach;
+4. greedy rounds from the point with the best target margin seen so far
    (the gradient search's end point included): every one-axis change of it
-   on the coarse grid, the best margin kept, up to ``max_rounds`` rounds
-   while the margin rises.
+   on the coarse grid, and of a column within a grid step of that point
+   (a narrow pocket between two grid values), the best margin kept, up to
+   ``max_rounds`` rounds while the margin rises.
 
 A row keeps the cheapest (L1) valid candidate of the first phase that has
 one. Every candidate goes through :func:`~sklearn_ct.constraints.project`, so
@@ -47,6 +53,9 @@ MAX_PAIR_AXES, MAX_ROUNDS = 6, 4
 UNBOUNDED_SPAN = 10.0
 #: Candidate points evaluated in one forward pass at most.
 MAX_POINTS = 1 << 16
+#: Points per row of the product of every axis at most (about what the pairs
+#: of ``MAX_PAIR_AXES`` axes evaluate: 15 pairs of 24 x 24 values).
+MAX_PRODUCT = 1 << 13
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class _Axis:
     columns: torch.Tensor
     fine: torch.Tensor
     coarse: torch.Tensor
+    local: bool = False  # a column (not a one-hot group): worth a finer look
 
 
 def searched_budget(max_iter: int, fallback: bool) -> str:
@@ -75,7 +85,8 @@ def searched_budget(max_iter: int, fallback: bool) -> str:
     return (
         f"{steps}, all 1-feature changes ({N_GRID} values per direction), "
         f"2-feature changes among the {MAX_PAIR_AXES} likeliest features "
-        f"({N_GRID_PAIRS} values) and {MAX_ROUNDS} greedy rounds"
+        f"({N_GRID_PAIRS} values), all features at once where that makes at "
+        f"most {MAX_PRODUCT} points, and {MAX_ROUNDS} greedy rounds"
     )
 
 
@@ -151,6 +162,7 @@ def neighbourhood_search(
     max_pair_axes: int = MAX_PAIR_AXES,
     max_rounds: int = MAX_ROUNDS,
     max_points: int = MAX_POINTS,
+    max_product: int = MAX_PRODUCT,
 ):
     """Valid counterfactuals by discrete search, for the rows ``start`` does not solve.
 
@@ -170,7 +182,7 @@ def neighbourhood_search(
         them when their margin is the best seen. ``None``: the factuals.
     threshold : float or None, default=0.5
         ``p(target)`` to reach; ``None``: the target class only.
-    n_grid, n_grid_pairs : int, default=24, 6
+    n_grid, n_grid_pairs : int, default=24, 12
         Grid values per direction of a column for one-axis and two-axis
         changes, spread evenly from the factual to the bound, with two
         small steps first; an integer column whose range holds no more
@@ -183,6 +195,10 @@ def neighbourhood_search(
         Greedy rounds at most.
     max_points : int, default=65536
         Candidates evaluated in one forward pass at most.
+    max_product : int, default=8192
+        With three axes or more, every combination of all axes (each on its
+        coarse grid, or kept) is searched when it makes at most this many
+        points per row; 0 skips it.
 
     Returns
     -------
@@ -269,14 +285,22 @@ def neighbourhood_search(
                 pairs, x[rows], rows, state, state_margin
             )
             rows, state, state_margin = keep(valid, best, rows, state, state_margin)
-        # 3. Greedy: one more axis from the best point so far, while it helps.
+        # 3. Every axis at once, each changed or kept, where the product is small.
+        every = [(a, _or_kept(a, x)) for a in axes] if len(axes) > 2 else []
+        if len(rows) and every and _product(every) <= max_product:
+            valid, best, state, state_margin, _ = run(
+                [every], x[rows], rows, state, state_margin
+            )
+            rows, state, state_margin = keep(valid, best, rows, state, state_margin)
+        # 4. Greedy: one more axis from the best point so far, while it helps.
         singles = [[(a, a.coarse)] for a in axes]
         for _ in range(max_rounds):
             if not len(rows):
                 break
             before = state_margin.clone()
+            near = [[(a, _near(a, state, rows, len(x)))] for a in axes if a.local]
             valid, best, state, state_margin, _ = run(
-                singles, state, rows, state, state_margin
+                singles + near, state, rows, state, state_margin
             )
             rows, state, state_margin, before = keep(
                 valid, best, rows, state, state_margin, before
@@ -288,6 +312,40 @@ def neighbourhood_search(
                 state_margin[moving],
             )
     return points, found
+
+
+#: Fractions of a coarse grid step, either way, that a greedy round tries
+#: around the point it starts from.
+NEAR = (-0.75, -0.5, -0.25, 0.25, 0.5, 0.75)
+
+
+def _near(axis: _Axis, state, rows, n) -> torch.Tensor:
+    """(n, len(NEAR), 1) values of a column around ``state`` (filled on ``rows``).
+
+    The step is the axis's mean coarse grid step on that row; the projection
+    brings the values into the box (and onto an integer grid).
+    """
+    coarse = axis.coarse[rows, :, 0]
+    step = (coarse.amax(dim=1) - coarse.amin(dim=1)) / coarse.shape[1]
+    fractions = torch.tensor(NEAR, dtype=state.dtype, device=state.device)
+    around = state[:, axis.columns] + step.unsqueeze(1) * fractions
+    values = torch.zeros((n, len(NEAR), 1), dtype=state.dtype, device=state.device)
+    values[rows] = around.unsqueeze(2)
+    return values
+
+
+def _or_kept(axis: _Axis, x) -> torch.Tensor:
+    """(n, n_values + 1, n_columns): the axis's coarse values, then the own one."""
+    own = x[:, axis.columns].unsqueeze(1)
+    return torch.cat([axis.coarse, own], dim=1)
+
+
+def _product(moves) -> int:
+    """Points per row in the product of ``moves`` (pairs of axis and values)."""
+    size = 1
+    for _, values in moves:
+        size *= values.shape[1]
+    return size
 
 
 def _check(model, points, target, threshold):
@@ -316,10 +374,7 @@ def _evaluate(model, x, target, constraints, threshold, rows, bases, moves, max_
     where none is valid), and the candidate of largest margin with it.
     """
     m, d = bases.shape
-    sizes = [values.shape[1] for _, values in moves]
-    k = 1
-    for size in sizes:
-        k *= size
+    k = _product(moves)
     step = max(1, max_points // max(k, 1))
     out = [
         bases.clone(),
@@ -375,6 +430,8 @@ def _column_values(x, j, constraints, unit, fractions):
             continue
         reach = torch.where(torch.isfinite(bound), sign * (bound - xj), span)
         reach = reach.clamp(min=0).unsqueeze(1)
+        if not bool((reach > 0).any()):  # every factual at this bound
+            continue
         steps = reach * fractions
         if unit is not None:  # whole units: every integer of the first steps
             whole = int(torch.floor(reach.max() / unit + 1e-6)) if len(xj) else 0
@@ -426,6 +483,7 @@ def _axes(x, constraints: Constraints, n_grid, n_grid_pairs) -> list[_Axis]:
                 cols,
                 values.unsqueeze(2),
                 _column_values(x, j, c, unit, coarse).unsqueeze(2),
+                local=True,
             )
         )
     return axes

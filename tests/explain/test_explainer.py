@@ -281,7 +281,8 @@ def test_to_frame_shows_no_recourse_rows(blobs3_logreg, blobs3):
             table["status"] == "no recourse found in 100 gradient "
             "steps, all 1-feature changes (24 values per direction)"
             ", 2-feature changes among the 6 likeliest features (12 "
-            "values) and 4 greedy rounds"
+            "values), all features at once where that makes at most 8192 "
+            "points, and 4 greedy rounds"
         ).all()
     )
     assert list(table.columns) == ["target", "status", "p_target", "cost"]

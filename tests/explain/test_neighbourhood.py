@@ -92,6 +92,29 @@ def test_two_changes_at_once_are_found_and_frozen_features_stay():
     assert not found.any() and torch.equal(points, x)
 
 
+def test_three_changes_together_are_found_where_fewer_do_nothing():
+    # The target needs all three columns above 0.5; fewer changes leave the
+    # margin flat, so neither pairs nor greedy rounds lead there.
+    fc = FeatureConstraints(["both"] * 3, [0] * 3, [1] * 3)
+
+    def rule(x):
+        return 10.0 * (x > 0.5).all(dim=1).to(x.dtype) - 5.0
+
+    points, found = _search(rule, np.zeros((2, 3)), fc)
+    assert found.all()
+    np.testing.assert_allclose(points, 7 / 12)  # the first grid value above 0.5
+    _, found = _search(rule, np.zeros((2, 3)), fc, max_product=0)
+    assert not found.any()
+
+
+def test_a_pocket_between_grid_values_is_found_around_the_best_point():
+    # Valid only within 0.1 of 5.15: no grid value (5.0, 5.42, ...) lies in
+    # it, but 5.0 has the best margin and a fraction of a step from it does.
+    fc = FeatureConstraints(["increase"], [0], [10])
+    points, found = _search(lambda x: 0.1 - (x[:, 0] - 5.15).abs(), [[0.0]], fc)
+    assert found.all() and abs(points[0, 0] - 5.15) < 0.1
+
+
 def test_a_threshold_above_the_class_is_respected():
     fc = FeatureConstraints(["both"], [0], [10])
     rule = lambda x: x[:, 0] - 1.0  # noqa: E731
@@ -307,6 +330,17 @@ def test_property_recourse_matches_the_oracle_on_mixed_tables():
 @pytest.mark.slow
 def test_property_recourse_matches_the_oracle_on_mixed_tables_slow():
     _property(max_examples=200, derandomize=False, min_share=0.95)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (8125, 4, "both", "mlp"),  # two people need three changes together
+        (4646, 2, "both", "mlp"),  # a pocket 2.4 units wide, between grid values
+    ],
+)
+def test_recourse_that_needs_three_changes_or_a_finer_look_is_found(case):
+    _check_against_oracle(*case, min_share=1.0)
 
 
 def test_a_person_outside_the_box_keeps_their_own_value():
