@@ -20,7 +20,7 @@ preprocessor without an explainer; :func:`violations` counts broken
 constraints for tests and audits.
 """
 
-from ._feature_constraints import FeatureConstraints, make_constraints, violations
+from ._feature_constraints import FeatureConstraints, make_constraints
 from ._layout import UnsupportedStepError
 from ._model_space import ModelSpace, model_space, pipeline_constraints
 from ._projection import (
@@ -39,6 +39,7 @@ from ._specs import (
     resolve_mutability,
 )
 from ._tensors import Constraints
+from ._violations import violations
 
 __all__ = [
     "MUTABILITY_VALUES",

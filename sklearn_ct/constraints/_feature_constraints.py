@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ._tensors import Constraints
+from ._violations import violations
 
 
 # --------------------------------------------------------------------------
@@ -184,18 +185,21 @@ class FeatureConstraints:
             )
         ends = np.where(np.isnan(ends), np.array([[-np.inf], [np.inf]]), ends)
         # A hair of tolerance: 15.999999 from round-off is the integer 16 (a box
-        # learned in float32 is off by ~1e-7 relative).
-        tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(ends, posinf=0, neginf=0)))
+        # learned in float32 is off by ~1e-7 relative), and so is an integer
+        # within 5e-7 of the box in model units (a float32 box 2e-8 short of a
+        # scaler's offset is 1.3e-6 units short with scale 0.015).
+        with np.errstate(divide="ignore"):
+            tol = np.maximum(
+                _hair(ends), np.nan_to_num(5e-7 / abs(self.scale), posinf=0)
+            )
         low, high = np.ceil(ends[0] - tol[0]), np.floor(ends[1] + tol[1])
-        # That hair is in units: with |scale| > 1 it can admit an integer just
-        # outside the box in model units; such an end steps one integer in.
+        # With |scale| > 1 the hair in units can admit an integer just outside
+        # the box in model units; such an end steps one integer in.
         for end, step in ((low, 1.0), (high, -1.0)):
             with np.errstate(invalid="ignore", over="ignore"):
                 at = self.scale * end + self.offset
-            hair = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(at, posinf=0, neginf=0)))
-            end += step * (
-                np.isfinite(end) & ((at < self.low - hair) | (at > self.high + hair))
-            )
+            outside = (at < self.low - _hair(at)) | (at > self.high + _hair(at))
+            end += step * (np.isfinite(end) & outside)
         return low, high
 
     def combine(self, other: FeatureConstraints) -> FeatureConstraints:
@@ -437,46 +441,9 @@ def make_constraints(
     return FeatureConstraints(mutability, low, high, groups).tensors(dtype, device)
 
 
-def violations(
-    X_cf, X_factual, mutability, low=None, high=None, atol: float = 1e-6
-) -> np.ndarray:
-    """Count constraint violations per counterfactual (for tests and audits).
-
-    Parameters
-    ----------
-    X_cf, X_factual : array-like of shape (n, n_features)
-        Counterfactuals and their factuals.
-    mutability : array-like of str, shape (n_features,)
-        Resolved mutability.
-    low, high : array-like of shape (n_features,), default=None
-        Domain bounds; ``None`` skips the domain check.
-    atol : float, default=1e-6
-        Tolerance for float round-off.
-
-    Returns
-    -------
-    ndarray of int, shape (n,)
-        Number of features per row that break a constraint. A feature that
-        keeps the factual's own value never breaks the domain (a factual may
-        lie outside the box, and immutable features must stay as they are).
-
-    Examples
-    --------
-    >>> violations([[1.0, 5.0], [0.0, 3.0]], np.zeros((2, 2)), ["none", "both"],
-    ...            high=[9, 4])  # row 0 changes an immutable feature, and 5 > 4
-    array([2, 0])
-    """
-    X_cf = np.asarray(X_cf, dtype=float)
-    delta = X_cf - np.asarray(X_factual, dtype=float)
-    mutability = np.asarray(mutability, dtype=object)
-    bad = (delta > atol) & ~np.isin(mutability, ("both", "increase"))
-    bad |= (delta < -atol) & ~np.isin(mutability, ("both", "decrease"))
-    moved = np.abs(delta) > atol  # keeping one's own value never breaks the box
-    if low is not None:
-        bad |= moved & (X_cf < np.asarray(low, dtype=float) - atol)
-    if high is not None:
-        bad |= moved & (X_cf > np.asarray(high, dtype=float) + atol)
-    return bad.sum(axis=1)
+def _hair(values):
+    """Round-off tolerance: 1e-6 relative, at least 1e-6 (infinities count as 0)."""
+    return 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(values, posinf=0, neginf=0)))
 
 
 def _observed(first, second, name):

@@ -808,3 +808,28 @@ def test_an_integer_snapped_by_round_off_tolerance_stays_inside_the_box():
     # A genuine round-off stays forgiven: a high end of 16 - 1e-9 holds 16.
     rounded = FeatureConstraints(["both"], [0.0], [16 - 1e-9], integer=[True])
     assert rounded.integer_bounds()[1][0] == 16.0
+
+
+def test_an_integer_at_the_box_within_round_off_in_model_units_is_allowed():
+    # Found by an oracle hunt (2026-12-04): length of stay, 0 to 637 days,
+    # standardised (scale 0.0153); the observed box's low end came out
+    # 2e-8 above the scaler's offset, 1.3e-6 units: day 0 was excluded, and
+    # with it the only recourse of three people.
+    constraints = FeatureConstraints(
+        ["both"],
+        [-0.89530557],
+        [8.82777596],
+        integer=[True],
+        scale=[0.01526386],
+        offset=[-0.89530559],
+    )
+    low, high = constraints.integer_bounds()
+    assert (low[0], high[0]) == (0.0, 637.0)
+    check_projection(
+        (
+            constraints,
+            np.array([[-0.89530559 + 42 * 0.01526386]]),
+            np.array([[-2.0]]),
+            None,
+        )
+    )
