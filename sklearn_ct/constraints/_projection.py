@@ -341,8 +341,14 @@ def project(
     # Clamp first, snap, then mutability last: a factual outside the box keeps
     # what it may not change, and an immutable one-hot group (even an all-zero
     # one, from an unknown category) stays exactly as it was.
+    return _project(x, x_factual, constraints, factual_outside(x_factual, constraints))
+
+
+def _project(x, x_factual, constraints, outside: bool):
+    """:func:`project`, told whether some factual lies outside the box (a search
+    asks once, not at every step)."""
     inside = clamp_to_domain(x, constraints)
-    if not factual_outside(x_factual, constraints):
+    if not outside:
         return _project_inside(inside, x_factual, constraints)
     return _project_keeping_own(x, inside, x_factual, constraints)
 

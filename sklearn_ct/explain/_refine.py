@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import torch
 
-from ..constraints._projection import project
+from ..constraints._projection import _project, factual_outside, project
 from ..constraints._tensors import Constraints
 from ._costs import (
     CostTensors,
@@ -82,14 +82,14 @@ def _bisect_along(model, x, delta, target, constraints, threshold, n_steps):
     no smaller fraction does)."""
     low = torch.zeros(len(x), 1, dtype=x.dtype, device=x.device)
     high = torch.ones_like(low)
+    outside = factual_outside(x, constraints)  # asked once, not per step
     for _ in range(n_steps):
         middle = (low + high) / 2
-        good = reaches(
-            model, project(x + middle * delta, x, constraints), target, threshold
-        ).unsqueeze(1)
+        point = _project(x + middle * delta, x, constraints, outside)
+        good = reaches(model, point, target, threshold).unsqueeze(1)
         high = torch.where(good, middle, high)
         low = torch.where(good, low, middle)
-    return project(x + high * delta, x, constraints)
+    return _project(x + high * delta, x, constraints, outside)
 
 
 def bisect_toward_factual(
@@ -138,11 +138,13 @@ def _margin_gradient(model, x, target):
     return grad
 
 
-def _keep(x, current, columns, fraction, constraints):
-    """``current`` with ``fraction`` of its change kept in ``columns`` (projected)."""
-    return project(
-        torch.where(columns, x + fraction * (current - x), current), x, constraints
-    )
+def _keep(x, current, columns, fraction, constraints, outside=True):
+    """``current`` with ``fraction`` of its change kept in ``columns`` (projected).
+
+    ``outside``: whether some factual lies outside the box (see ``_project``).
+    """
+    point = torch.where(columns, x + fraction * (current - x), current)
+    return _project(point, x, constraints, outside)
 
 
 def shrink_features(
@@ -201,6 +203,7 @@ def shrink_features(
     if costs is not None:
         gradient = gradient.abs() / costs.rank.clamp_min(torch.finfo(x.dtype).tiny)
     order = feature_changes(torch.zeros_like(x), gradient, member).argsort(dim=1)
+    outside = factual_outside(x, constraints)
     for rank in range(member.shape[0]):
         feature = order[:, rank]
         moved = ok & (changes.gather(1, feature.view(-1, 1)).squeeze(1) > 0)
@@ -211,20 +214,23 @@ def shrink_features(
         # of the change that still reaches, by bisection.
         low = torch.zeros(len(x), 1, dtype=x.dtype, device=x.device)
         reverted = reaches(
-            model, _keep(x, current, columns, low, constraints), target, threshold
+            model,
+            _keep(x, current, columns, low, constraints, outside),
+            target,
+            threshold,
         ).unsqueeze(1)
         high = torch.where(reverted, low, torch.ones_like(low))
         for _ in range(0 if bool(reverted[moved].all()) else n_steps):
             middle = (low + high) / 2
             good = reverted | reaches(
                 model,
-                _keep(x, current, columns, middle, constraints),
+                _keep(x, current, columns, middle, constraints, outside),
                 target,
                 threshold,
             ).unsqueeze(1)
             high = torch.where(good, middle, high)
             low = torch.where(good, low, middle)
-        candidate = _keep(x, current, columns, high, constraints)
+        candidate = _keep(x, current, columns, high, constraints, outside)
         accept = moved & reaches(model, candidate, target, threshold)
         current = torch.where(accept.unsqueeze(1), candidate, current)
     return current

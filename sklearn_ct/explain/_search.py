@@ -27,9 +27,9 @@ import torch
 
 from ..constraints._projection import (
     _mask_step_,
+    _project,
     _project_inside,
     factual_outside,
-    project,
 )
 from ..constraints._tensors import Constraints
 from ..generators._base import Generator
@@ -169,7 +169,7 @@ def counterfactual_search(
     s, x_i, t_i, c_i = generator.encode(x).detach().clone(), x, target, constraints
     adv_i, steps_i = x, torch.zeros(n, dtype=torch.long, device=x.device)
     adv_owned = False
-    outside = not generator.latent and factual_outside(x, constraints)
+    outside = factual_outside(x, constraints)  # asked once: the working set shrinks
 
     # Iteration t evaluates the point reached after t - 1 steps: it checks
     # convergence and, while t <= max_iter, takes step t from the same forward pass.
@@ -178,11 +178,11 @@ def counterfactual_search(
         if generator.latent:  # differentiate through the decoder
             s = s.detach().requires_grad_(take_step)
             with torch.set_grad_enabled(take_step):
-                point = project(generator.decode(s), x_i, c_i)
+                point = _project(generator.decode(s), x_i, c_i, outside)
             wrt = s
         else:  # projection outside autograd: straight-through, like one-hot groups
             point = (
-                project(s, x_i, c_i)
+                _project(s, x_i, c_i, outside)
                 if step == 1 or outside
                 else _project_inside(s, x_i, c_i, fresh=False)
             )
