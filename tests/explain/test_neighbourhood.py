@@ -299,8 +299,9 @@ def _check_against_oracle(seed, n_levels, count, model, min_share):
     people = X[200:][pipe.predict(X[200:]) == 0]
     if not len(people):
         return
-    share, _, bad = _share(explainer, pipe, X[:200], people, 1, mutability)
-    assert bad == 0 and share >= min_share
+    share, n_oracle, bad = _share(explainer, pipe, X[:200], people, 1, mutability)
+    # (Where brute force finds nobody with recourse, there is no share to check.)
+    assert bad == 0 and (n_oracle == 0 or share >= min_share)
 
 
 def _property(max_examples, derandomize, min_share):
