@@ -1,0 +1,144 @@
+"""Hunt for people the explainer leaves without recourse that brute force finds.
+
+Draws random cases for a time budget and compares ``explain()``'s default
+explanations with the exhaustive oracle of ``tests/recourse_oracle.py``
+(every combination of allowed values), printing each case where the
+explainer misses a person the oracle finds, or returns a counterfactual that
+breaks a constraint. Cases where the oracle finds nobody are not misses.
+
+Modes:
+
+* ``mixed``: the small mixed tables of ``tests/explain/test_neighbourhood.py``
+  (an immutable integer, a count, an amount, a category of 2-4 levels; a
+  scikit-learn logistic regression or MLP in a pipeline), random seed,
+  levels, direction of the count and model; ``--domain`` ``observed`` (the
+  slow test's) or ``infer`` (the default), ``--sparsify`` for sparse recourse.
+* ``justice`` and ``loans``: the criminal-justice and loans pipelines of the
+  same tests with a ``CounterfactualTrainingClassifier`` (``vanilla`` or
+  ``full``), both targets; ``justice`` also draws the count's direction and
+  whether the immutable ``sex`` column is in.
+
+Run from the worktree root, one torch thread per process, for example
+``python research/diag/recourse_hunt.py mixed --seed 3 --seconds 400``.
+The same seed draws the same cases, so two versions of the package
+(``PYTHONPATH`` of a worktree) can be compared on one sequence. Prints
+``done N`` with the number of cases drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path.cwd()  # (appended: a PYTHONPATH's sklearn_ct comes first)
+sys.path[:0], sys.path[len(sys.path) :] = [str(ROOT / "tests")], [str(ROOT)]
+
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.neural_network import MLPClassifier  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+from sklearn_ct import CounterfactualExplainer  # noqa: E402
+from tests.explain import test_neighbourhood as cases  # noqa: E402
+
+
+def _mixed(rng, domain, sparsify):
+    seed, n_levels = int(rng.integers(0, 10_000)), int(rng.integers(2, 5))
+    count = str(rng.choice(["increase", "decrease", "both"]))
+    kind = str(rng.choice(["logistic", "mlp"]))
+    X, y = cases._mixed_table(seed, n_levels)
+    model = (
+        LogisticRegression()
+        if kind == "logistic"
+        else MLPClassifier((16,), max_iter=300, random_state=seed)
+    )
+    pre = ColumnTransformer(
+        [
+            ("cat", OneHotEncoder(), ["level"]),
+            ("num", StandardScaler(), ["fixed", "count", "amount"]),
+        ]
+    )
+    pipe = make_pipeline(pre, model).fit(X[:200], y[:200])
+    mutability = {"fixed": "none", "count": count}
+    options = {} if domain == "infer" else {"domain": domain}
+    explainer = CounterfactualExplainer(pipe, mutability=mutability, **options)
+    explainer.fit(X[:200])
+    people = X[200:][pipe.predict(X[200:]) == 0]
+    if not len(people):
+        return []
+    oracle = cases.exhaustive_recourse(
+        cases.decisive_predict(pipe), people, 1, X[:200], mutability
+    )
+    result = explainer.explain(people, target=1, sparsify=sparsify)
+    bad = explainer.constraints_.violations(
+        result.model_counterfactuals, result.model_factuals
+    )
+    found = int((result.valid & oracle).sum())
+    return [((seed, n_levels, count, kind), found, int(oracle.sum()), int(bad.sum()))]
+
+
+def _pipelines(rng, which):
+    seed = int(rng.integers(0, 10_000))
+    objective = str(rng.choice(["vanilla", "full"]))
+    if which == "loans":
+        pipe, X_train, X_test, mutability = cases._loans(objective, seed=seed)
+        label = (seed, objective)
+    else:
+        count = str(rng.choice(["increase", "decrease", "both"]))
+        mutability = {"age": "none", "priors_count": count}
+        columns = ["age", "length_of_stay", "priors_count", "charge_degree"]
+        if rng.random() < 0.5:
+            columns, mutability = [*columns, "sex"], {**mutability, "sex": "none"}
+        pipe, X_train, X_test = cases._justice_pipeline(
+            columns, mutability, objective=objective, seed=seed
+        )
+        label = (seed, objective, count, len(columns))
+    out = []
+    for favourable in (0, 1):
+        people = X_test[pipe.predict(X_test) != favourable].head(60)
+        if not len(people):
+            continue
+        explainer = CounterfactualExplainer(pipe).fit(X_train)
+        share, n_oracle, bad = cases._share(
+            explainer, pipe, X_train, people, favourable, mutability
+        )
+        found = round(share * max(n_oracle, 1))
+        out.append(((*label, favourable), found, n_oracle, bad))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["mixed", "justice", "loans"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--domain", choices=["observed", "infer"], default="observed")
+    parser.add_argument("--sparsify", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")
+    rng, start, n_cases, n_missed = np.random.default_rng(args.seed), time.time(), 0, 0
+    while time.time() - start < args.seconds:
+        n_cases += 1
+        if args.mode == "mixed":
+            outcomes = _mixed(rng, args.domain, args.sparsify)
+        else:
+            outcomes = _pipelines(rng, args.mode)
+        for label, found, n_oracle, bad in outcomes:
+            if bad or found < n_oracle:
+                n_missed += 1
+                what = "VIOLATION" if bad else "MISS"
+                print(what, label, f"found {found} of {n_oracle}", flush=True)
+    package = Path(sys.modules["sklearn_ct"].__file__).parent
+    print(f"done {n_cases} cases, {n_missed} with a miss or a violation ({package})")
+
+
+if __name__ == "__main__":
+    main()
