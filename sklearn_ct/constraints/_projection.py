@@ -117,16 +117,17 @@ def clamp_to_domain(
     inside = torch.clamp(x, constraints.low, constraints.high)
     if x_factual is None:
         return inside
-    return torch.where(_keeps_own(x, inside, x_factual, None), x_factual, inside)
+    columns = constraints._own_value_columns
+    keep = _keeps_own(x.detach(), inside.detach(), x_factual, columns)
+    return torch.where(keep, x_factual, inside)
 
 
 def _keeps_own(x, inside, x_factual, columns):
-    """Where the factual's own value is nearer to ``x`` than the box is (in ``columns``).
+    """Where, in ``columns``, the factual's own value is nearer to ``x`` than the box.
 
     Only a factual outside the box can win: inside it, the clamp is ``x``.
     """
-    keep = (x - x_factual).abs_() < (x - inside).abs_()
-    return keep if columns is None else keep & columns
+    return ((x - x_factual).abs_() < (x - inside).abs_()) & columns
 
 
 def factual_outside(x_factual: torch.Tensor, constraints: Constraints) -> bool:
@@ -345,8 +346,10 @@ def project(
 
 
 def _project(x, x_factual, constraints, outside: bool):
-    """:func:`project`, told whether some factual lies outside the box (a search
-    asks once, not at every step)."""
+    """:func:`project`, told whether some factual lies outside the box.
+
+    A search asks :func:`factual_outside` once, not at every step.
+    """
     inside = clamp_to_domain(x, constraints)
     if not outside:
         return _project_inside(inside, x_factual, constraints)
