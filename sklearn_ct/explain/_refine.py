@@ -138,7 +138,7 @@ def _margin_gradient(model, x, target):
     return grad
 
 
-def _keep(x, current, columns, fraction, constraints, outside=True):
+def _keep(x, current, columns, fraction, constraints, outside):
     """``current`` with ``fraction`` of its change kept in ``columns`` (projected).
 
     ``outside``: whether some factual lies outside the box (see ``_project``).

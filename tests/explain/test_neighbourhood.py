@@ -216,12 +216,15 @@ def _loans(objective, seed=0):
     return make_pipeline(pre, clf).fit(X[:500], y[:500]), X[:500], X[500:], mutability
 
 
-def _share(explainer, pipe, X_train, people, target, mutability):
-    """Share of the oracle's people with recourse the package finds; violations."""
+def _share(explainer, pipe, X_train, people, target, mutability, **options):
+    """Share of the oracle's people with recourse the package finds; violations.
+
+    ``options`` go to ``explain``.
+    """
     oracle = exhaustive_recourse(
         decisive_predict(pipe), people, target, X_train, mutability
     )
-    result = explainer.explain(people, target=target)
+    result = explainer.explain(people, target=target, **options)
     bad = explainer.constraints_.violations(
         result.model_counterfactuals, result.model_factuals
     )
@@ -276,7 +279,8 @@ def _mixed_table(seed, n_levels, n_samples=260):
     return X, y.to_numpy()
 
 
-def _check_against_oracle(seed, n_levels, count, model, min_share):
+def _mixed_pipeline(seed, n_levels, model):
+    """A :func:`_mixed_table` and a logistic or MLP pipeline fitted on 200 rows."""
     X, y = _mixed_table(seed, n_levels)
     estimator = (
         LogisticRegression()
@@ -292,6 +296,11 @@ def _check_against_oracle(seed, n_levels, count, model, min_share):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pipe = sk_make_pipeline(pre, estimator).fit(X[:200], y[:200])
+    return pipe, X
+
+
+def _check_against_oracle(seed, n_levels, count, model, min_share):
+    pipe, X = _mixed_pipeline(seed, n_levels, model)
     mutability = {"fixed": "none", "count": count}
     explainer = CounterfactualExplainer(
         pipe, mutability=mutability, domain="observed"
