@@ -13,6 +13,12 @@ Modes:
   scikit-learn logistic regression or MLP in a pipeline), random seed,
   levels, direction of the count and model; ``--domain`` ``observed`` (the
   slow test's) or ``infer`` (the default), ``--sparsify`` for sparse recourse.
+* ``variants``: the same tables through drawn preprocessing (one-hot with
+  ``drop`` None, ``"first"`` or ``"if_binary"``, optionally scaled; or an
+  ordinal code), a drawn scaler of the numbers (standard, min-max, robust,
+  max-abs, quantile, power or none), missing amounts behind a
+  ``SimpleImputer`` (with or without its indicator) and an immutable
+  category, under ``domain="observed"`` (the oracle's box).
 * ``justice`` and ``loans``: the criminal-justice and loans pipelines of the
   same tests with a ``CounterfactualTrainingClassifier`` (``vanilla`` or
   ``full``), both targets; ``justice`` also draws the count's direction and
@@ -35,6 +41,21 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    PowerTransformer,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 
 # This worktree's test helpers; sklearn_ct from the install or a PYTHONPATH.
 TESTS = Path.cwd() / "tests"
@@ -43,6 +64,8 @@ sys.path[:0] = [str(TESTS / "explain"), str(TESTS)]
 import test_neighbourhood as cases  # noqa: E402
 
 from sklearn_ct import CounterfactualExplainer  # noqa: E402
+
+NUMBERS = ["fixed", "count", "amount"]
 
 
 def _mixed(rng, domain, sparsify):
@@ -62,6 +85,74 @@ def _mixed(rng, domain, sparsify):
     )
     found = round(share * max(n_oracle, 1))
     return [((seed, n_levels, count, kind), found, n_oracle, bad)]
+
+
+def _draw_variant(rng):
+    """The choices of one ``variants`` case (a tuple: its label)."""
+    return (
+        int(rng.integers(0, 10_000)),  # seed
+        int(rng.integers(2, 5)),  # levels
+        str(rng.choice(["onehot", "first", "if_binary", "scaled", "ordinal"])),
+        str(rng.choice(list(SCALERS))),
+        str(rng.choice(["none", "impute", "indicator"])),
+        str(rng.choice(["logistic", "mlp"])),
+        str(rng.choice(["increase", "decrease", "both"])),  # the count
+        str(rng.choice(["both", "both", "both", "none"])),  # the level
+    )
+
+
+SCALERS = {
+    "standard": StandardScaler,
+    "minmax": MinMaxScaler,
+    "robust": RobustScaler,
+    "maxabs": MaxAbsScaler,
+    "quantile": lambda: QuantileTransformer(n_quantiles=50),
+    "power": PowerTransformer,
+    "none": lambda: "passthrough",
+}
+
+
+def variant_pipeline(seed, n_levels, encoder, scale, missing, kind, count, level):
+    """A mixed table through the chosen preprocessing, fitted on 200 rows.
+
+    Returns the pipeline, the table and the mutability.
+    """
+    X, y = cases._mixed_table(seed, n_levels)
+    if encoder == "ordinal":
+        cat = OrdinalEncoder()
+    elif encoder == "scaled":
+        cat = make_pipeline(OneHotEncoder(sparse_output=False), StandardScaler())
+    else:
+        drop = None if encoder == "onehot" else encoder
+        cat = OneHotEncoder(drop=drop, sparse_output=seed % 2 == 0)
+    num = SCALERS[scale]()
+    if missing != "none":
+        gaps = np.random.default_rng(seed).random(len(X)) < 0.08
+        X.loc[gaps, "amount"] = np.nan
+        num = make_pipeline(SimpleImputer(add_indicator=missing == "indicator"), num)
+    pre = ColumnTransformer([("cat", cat, ["level"]), ("num", num, NUMBERS)])
+    model = (
+        LogisticRegression()
+        if kind == "logistic"
+        else MLPClassifier((16,), max_iter=300, random_state=seed)
+    )
+    pipe = make_pipeline(pre, model).fit(X[:200], y[:200])
+    mutability = {"fixed": "none", "count": count, "level": level}
+    return pipe, X, mutability
+
+
+def _variants(rng, sparsify):
+    label = _draw_variant(rng)
+    pipe, X, mutability = variant_pipeline(*label)
+    explainer = CounterfactualExplainer(pipe, mutability=mutability, domain="observed")
+    explainer.fit(X[:200])
+    people = X[200:][pipe.predict(X[200:]) == 0]
+    if not len(people):
+        return []
+    share, n_oracle, bad = cases._share(
+        explainer, pipe, X[:200], people, 1, mutability, sparsify=sparsify
+    )
+    return [(label, round(share * max(n_oracle, 1)), n_oracle, bad)]
 
 
 def _pipelines(rng, which):
@@ -96,7 +187,7 @@ def _pipelines(rng, which):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["mixed", "justice", "loans"])
+    parser.add_argument("mode", choices=["mixed", "variants", "justice", "loans"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--domain", choices=["observed", "infer"], default="observed")
@@ -109,6 +200,8 @@ def main(argv=None):
         n_cases += 1
         if args.mode == "mixed":
             outcomes = _mixed(rng, args.domain, args.sparsify)
+        elif args.mode == "variants":
+            outcomes = _variants(rng, args.sparsify)
         else:
             outcomes = _pipelines(rng, args.mode)
         for label, found, n_oracle, bad in outcomes:

@@ -26,6 +26,7 @@ from ._model_space import ModelSpace, model_space, pipeline_constraints
 from ._projection import (
     clamp_to_domain,
     enforce_mutability,
+    follow_flags,
     mask_step,
     project,
     project_onehot,
@@ -49,6 +50,7 @@ __all__ = [
     "UnsupportedStepError",
     "clamp_to_domain",
     "enforce_mutability",
+    "follow_flags",
     "infer_domain",
     "make_constraints",
     "mask_step",

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ._tensors import Constraints
-from ._violations import violations
+from ._violations import constraint_violations
 
 
 # --------------------------------------------------------------------------
@@ -69,6 +69,12 @@ class FeatureConstraints:
     observed_low, observed_high : array-like of shape (n_features,), default=None
         Each feature's smallest and largest value in the data resolved on (model
         units; infinite where the user gave that bound; ``None``: unknown).
+    flags : sequence of (int, array-like of int), default=()
+        Missing-value indicators (``SimpleImputer(add_indicator=True)``): a
+        column that flags a missing value, and the columns of the feature it
+        flags. It is derived, not acted on: it keeps the factual's value
+        while that feature is unchanged and reads "not missing" (``offset``,
+        the indicator 0) once a counterfactual changes it.
 
     Examples
     --------
@@ -89,6 +95,7 @@ class FeatureConstraints:
     box_given: bool = False
     observed_low: np.ndarray | None = None
     observed_high: np.ndarray | None = None
+    flags: tuple = ()
 
     def __post_init__(self):
         mutability = np.asarray(self.mutability, dtype=object)
@@ -98,6 +105,13 @@ class FeatureConstraints:
         fix("low", np.asarray(self.low, dtype=float).reshape(d))
         fix("high", np.asarray(self.high, dtype=float).reshape(d))
         fix("groups", tuple(np.asarray(g, dtype=np.int64) for g in self.groups))
+        fix(
+            "flags",
+            tuple(
+                (int(k), np.atleast_1d(np.asarray(cols, dtype=np.int64)))
+                for k, cols in self.flags
+            ),
+        )
         implicit = tuple(bool(v) for v in self.group_implicit)
         fix("group_implicit", implicit or (False,) * len(self.groups))
         fix(
@@ -128,6 +142,13 @@ class FeatureConstraints:
         if len(self.group_implicit) != len(self.groups):
             raise ValueError("group_implicit needs one flag per group.")
         marked = self.integer.copy()
+        for k, cols in self.flags:
+            marked[k] = True
+            if not len(cols) or k in cols:
+                raise ValueError(
+                    f"flags: indicator column {k} needs the columns of another "
+                    f"feature; got {cols.tolist()}."
+                )
         for group in self.groups:
             marked[group] = True
             values = set(self.mutability[group])
@@ -142,7 +163,7 @@ class FeatureConstraints:
             & ~(np.isfinite(self.scale) & (self.scale != 0) & np.isfinite(self.offset))
         ):
             raise ValueError(
-                "integer features and one-hot columns need a finite, "
+                "integer features, one-hot and indicator columns need a finite, "
                 "non-zero scale and a finite offset."
             )
         bad = np.flatnonzero(self.low > self.high)
@@ -250,6 +271,10 @@ class FeatureConstraints:
         mine = self.integer.copy()
         for g in self.groups:
             mine[g] = True
+        flags = dict(self.flags)
+        for k, cols in getattr(other, "flags", ()):  # (a pickle from before flags)
+            mine[k] |= k in flags
+            flags.setdefault(k, cols)
         scale = np.where(mine, self.scale, other.scale)
         offset = np.where(mine, self.offset, other.offset)
         return FeatureConstraints(
@@ -265,6 +290,7 @@ class FeatureConstraints:
             # What the model saw: ``self``'s (a classifier's own) when known.
             observed_low=_observed(self, other, "observed_low"),
             observed_high=_observed(self, other, "observed_high"),
+            flags=list(flags.items()),
         )
 
     def check_data(self, X, argname="X") -> None:
@@ -357,6 +383,16 @@ class FeatureConstraints:
                 group_offset=as_float(offset),
                 group_implicit=as_bool(self.group_implicit),
             )
+        flags = getattr(self, "flags", ())
+        if flags:
+            width = max(len(cols) for _, cols in flags)
+            source = np.array([np.resize(cols, width) for _, cols in flags])
+            index = np.array([k for k, _ in flags])
+            extra.update(
+                flag_index=torch.as_tensor(index, device=device),
+                flag_source=torch.as_tensor(source, device=device),
+                flag_off=as_float(self.offset[index]),
+            )
         if self.integer.any():
             cols = np.flatnonzero(self.integer)
             low, high = self.integer_bounds()
@@ -380,8 +416,10 @@ class FeatureConstraints:
 
         Counts, per row, features that break mutability or the box (a feature
         keeping the factual's own value never breaks the box), integer
-        features off their grid, and one-hot groups not holding exactly one
-        level (or none, for a dropped level or the factual's own all-zero row).
+        features off their grid, one-hot groups not holding exactly one
+        level (or none, for a dropped level or the factual's own all-zero row),
+        and missing-value indicators that do not follow their feature (the
+        factual's value while it is unchanged, "not missing" once changed).
 
         Parameters
         ----------
@@ -394,21 +432,7 @@ class FeatureConstraints:
         -------
         ndarray of int, shape (n,)
         """
-        bad = violations(X_cf, X_factual, self.mutability, self.low, self.high, atol)
-        units = self.units(X_cf)
-        cols = np.flatnonzero(self.integer)
-        bad = bad + (np.abs(units[:, cols] - np.round(units[:, cols])) > 1e-4).sum(1)
-        factual_units = self.units(X_factual)
-        for group, implicit in zip(self.groups, self.group_implicit, strict=True):
-            block = units[:, group]
-            binary = (
-                np.isclose(block, 0, atol=1e-4) | np.isclose(block, 1, atol=1e-4)
-            ).all(axis=1)
-            total = np.round(block.sum(axis=1), 4)
-            own = np.isclose(block, factual_units[:, group], atol=1e-6).all(axis=1)
-            ok = binary & ((total == 1) | ((total == 0) & (implicit | own)))
-            bad = bad + ~ok
-        return bad
+        return constraint_violations(self, X_cf, X_factual, atol)
 
 
 def make_constraints(

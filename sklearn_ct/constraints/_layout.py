@@ -7,7 +7,8 @@
 * ``kind``: ``"value"`` (a function of that column's value), ``"onehot"`` (the
   indicator of one category level), ``"ordinal"`` (an integer category code),
   ``"indicator"`` (a ``MissingIndicator`` column: whether a value was missing;
-  derived from the data, never searched, source -1) or ``"unknown"``;
+  derived from the data, never searched, source -1, and ``flagged``: the
+  input column it flags) or ``"unknown"``;
 * ``scale``/``offset``: ``output = scale * base + offset`` where the base is
   the input value (value), the 0/1 indicator (onehot) or the code (ordinal);
   NaN where the map is not affine (a ``PowerTransformer``, say).
@@ -120,7 +121,9 @@ class Layout:
     ``categories`` maps an input column to the category levels of its
     ``"onehot"``/``"ordinal"`` outputs; ``groups`` lists the one-hot groups as
     ``(output columns, dropped level index or -1)``; ``level`` is each onehot
-    column's level index.
+    column's level index; ``flagged`` is, for each ``"indicator"`` column, the
+    input column whose missing values it flags (-1 elsewhere; None: no
+    indicator column).
     """
 
     n_in: int
@@ -131,6 +134,14 @@ class Layout:
     level: np.ndarray
     categories: dict = field(default_factory=dict)
     groups: list = field(default_factory=list)
+    flagged: np.ndarray | None = None
+
+    @property
+    def flagged_input(self) -> np.ndarray:
+        """Per output column, the input column it flags as missing (-1: none)."""
+        if getattr(self, "flagged", None) is None:  # (also a layout pickled before)
+            return np.full(self.n_out, -1)
+        return self.flagged
 
     @property
     def n_out(self) -> int:
@@ -220,11 +231,16 @@ def _ordinal(encoder, n_in):
     return out
 
 
-def _indicators(n_in, n_out):
-    """``MissingIndicator`` columns: derived from the data, never searched."""
-    out = _unknown(n_in, n_out)
+def _indicators(n_in, features):
+    """``MissingIndicator`` columns (one per input column in ``features``).
+
+    Derived from the data, never searched: each flags whether its input
+    column was missing, so it follows that column (``flagged``).
+    """
+    out = _unknown(n_in, len(features))
     out.kind[:] = "indicator"
     out.scale[:], out.offset[:] = 1.0, 0.0
+    out.flagged = np.asarray(features, dtype=int)
     return out
 
 
@@ -242,7 +258,7 @@ def _imputer(imputer, n_in):
         setattr(values, name, getattr(values, name)[kept])
     if imputer.indicator_ is None:
         return values
-    flags = _indicators(n_in, len(imputer.indicator_.features_))
+    flags = _indicators(n_in, imputer.indicator_.features_)
     return _stack(n_in, [values, flags])
 
 
@@ -254,6 +270,7 @@ def _stack(n_in, parts):
             np.concatenate([getattr(p, name) for p in parts])
             for name in ("source", "kind", "scale", "offset", "level")
         ),
+        flagged=np.concatenate([p.flagged_input for p in parts]),
     )
 
 
@@ -286,6 +303,12 @@ def _column_transformer(ct, n_in, path):
         result.source[cols] = np.where(known, idx[np.maximum(inner.source, 0)], -1)
         for name in ("kind", "scale", "offset", "level"):
             getattr(result, name)[cols] = getattr(inner, name)
+        flagged = inner.flagged_input
+        if np.any(flagged >= 0):
+            result.flagged = result.flagged_input.copy()
+            result.flagged[cols] = np.where(
+                flagged >= 0, idx[np.maximum(flagged, 0)], -1
+            )
         result.categories.update({int(idx[j]): c for j, c in inner.categories.items()})
         result.groups += [(cols[g], dropped) for g, dropped in inner.groups]
     return result
@@ -294,10 +317,18 @@ def _column_transformer(ct, n_in, path):
 def compose(first: Layout, second: Layout) -> Layout:
     """The layout of ``second`` applied after ``first``."""
     out = _unknown(first.n_in, second.n_out)
+    flagged = np.full(second.n_out, -1)
     for o in range(second.n_out):
         m = second.source[o]
-        if second.kind[o] == "indicator":  # whether a value was missing
-            out.kind[o], out.scale[o], out.offset[o] = "indicator", 1.0, 0.0
+        if second.kind[o] == "indicator":  # whether a value was missing (0/1)
+            out.kind[o], out.scale[o], out.offset[o] = (
+                "indicator",
+                second.scale[o],
+                second.offset[o],
+            )
+            f = second.flagged_input[o]
+            if f >= 0 and first.kind[f] == "value":
+                flagged[o] = first.source[f]
             continue
         if m < 0 or first.kind[m] == "unknown":
             continue
@@ -309,6 +340,7 @@ def compose(first: Layout, second: Layout) -> Layout:
             )
             out.scale[o] = second.scale[o] * first.scale[m]
             out.offset[o] = second.scale[o] * first.offset[m] + second.offset[o]
+            flagged[o] = first.flagged_input[m]
         elif (
             second.kind[o] in ("onehot", "ordinal")
             and first.kind[m] == "value"
@@ -339,6 +371,8 @@ def compose(first: Layout, second: Layout) -> Layout:
             new = np.array([c[0] for c in mapped])
             if np.all(np.isfinite(out.scale[new])) and np.all(out.scale[new] != 0):
                 out.groups.append((new, dropped))
+    if np.any(flagged >= 0):
+        out.flagged = flagged
     return out
 
 
@@ -425,7 +459,7 @@ def read(step, n_in: int, path: str = "") -> Layout:
     if isinstance(step, SimpleImputer):
         return _imputer(step, n_in)
     if isinstance(step, MissingIndicator):
-        return _indicators(n_in, len(step.features_))
+        return _indicators(n_in, step.features_)
     affine = _scaler(step, n_in)
     if affine is not None:
         return _per_column(n_in, *affine)
@@ -446,55 +480,3 @@ def read(step, n_in: int, path: str = "") -> Layout:
             "may mix columns, like PCA or PolynomialFeatures)",
         )
     return _per_column(n_in, np.full(n_in, np.nan), np.full(n_in, np.nan))
-
-
-def inverse(step, Z):
-    """Invert a fitted step on model-space rows ``Z`` (object array), if it can.
-
-    Returns None when some step has no inverse; input columns that no output
-    stands for (dropped, or seen only through a ``MissingIndicator``) are
-    None. Used only for columns whose map is not affine; affine columns and
-    categories are inverted from the layout directly.
-    """
-    if step is None or (isinstance(step, str) and step == "passthrough"):
-        return np.asarray(Z, dtype=object)
-    if isinstance(step, Pipeline):
-        for _, inner in reversed(step.steps):
-            Z = inverse(inner, Z)
-            if Z is None:
-                return None
-        return Z
-    if isinstance(step, ColumnTransformer):
-        inputs = column_transformer_input_indices(step)
-        X = np.full((Z.shape[0], step.n_features_in_), None, dtype=object)
-        for name, inner, _ in step.transformers_:
-            out = step.output_indices_.get(name, slice(0, 0))
-            if (isinstance(inner, str) and inner == "drop") or out.stop == out.start:
-                continue
-            part = inverse(inner, Z[:, out])
-            if part is None:  # another branch may still stand for its columns
-                continue
-            known = np.frompyfunc(lambda v: v is not None, 1, 1)(part).astype(bool)
-            block = X[:, inputs[name]]
-            X[:, inputs[name]] = np.where(known, part, block)
-        return X
-    if isinstance(step, SimpleImputer):  # the identity on observed values
-        lay = _imputer(step, step.n_features_in_)
-        X = np.full((Z.shape[0], step.n_features_in_), None, dtype=object)
-        values = np.flatnonzero(lay.kind == "value")
-        X[:, lay.source[values]] = np.asarray(Z, dtype=object)[:, values]
-        return X
-    if isinstance(step, MissingIndicator):
-        return np.full((Z.shape[0], step.n_features_in_), None, dtype=object)
-    if isinstance(step, FunctionTransformer) and step.func is None:
-        return np.asarray(Z, dtype=object)
-    if not hasattr(step, "inverse_transform"):
-        return None
-    if isinstance(step, FunctionTransformer) and step.inverse_func is None:
-        return None
-    try:
-        return np.asarray(
-            step.inverse_transform(np.asarray(Z, dtype=float)), dtype=object
-        )
-    except (ValueError, TypeError):
-        return None

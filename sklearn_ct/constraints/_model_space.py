@@ -28,7 +28,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from . import _layout
+from . import _inverse, _layout
 from ._inputs import _dense_float, as_model_input, check_numeric_frame, split_pipeline
 from ._translation import resolve_constraints
 
@@ -214,8 +214,9 @@ class ModelSpace:
     def feature_columns(self, n_model: int) -> tuple[list, list]:
         """The user's features as groups of model columns, and their names.
 
-        One input column is one feature (its one-hot columns together); model
-        columns of unknown origin are features of their own.
+        One input column is one feature (its one-hot columns together, and
+        the indicator that flags its missing values); model columns of
+        unknown origin are features of their own.
 
         Parameters
         ----------
@@ -235,12 +236,13 @@ class ModelSpace:
             return [np.array([k]) for k in range(n_model)], list(names)
         columns, names = [], []
         labels = self.input_names or [f"x{j}" for j in range(lay.n_in)]
+        flagged = lay.flagged_input  # an indicator belongs to the column it flags
         for j in range(lay.n_in):
-            cols = np.flatnonzero(lay.source == j)
+            cols = np.flatnonzero((lay.source == j) | (flagged == j))
             if len(cols):
                 columns.append(cols)
                 names.append(labels[j])
-        for k in np.flatnonzero(lay.source < 0):
+        for k in np.flatnonzero((lay.source < 0) & (flagged < 0)):
             columns.append(np.array([k]))
             names.append(self.feature_names[k] if self.feature_names else f"z{k}")
         return columns, names
@@ -314,7 +316,7 @@ class ModelSpace:
                 back = self._invert_column(j, cols, Z_cf, integer)
                 if back is None:
                     if generic is None:
-                        generic = _layout.inverse(self.head, Z_cf)
+                        generic = _inverse.inverse(self.head, Z_cf)
                     if generic is None or any(v is None for v in generic[:, j]):
                         raise ValueError(
                             f"The preprocessing cannot invert column {col!r}: a "

@@ -6,8 +6,9 @@ constraints into a :class:`Constraints` bundle (``_tensors``); the one search lo
 
 * :func:`mask_step` drops the components of a step that mutability forbids;
 * :func:`project` clamps a point to the domain box, snaps integer features to
-  their grid and one-hot groups to a single level, and moves what mutability
-  forbids back to the factual.
+  their grid and one-hot groups to a single level, moves what mutability
+  forbids back to the factual, and sets each missing-value indicator to what
+  the preprocessing would compute (:func:`follow_flags`).
 
 A factual may lie outside the box (a box the user gave, ``domain="observed"``
 and a person beyond the training range). Keeping one's own value is never a
@@ -367,7 +368,7 @@ def _project_keeping_own(x, inside, x_factual, constraints):
         x.detach(), inside.detach(), x_factual, constraints._own_value_columns
     )
     projected = _project_inside(inside, x_factual, constraints)
-    return torch.where(keep, x_factual, projected)
+    return follow_flags(torch.where(keep, x_factual, projected), x_factual, constraints)
 
 
 def _project_inside(x, x_factual, constraints, *, fresh=True):
@@ -378,7 +379,57 @@ def _project_inside(x, x_factual, constraints, *, fresh=True):
     """
     snapped = project_onehot(snap_integers(x, constraints), constraints)
     if constraints.all_free:
-        return snapped
+        return follow_flags(snapped, x_factual, constraints)
     if snapped is x and not fresh:
         snapped = x.clone()
-    return _enforce_mutability_(snapped, x_factual, constraints)
+    return follow_flags(
+        _enforce_mutability_(snapped, x_factual, constraints), x_factual, constraints
+    )
+
+
+def follow_flags(
+    x: torch.Tensor, x_factual: torch.Tensor, constraints: Constraints
+) -> torch.Tensor:
+    """Set each missing-value indicator to what the preprocessing would compute.
+
+    A ``SimpleImputer(add_indicator=True)`` flags a missing value; the
+    factual's imputed value stands for it. While a counterfactual keeps that
+    feature exactly, its indicator keeps the factual's value; once the
+    feature changes, the value is no longer missing and the indicator reads
+    "not missing". An indicator is never acted on by itself.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, n_features)
+        Candidate counterfactuals.
+    x_factual : Tensor of shape (n, n_features)
+        The factuals they explain.
+    constraints : Constraints
+        The resolved constraints, as tensors.
+
+    Returns
+    -------
+    Tensor of shape (n, n_features)
+
+    Examples
+    --------
+    Column 1 flags whether column 0 was missing (the factual's was):
+
+    >>> import torch
+    >>> from sklearn_ct.constraints import FeatureConstraints
+    >>> constraints = FeatureConstraints(
+    ...     ["both", "none"], [0, 0], [9, 1], flags=[(1, [0])]).tensors()
+    >>> x = torch.tensor([[4.0, 1.0], [4.0, 1.0]])
+    >>> follow_flags(torch.tensor([[4.0, 1.0], [6.0, 1.0]]), x, constraints)
+    tensor([[4., 1.],
+            [6., 0.]])
+    """
+    index = constraints.flag_index
+    if index is None:
+        return x
+    source = constraints.flag_source
+    flat = source.reshape(-1)
+    changed = x.detach().index_select(1, flat) != x_factual.index_select(1, flat)
+    changed = changed.view(len(x), *source.shape).any(dim=2)
+    value = torch.where(changed, constraints.flag_off, x_factual.index_select(1, index))
+    return x.index_copy(1, index, value.to(x.dtype))

@@ -38,6 +38,14 @@ class Constraints:
         Smallest and largest allowed integer, in the feature's units.
     frozen : BoolTensor of shape (n_samples, n_features) or None
         Per-sample extra immutable features (alternative counterfactuals).
+    flag_index : LongTensor of shape (n_flags,) or None
+        Missing-value indicator columns: each keeps its factual's value while
+        the feature it flags is unchanged, and takes ``flag_off`` (not
+        missing) once that feature changes.
+    flag_source : LongTensor of shape (n_flags, max_width) or None
+        The columns of each flagged feature (padded by repeating one).
+    flag_off : Tensor of shape (n_flags,) or None
+        Each indicator's value for "not missing", in model units.
 
     Examples
     --------
@@ -64,6 +72,9 @@ class Constraints:
     integer_low: torch.Tensor | None = None
     integer_high: torch.Tensor | None = None
     frozen: torch.Tensor | None = None
+    flag_index: torch.Tensor | None = None
+    flag_source: torch.Tensor | None = None
+    flag_off: torch.Tensor | None = None
 
     @property
     def n_features(self) -> int:

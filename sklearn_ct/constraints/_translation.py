@@ -15,7 +15,9 @@ whose layout knows each model column's source column and affine map, into
   are computed in model space (they commute with affine maps);
 * one-hot groups come from the encoders, integer features from the data
   ("auto": every numeric column whose values are all integers), and
-  ordinal codes are integers inside their range.
+  ordinal codes are integers inside their range;
+* a missing-value indicator is tied to the column it flags (it follows that
+  column, never acted on by itself).
 
 Keys may also name model columns, or positions of the input columns.
 """
@@ -189,7 +191,18 @@ def resolve_constraints(
         box_given=not (domain is None or isinstance(domain, str)),
         observed_low=observed[0],
         observed_high=observed[1],
+        flags=_flags(lay),
     )
+
+
+def _flags(lay):
+    """Missing-value indicators and the model columns of the feature each flags."""
+    flags, flagged = [], lay.flagged_input
+    for k in np.flatnonzero((lay.kind == "indicator") & (flagged >= 0)):
+        cols = np.flatnonzero(lay.source == flagged[k])
+        if len(cols):
+            flags.append((int(k), cols))
+    return flags
 
 
 def _observed(X_model, spec, box, space, n_std):

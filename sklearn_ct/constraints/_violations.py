@@ -50,3 +50,47 @@ def violations(
     if high is not None:
         bad |= moved & (X_cf > np.asarray(high, dtype=float) + atol)
     return bad.sum(axis=1)
+
+
+def constraint_violations(constraints, X_cf, X_factual, atol: float = 1e-6):
+    """:meth:`~sklearn_ct.constraints.FeatureConstraints.violations` (see there)."""
+    flags = getattr(constraints, "flags", ())
+    mutability, low, high = constraints.mutability, constraints.low, constraints.high
+    if flags:  # checked below, against the feature each one flags
+        index = [k for k, _ in flags]
+        mutability, low, high = mutability.copy(), low.copy(), high.copy()
+        mutability[index], low[index], high[index] = "both", -np.inf, np.inf
+    bad = violations(X_cf, X_factual, mutability, low, high, atol)
+    bad = bad + _flag_violations(
+        np.asarray(X_cf, float), np.asarray(X_factual, float), flags, constraints, atol
+    )
+    units = constraints.units(X_cf)
+    cols = np.flatnonzero(constraints.integer)
+    bad = bad + (np.abs(units[:, cols] - np.round(units[:, cols])) > 1e-4).sum(1)
+    factual_units = constraints.units(X_factual)
+    for group, implicit in zip(
+        constraints.groups, constraints.group_implicit, strict=True
+    ):
+        block = units[:, group]
+        binary = (
+            np.isclose(block, 0, atol=1e-4) | np.isclose(block, 1, atol=1e-4)
+        ).all(axis=1)
+        total = np.round(block.sum(axis=1), 4)
+        own = np.isclose(block, factual_units[:, group], atol=1e-6).all(axis=1)
+        ok = binary & ((total == 1) | ((total == 0) & (implicit | own)))
+        bad = bad + ~ok
+    return bad
+
+
+def _flag_violations(X_cf, X_factual, flags, constraints, atol):
+    """Per row, the missing-value indicators that do not follow their feature.
+
+    Any change of the feature counts, however small: the preprocessing sees
+    a value given where one was missing (as the search and ``restore`` do).
+    """
+    bad = np.zeros(len(X_cf), dtype=int)
+    for k, cols in flags:
+        changed = (X_cf[:, cols] != X_factual[:, cols]).any(axis=1)
+        expected = np.where(changed, constraints.offset[k], X_factual[:, k])
+        bad += np.abs(X_cf[:, k] - expected) > atol
+    return bad

@@ -262,6 +262,8 @@ def resolve_feature_costs(feature_costs, space, constraints, mad) -> FeatureCost
     if lay is not None:
         moved[lay.kind == "ordinal"] = 1.0
     weight = np.where(categorical, change / (moved * scale), per_unit / scale)
+    # A missing-value indicator follows the column it flags: no cost of its own.
+    weight[[k for k, _ in getattr(constraints, "flags", ())]] = 0.0
     return FeatureCosts(weight, categorical, change)
 
 

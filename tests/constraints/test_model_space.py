@@ -15,7 +15,7 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from sklearn_ct.constraints import _layout, model_space
+from sklearn_ct.constraints import _inverse, _layout, model_space
 
 
 @pytest.fixture(scope="module")
@@ -174,5 +174,5 @@ def test_inverse_of_nested_steps():
     X = np.arange(12, dtype=float).reshape(6, 2)
     pipe = make_pipeline(StandardScaler(), MinMaxScaler()).fit(X)
     np.testing.assert_allclose(
-        _layout.inverse(pipe, pipe.transform(X)).astype(float), X
+        _inverse.inverse(pipe, pipe.transform(X)).astype(float), X
     )

@@ -140,6 +140,67 @@ def test_missing_indicators_are_immutable_and_left_out(people, num_steps, extra)
     _check_input_space(pipe.explain(factuals, max_iter=10), factuals, pipe)
 
 
+@pytest.mark.parametrize("how", ["add_indicator", "MissingIndicator"])
+def test_a_missing_indicator_follows_the_column_it_flags(people, how):
+    # Before: the indicator stayed "missing" while the search changed the
+    # value, so the search judged points the pipeline never produces,
+    # violations() flagged the indicator the returned row had switched off,
+    # and that switch cost about 40 (a rare column's MAD).
+    X, y = people
+    num_steps, extra = (
+        (
+            [
+                ("impute", SimpleImputer(add_indicator=True)),
+                ("scale", StandardScaler()),
+            ],
+            (),
+        )
+        if how == "add_indicator"
+        else (None, (("missing", MissingIndicator(), NUM),))
+    )
+    pipe = sklearn_make_pipeline(_nested(num_steps, extra), LogisticRegression())
+    pipe.fit(X, y)
+    explainer = CounterfactualExplainer(pipe).fit(X)
+    names = list(pipe[0].get_feature_names_out())
+    position = {n.split("__")[-1]: k for k, n in enumerate(names)}
+    flags = {k: cols.tolist() for k, cols in explainer.constraints_.flags}
+    assert flags == {
+        position["missingindicator_age"]: [position["age"]],
+        position["missingindicator_debt"]: [position["debt"]],
+    }
+    factuals = X.loc[[1, 7, 30, 3, 40]]  # a missing age or debt each
+    result = explainer.explain(factuals, target=1 - pipe.predict(factuals))
+    assert result.valid.all()
+    Z, Z_cf = result.model_factuals, result.model_counterfactuals
+    assert not explainer.constraints_.violations(Z_cf, Z).any()
+    moved = Z_cf != Z
+    for k, (source,) in flags.items():  # "not missing" exactly where changed
+        off = explainer.constraints_.offset[k]
+        expected = np.where(moved[:, source], off, Z[:, k])
+        np.testing.assert_array_equal(Z_cf[:, k], expected)
+    np.testing.assert_allclose(pipe[0].transform(result.counterfactuals), Z_cf)
+    # The indicator costs nothing of its own: the cost is the values' change.
+    weight = explainer.feature_costs_.weight
+    assert weight[list(flags)].tolist() == [0.0, 0.0]
+    value_cost = (np.abs(Z_cf - Z) * weight)[:, [position["age"], position["debt"]]]
+    switched = (result.counterfactuals[CAT] != factuals[CAT]).sum(axis=1)
+    expected = value_cost.sum(axis=1) + switched.to_numpy()  # a level costs 1
+    np.testing.assert_allclose(result.cost, expected, rtol=1e-5)
+
+
+def test_flags_are_checked_and_combined():
+    from sklearn_ct.constraints import FeatureConstraints
+
+    fc = FeatureConstraints(["both", "none"], [0, 0], [9, 1], flags=[(1, [0])])
+    Z = np.array([[4.0, 1.0], [4.0, 1.0], [4.0, 0.0]])
+    Z_cf = np.array([[5.0, 0.0], [5.0, 1.0], [4.0, 1.0]])
+    assert fc.violations(Z_cf, Z).tolist() == [0, 1, 1]
+    both = fc.combine(FeatureConstraints(["both", "both"], [0, 0], [9, 1]))
+    assert [(k, c.tolist()) for k, c in both.flags] == [(1, [0])]
+    with pytest.raises(ValueError, match="indicator column 1"):
+        FeatureConstraints(["both", "none"], [0, 0], [9, 1], flags=[(1, [1])])
+
+
 def test_function_transformer_with_inverse_comes_back_in_units(people):
     X, y = people
     pre = ColumnTransformer(
