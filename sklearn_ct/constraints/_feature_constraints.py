@@ -69,12 +69,13 @@ class FeatureConstraints:
     observed_low, observed_high : array-like of shape (n_features,), default=None
         Each feature's smallest and largest value in the data resolved on (model
         units; infinite where the user gave that bound; ``None``: unknown).
-    flags : sequence of (int, array-like of int), default=()
+    flags : sequence of (int, array-like of int[, float]), default=()
         Missing-value indicators (``SimpleImputer(add_indicator=True)``): a
-        column that flags a missing value, and the columns of the feature it
-        flags. It is derived, not acted on: it keeps the factual's value
-        while that feature is unchanged and reads "not missing" (``offset``,
-        the indicator 0) once a counterfactual changes it.
+        column that flags a missing value, the columns of the feature it
+        flags and, optionally, the column's value for "not missing" in model
+        units (default: ``offset``, the indicator 0). It is derived, not
+        acted on: it keeps the factual's value while that feature is
+        unchanged and reads "not missing" once a counterfactual changes it.
 
     Examples
     --------
@@ -105,13 +106,6 @@ class FeatureConstraints:
         fix("low", np.asarray(self.low, dtype=float).reshape(d))
         fix("high", np.asarray(self.high, dtype=float).reshape(d))
         fix("groups", tuple(np.asarray(g, dtype=np.int64) for g in self.groups))
-        fix(
-            "flags",
-            tuple(
-                (int(k), np.atleast_1d(np.asarray(cols, dtype=np.int64)))
-                for k, cols in self.flags
-            ),
-        )
         implicit = tuple(bool(v) for v in self.group_implicit)
         fix("group_implicit", implicit or (False,) * len(self.groups))
         fix(
@@ -132,6 +126,7 @@ class FeatureConstraints:
             if self.offset is None
             else np.asarray(self.offset, dtype=float).reshape(d),
         )
+        fix("flags", tuple(_flag(flag, self.offset) for flag in self.flags))
         for name in ("observed_low", "observed_high"):
             value = getattr(self, name)
             if value is not None:
@@ -142,8 +137,7 @@ class FeatureConstraints:
         if len(self.group_implicit) != len(self.groups):
             raise ValueError("group_implicit needs one flag per group.")
         marked = self.integer.copy()
-        for k, cols in self.flags:
-            marked[k] = True
+        for k, cols, _ in self.flags:
             if not len(cols) or k in cols:
                 raise ValueError(
                     f"flags: indicator column {k} needs the columns of another "
@@ -163,7 +157,7 @@ class FeatureConstraints:
             & ~(np.isfinite(self.scale) & (self.scale != 0) & np.isfinite(self.offset))
         ):
             raise ValueError(
-                "integer features, one-hot and indicator columns need a finite, "
+                "integer features and one-hot columns need a finite, "
                 "non-zero scale and a finite offset."
             )
         bad = np.flatnonzero(self.low > self.high)
@@ -271,10 +265,9 @@ class FeatureConstraints:
         mine = self.integer.copy()
         for g in self.groups:
             mine[g] = True
-        flags = dict(self.flags)
-        for k, cols in getattr(other, "flags", ()):  # (a pickle from before flags)
-            mine[k] |= k in flags
-            flags.setdefault(k, cols)
+        flags = {flag[0]: flag for flag in self.flags}
+        for flag in getattr(other, "flags", ()):  # (a pickle from before flags)
+            flags.setdefault(flag[0], flag)
         scale = np.where(mine, self.scale, other.scale)
         offset = np.where(mine, self.offset, other.offset)
         return FeatureConstraints(
@@ -290,7 +283,7 @@ class FeatureConstraints:
             # What the model saw: ``self``'s (a classifier's own) when known.
             observed_low=_observed(self, other, "observed_low"),
             observed_high=_observed(self, other, "observed_high"),
-            flags=list(flags.items()),
+            flags=list(flags.values()),
         )
 
     def check_data(self, X, argname="X") -> None:
@@ -385,13 +378,12 @@ class FeatureConstraints:
             )
         flags = getattr(self, "flags", ())
         if flags:
-            width = max(len(cols) for _, cols in flags)
-            source = np.array([np.resize(cols, width) for _, cols in flags])
-            index = np.array([k for k, _ in flags])
+            width = max(len(cols) for _, cols, _ in flags)
+            source = np.array([np.resize(cols, width) for _, cols, _ in flags])
             extra.update(
-                flag_index=torch.as_tensor(index, device=device),
+                flag_index=torch.as_tensor([k for k, _, _ in flags], device=device),
                 flag_source=torch.as_tensor(source, device=device),
-                flag_off=as_float(self.offset[index]),
+                flag_off=as_float([off for _, _, off in flags]),
             )
         if self.integer.any():
             cols = np.flatnonzero(self.integer)
@@ -463,6 +455,13 @@ def make_constraints(
     tensor([False,  True])
     """
     return FeatureConstraints(mutability, low, high, groups).tensors(dtype, device)
+
+
+def _flag(flag, offset):
+    """A flag as ``(column, source columns, value for "not missing")``."""
+    k, cols, *off = flag
+    off = float(off[0]) if off else float(offset[int(k)])
+    return int(k), np.atleast_1d(np.asarray(cols, dtype=np.int64)), off
 
 
 def _hair(values):

@@ -191,17 +191,30 @@ def resolve_constraints(
         box_given=not (domain is None or isinstance(domain, str)),
         observed_low=observed[0],
         observed_high=observed[1],
-        flags=_flags(lay),
+        flags=_flags(lay, X_input, X_model),
     )
 
 
-def _flags(lay):
-    """Missing-value indicators and the model columns of the feature each flags."""
+def _flags(lay, X_input, X_model):
+    """Missing-value indicators, the model columns each flags, and "not missing".
+
+    That value is read off the data, at a row where the flagged column was
+    observed: exact through any steps after the indicator. An indicator
+    without a column to follow (every value missing), or whose missing
+    values are not NaN, stays immutable.
+    """
     flags, flagged = [], lay.flagged_input
     for k in np.flatnonzero((lay.kind == "indicator") & (flagged >= 0)):
         cols = np.flatnonzero(lay.source == flagged[k])
-        if len(cols):
-            flags.append((int(k), cols))
+        column = (
+            X_input.iloc[:, flagged[k]]
+            if isinstance(X_input, pd.DataFrame)
+            else np.asarray(X_input)[:, flagged[k]]
+        )
+        observed = np.flatnonzero(~pd.isna(np.asarray(column)[: len(X_model)]))
+        values = np.unique(np.asarray(X_model)[observed, k])
+        if len(cols) and len(values) == 1:  # (not so for missing_values=-1, say)
+            flags.append((int(k), cols, float(values[0])))
     return flags
 
 

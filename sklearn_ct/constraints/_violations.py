@@ -57,12 +57,12 @@ def constraint_violations(constraints, X_cf, X_factual, atol: float = 1e-6):
     flags = getattr(constraints, "flags", ())
     mutability, low, high = constraints.mutability, constraints.low, constraints.high
     if flags:  # checked below, against the feature each one flags
-        index = [k for k, _ in flags]
+        index = [k for k, _, _ in flags]
         mutability, low, high = mutability.copy(), low.copy(), high.copy()
         mutability[index], low[index], high[index] = "both", -np.inf, np.inf
     bad = violations(X_cf, X_factual, mutability, low, high, atol)
     bad = bad + _flag_violations(
-        np.asarray(X_cf, float), np.asarray(X_factual, float), flags, constraints, atol
+        np.asarray(X_cf, float), np.asarray(X_factual, float), flags, atol
     )
     units = constraints.units(X_cf)
     cols = np.flatnonzero(constraints.integer)
@@ -82,15 +82,15 @@ def constraint_violations(constraints, X_cf, X_factual, atol: float = 1e-6):
     return bad
 
 
-def _flag_violations(X_cf, X_factual, flags, constraints, atol):
+def _flag_violations(X_cf, X_factual, flags, atol):
     """Per row, the missing-value indicators that do not follow their feature.
 
     Any change of the feature counts, however small: the preprocessing sees
     a value given where one was missing (as the search and ``restore`` do).
     """
     bad = np.zeros(len(X_cf), dtype=int)
-    for k, cols in flags:
+    for k, cols, off in flags:
         changed = (X_cf[:, cols] != X_factual[:, cols]).any(axis=1)
-        expected = np.where(changed, constraints.offset[k], X_factual[:, k])
+        expected = np.where(changed, off, X_factual[:, k])
         bad += np.abs(X_cf[:, k] - expected) > atol
     return bad

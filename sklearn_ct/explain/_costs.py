@@ -263,7 +263,7 @@ def resolve_feature_costs(feature_costs, space, constraints, mad) -> FeatureCost
         moved[lay.kind == "ordinal"] = 1.0
     weight = np.where(categorical, change / (moved * scale), per_unit / scale)
     # A missing-value indicator follows the column it flags: no cost of its own.
-    weight[[k for k, _ in getattr(constraints, "flags", ())]] = 0.0
+    weight[[flag[0] for flag in getattr(constraints, "flags", ())]] = 0.0
     return FeatureCosts(weight, categorical, change)
 
 

@@ -17,6 +17,7 @@ from sklearn.preprocessing import (
     Normalizer,
     OneHotEncoder,
     PolynomialFeatures,
+    PowerTransformer,
     StandardScaler,
 )
 
@@ -140,31 +141,27 @@ def test_missing_indicators_are_immutable_and_left_out(people, num_steps, extra)
     _check_input_space(pipe.explain(factuals, max_iter=10), factuals, pipe)
 
 
-@pytest.mark.parametrize("how", ["add_indicator", "MissingIndicator"])
+@pytest.mark.parametrize("how", ["add_indicator", "power", "MissingIndicator"])
 def test_a_missing_indicator_follows_the_column_it_flags(people, how):
     # Before: the indicator stayed "missing" while the search changed the
     # value, so the search judged points the pipeline never produces,
     # violations() flagged the indicator the returned row had switched off,
-    # and that switch cost about 40 (a rare column's MAD).
+    # and that switch cost about 40 (a rare column's MAD). "not missing" is
+    # read off the data, so it holds through a PowerTransformer too.
     X, y = people
+    after = PowerTransformer() if how == "power" else StandardScaler()
     num_steps, extra = (
-        (
-            [
-                ("impute", SimpleImputer(add_indicator=True)),
-                ("scale", StandardScaler()),
-            ],
-            (),
-        )
-        if how == "add_indicator"
-        else (None, (("missing", MissingIndicator(), NUM),))
+        (None, (("missing", MissingIndicator(), NUM),))
+        if how == "MissingIndicator"
+        else ([("impute", SimpleImputer(add_indicator=True)), ("scale", after)], ())
     )
     pipe = sklearn_make_pipeline(_nested(num_steps, extra), LogisticRegression())
     pipe.fit(X, y)
     explainer = CounterfactualExplainer(pipe).fit(X)
     names = list(pipe[0].get_feature_names_out())
     position = {n.split("__")[-1]: k for k, n in enumerate(names)}
-    flags = {k: cols.tolist() for k, cols in explainer.constraints_.flags}
-    assert flags == {
+    flags = {k: (cols.tolist(), off) for k, cols, off in explainer.constraints_.flags}
+    assert {k: cols for k, (cols, _) in flags.items()} == {
         position["missingindicator_age"]: [position["age"]],
         position["missingindicator_debt"]: [position["debt"]],
     }
@@ -174,8 +171,7 @@ def test_a_missing_indicator_follows_the_column_it_flags(people, how):
     Z, Z_cf = result.model_factuals, result.model_counterfactuals
     assert not explainer.constraints_.violations(Z_cf, Z).any()
     moved = Z_cf != Z
-    for k, (source,) in flags.items():  # "not missing" exactly where changed
-        off = explainer.constraints_.offset[k]
+    for k, ([source], off) in flags.items():  # "not missing" exactly where changed
         expected = np.where(moved[:, source], off, Z[:, k])
         np.testing.assert_array_equal(Z_cf[:, k], expected)
     np.testing.assert_allclose(pipe[0].transform(result.counterfactuals), Z_cf)
@@ -196,7 +192,7 @@ def test_flags_are_checked_and_combined():
     Z_cf = np.array([[5.0, 0.0], [5.0, 1.0], [4.0, 1.0]])
     assert fc.violations(Z_cf, Z).tolist() == [0, 1, 1]
     both = fc.combine(FeatureConstraints(["both", "both"], [0, 0], [9, 1]))
-    assert [(k, c.tolist()) for k, c in both.flags] == [(1, [0])]
+    assert [(k, c.tolist(), off) for k, c, off in both.flags] == [(1, [0], 0.0)]
     with pytest.raises(ValueError, match="indicator column 1"):
         FeatureConstraints(["both", "none"], [0, 0], [9, 1], flags=[(1, [1])])
 
