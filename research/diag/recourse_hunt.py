@@ -41,21 +41,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import (
-    MaxAbsScaler,
-    MinMaxScaler,
-    OneHotEncoder,
-    OrdinalEncoder,
-    PowerTransformer,
-    QuantileTransformer,
-    RobustScaler,
-    StandardScaler,
-)
 
 # This worktree's test helpers; sklearn_ct from the install or a PYTHONPATH.
 TESTS = Path.cwd() / "tests"
@@ -64,8 +49,6 @@ sys.path[:0] = [str(TESTS / "explain"), str(TESTS)]
 import test_neighbourhood as cases  # noqa: E402
 
 from sklearn_ct import CounterfactualExplainer  # noqa: E402
-
-NUMBERS = ["fixed", "count", "amount"]
 
 
 def _mixed(rng, domain, sparsify):
@@ -93,7 +76,7 @@ def _draw_variant(rng):
         int(rng.integers(0, 10_000)),  # seed
         int(rng.integers(2, 5)),  # levels
         str(rng.choice(["onehot", "first", "if_binary", "scaled", "ordinal"])),
-        str(rng.choice(list(SCALERS))),
+        str(rng.choice(list(cases.SCALERS))),
         str(rng.choice(["none", "impute", "indicator"])),
         str(rng.choice(["logistic", "mlp"])),
         str(rng.choice(["increase", "decrease", "both"])),  # the count
@@ -101,51 +84,9 @@ def _draw_variant(rng):
     )
 
 
-SCALERS = {
-    "standard": StandardScaler,
-    "minmax": MinMaxScaler,
-    "robust": RobustScaler,
-    "maxabs": MaxAbsScaler,
-    "quantile": lambda: QuantileTransformer(n_quantiles=50),
-    "power": PowerTransformer,
-    "none": lambda: "passthrough",
-}
-
-
-def variant_pipeline(seed, n_levels, encoder, scale, missing, kind, count, level):
-    """A mixed table through the chosen preprocessing, fitted on 200 rows.
-
-    Returns the pipeline, the table and the mutability.
-    """
-    X, y = cases._mixed_table(seed, n_levels)
-    if encoder == "ordinal":
-        cat = OrdinalEncoder()
-    elif encoder == "scaled":
-        cat = make_pipeline(OneHotEncoder(sparse_output=False), StandardScaler())
-    else:
-        drop = None if encoder == "onehot" else encoder
-        cat = OneHotEncoder(drop=drop, sparse_output=seed % 2 == 0)
-    num = SCALERS[scale]()
-    if missing != "none":
-        gaps = np.random.default_rng(seed).random(len(X)) < 0.08
-        X.loc[gaps, "amount"] = np.nan
-        num = make_pipeline(SimpleImputer(add_indicator=missing == "indicator"), num)
-    pre = ColumnTransformer([("cat", cat, ["level"]), ("num", num, NUMBERS)])
-    model = (
-        LogisticRegression()
-        if kind == "logistic"
-        else MLPClassifier((16,), max_iter=300, random_state=seed)
-    )
-    pipe = make_pipeline(pre, model).fit(X[:200], y[:200])
-    mutability = {"fixed": "none", "count": count, "level": level}
-    return pipe, X, mutability
-
-
 def _variants(rng, sparsify):
     label = _draw_variant(rng)
-    if label[3] in ("quantile", "power"):  # TEMP
-        label = (*label[:6], "both", label[7])
-    pipe, X, mutability = variant_pipeline(*label)
+    pipe, X, mutability = cases._variant_pipeline(*label)
     explainer = CounterfactualExplainer(pipe, mutability=mutability, domain="observed")
     explainer.fit(X[:200])
     people = X[200:][pipe.predict(X[200:]) == 0]

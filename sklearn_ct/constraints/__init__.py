@@ -30,6 +30,7 @@ from ._projection import (
     mask_step,
     project,
     project_onehot,
+    snap_grids,
     snap_integers,
 )
 from ._specs import (
@@ -61,6 +62,7 @@ __all__ = [
     "resolve_domain",
     "resolve_groups",
     "resolve_mutability",
+    "snap_grids",
     "snap_integers",
     "violations",
 ]

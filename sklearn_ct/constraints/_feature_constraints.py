@@ -22,21 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._tensors import Constraints
+from ._tensors import Constraints, _allowed, constraint_tensors
 from ._violations import constraint_violations
 
 
 # --------------------------------------------------------------------------
 # Resolved constraints per model feature (numpy, picklable), and as tensors
 # --------------------------------------------------------------------------
-def _allowed(mutability):
-    mutability = np.asarray(mutability, dtype=object)
-    return (
-        np.isin(mutability, ("both", "increase")),
-        np.isin(mutability, ("both", "decrease")),
-    )
-
-
 def _mutability_from(increase, decrease) -> np.ndarray:
     names = np.array(["none", "decrease", "increase", "both"], dtype=object)
     return names[2 * np.asarray(increase, dtype=int) + np.asarray(decrease, dtype=int)]
@@ -76,6 +68,11 @@ class FeatureConstraints:
         units (default: ``offset``, the indicator 0). It is derived, not
         acted on: it keeps the factual's value while that feature is
         unchanged and reads "not missing" once a counterfactual changes it.
+    grids : sequence of (int, array-like of float[, bool]), default=()
+        Columns that may take only the listed model values, besides the
+        factual's own, and whether they hold integers (default False): the
+        values a column through a non-affine step can reach (see
+        ``constraints/_nonaffine.py``).
 
     Examples
     --------
@@ -97,6 +94,7 @@ class FeatureConstraints:
     observed_low: np.ndarray | None = None
     observed_high: np.ndarray | None = None
     flags: tuple = ()
+    grids: tuple = ()
 
     def __post_init__(self):
         mutability = np.asarray(self.mutability, dtype=object)
@@ -127,6 +125,7 @@ class FeatureConstraints:
             else np.asarray(self.offset, dtype=float).reshape(d),
         )
         fix("flags", tuple(_flag(flag, self.offset) for flag in self.flags))
+        fix("grids", tuple(_grid(*grid) for grid in self.grids))
         for name in ("observed_low", "observed_high"):
             value = getattr(self, name)
             if value is not None:
@@ -137,6 +136,12 @@ class FeatureConstraints:
         if len(self.group_implicit) != len(self.groups):
             raise ValueError("group_implicit needs one flag per group.")
         marked = self.integer.copy()
+        for k, values, _ in self.grids:
+            if not len(values) or not np.all(np.isfinite(values)) or marked[k]:
+                raise ValueError(
+                    f"grids: column {k} needs finite values, and no integer or "
+                    "one-hot constraint besides."
+                )
         for k, cols, _ in self.flags:
             if not len(cols) or k in cols:
                 raise ValueError(
@@ -172,6 +177,13 @@ class FeatureConstraints:
         if empty.size:
             j = int(empty[0])
             raise ValueError(f"the domain of integer feature {j} holds no integer.")
+
+    @property
+    def integral(self) -> np.ndarray:
+        """Columns whose values in the user's units are integers (integer or grid)."""
+        integral = self.integer.copy()
+        integral[[k for k, _, whole in getattr(self, "grids", ()) if whole]] = True
+        return integral
 
     @property
     def n_features(self) -> int:
@@ -265,6 +277,9 @@ class FeatureConstraints:
         mine = self.integer.copy()
         for g in self.groups:
             mine[g] = True
+        grids = {grid[0]: grid for grid in self.grids}
+        for grid in getattr(other, "grids", ()):
+            grids.setdefault(grid[0], grid)
         flags = {flag[0]: flag for flag in self.flags}
         for flag in getattr(other, "flags", ()):  # (a pickle from before flags)
             flags.setdefault(flag[0], flag)
@@ -284,6 +299,7 @@ class FeatureConstraints:
             observed_low=_observed(self, other, "observed_low"),
             observed_high=_observed(self, other, "observed_high"),
             flags=list(flags.values()),
+            grids=list(grids.values()),
         )
 
     def check_data(self, X, argname="X") -> None:
@@ -349,59 +365,7 @@ class FeatureConstraints:
         -------
         Constraints
         """
-
-        def as_float(a):
-            return torch.as_tensor(
-                np.asarray(a, dtype=float), dtype=dtype, device=device
-            )
-
-        def as_bool(a):
-            return torch.as_tensor(np.asarray(a, dtype=bool), device=device)
-
-        increase, decrease = _allowed(self.mutability)
-        extra = {}
-        if self.groups:  # padded to one (n_groups, max_size) layout: no loop per step
-            width = max(len(g) for g in self.groups)
-            shape = (len(self.groups), width)
-            index, valid = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=bool)
-            scale, offset = np.ones(shape), np.zeros(shape)
-            for k, group in enumerate(self.groups):
-                index[k, : len(group)], valid[k, : len(group)] = group, True
-                scale[k, : len(group)] = self.scale[group]
-                offset[k, : len(group)] = self.offset[group]
-            extra.update(
-                group_index=torch.as_tensor(index, device=device),
-                group_valid=as_bool(valid),
-                group_scale=as_float(scale),
-                group_offset=as_float(offset),
-                group_implicit=as_bool(self.group_implicit),
-            )
-        flags = getattr(self, "flags", ())
-        if flags:
-            width = max(len(cols) for _, cols, _ in flags)
-            source = np.array([np.resize(cols, width) for _, cols, _ in flags])
-            extra.update(
-                flag_index=torch.as_tensor([k for k, _, _ in flags], device=device),
-                flag_source=torch.as_tensor(source, device=device),
-                flag_off=as_float([off for _, _, off in flags]),
-            )
-        if self.integer.any():
-            cols = np.flatnonzero(self.integer)
-            low, high = self.integer_bounds()
-            extra.update(
-                integer_index=torch.as_tensor(cols, device=device),
-                integer_scale=as_float(self.scale[cols]),
-                integer_offset=as_float(self.offset[cols]),
-                integer_low=as_float(low[cols]),
-                integer_high=as_float(high[cols]),
-            )
-        return Constraints(
-            low=as_float(self.low),
-            high=as_float(self.high),
-            allow_increase=as_bool(increase),
-            allow_decrease=as_bool(decrease),
-            **extra,
-        )
+        return constraint_tensors(self, dtype, device)
 
     def violations(self, X_cf, X_factual, atol: float = 1e-6) -> np.ndarray:
         """Number of broken constraints per counterfactual (for tests and audits).
@@ -455,6 +419,11 @@ def make_constraints(
     tensor([False,  True])
     """
     return FeatureConstraints(mutability, low, high, groups).tensors(dtype, device)
+
+
+def _grid(k, values, integer=False):
+    """A grid as ``(column, sorted unique values, integer)``."""
+    return int(k), np.unique(np.asarray(values, dtype=float)), bool(integer)
 
 
 def _flag(flag, offset):

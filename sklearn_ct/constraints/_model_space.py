@@ -3,8 +3,7 @@
 Counterfactuals are searched in the input space of the classifier at the end
 of a pipeline (the *model space*); users think in their own columns, units and
 categories (the *input space*). :func:`model_space` reads the fitted
-preprocessing once (``_layout``) and gives a :class:`ModelSpace`
-that
+preprocessing once (``_layout``) and gives a :class:`ModelSpace` that
 
 * checks the user's data as strictly as scikit-learn's ``validate_data``:
   width, and column names and their order (reordered by name, never matched
@@ -323,6 +322,8 @@ class ModelSpace:
                             "step on its way has no inverse_transform."
                         )
                     back = generic[:, j]
+                    if integer is not None and integer[cols].any():  # a grid's
+                        back = np.round(pd.to_numeric(pd.Series(back)).to_numpy())
                 values = _merge(values, back, changed)
             restored[col] = values
         out = pd.DataFrame(restored, index=original.index)

@@ -6,7 +6,8 @@ constraints into a :class:`Constraints` bundle (``_tensors``); the one search lo
 
 * :func:`mask_step` drops the components of a step that mutability forbids;
 * :func:`project` clamps a point to the domain box, snaps integer features to
-  their grid and one-hot groups to a single level, moves what mutability
+  their grid (:func:`snap_integers`, or :func:`snap_grids` through a
+  non-affine step) and one-hot groups to a single level, moves what mutability
   forbids back to the factual, and sets each missing-value indicator to what
   the preprocessing would compute (:func:`follow_flags`).
 
@@ -248,6 +249,63 @@ def snap_integers(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     return _straight_through(hard, x)
 
 
+def snap_grids(
+    x: torch.Tensor, constraints: Constraints, x_factual: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Move each grid column to the nearest of its listed model values.
+
+    A grid column reaches the model through a non-affine step (an integer
+    through a ``PowerTransformer``, any column through a
+    ``QuantileTransformer`` fitted on ties): only the listed model values
+    come from data a user can have. Snapping is straight-through.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, n_features)
+        Candidate counterfactuals.
+    constraints : Constraints
+        The resolved constraints, as tensors.
+    x_factual : Tensor of shape (n, n_features) or None, default=None
+        The factuals they explain. Given, the factual's own value counts as
+        listed (a value a ``SimpleImputer`` filled in is no other row's).
+
+    Returns
+    -------
+    Tensor of shape (n, n_features)
+
+    Examples
+    --------
+    The second feature takes only 0, 0.1, 0.5 and 1:
+
+    >>> import torch
+    >>> from sklearn_ct.constraints import FeatureConstraints
+    >>> constraints = FeatureConstraints(
+    ...     ["both", "both"], [0, 0], [5, 1], grids=[(1, [0, 0.1, 0.5, 1])]
+    ... ).tensors()
+    >>> snap_grids(torch.tensor([[0.3, 0.26], [0.7, 0.35]]), constraints)
+    tensor([[0.3000, 0.1000],
+            [0.7000, 0.5000]])
+    """
+    if constraints.grid_index is None:
+        return x
+    index, values = constraints.grid_index, constraints.grid_values
+    current = x.detach().index_select(1, index).T.contiguous()  # (n_grids, n)
+    right = torch.searchsorted(values, current).clamp_(max=values.shape[1] - 1)
+    left = (right - 1).clamp_(min=0)
+    below, above = values.gather(1, left), values.gather(1, right)
+    nearest = torch.where(
+        (current - below).abs() <= (above - current).abs(), below, above
+    )
+    if x_factual is not None:
+        own = x_factual.index_select(1, index).T
+        nearest = torch.where(
+            (current - own).abs() < (current - nearest).abs(), own, nearest
+        )
+    hard = x.detach().clone()
+    hard.index_copy_(1, index, nearest.T)
+    return _straight_through(hard, x)
+
+
 def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
     """Snap every one-hot group to its arg-max level (exactly one indicator is 1).
 
@@ -377,7 +435,9 @@ def _project_inside(x, x_factual, constraints, *, fresh=True):
     With ``fresh=False`` ``x`` is never modified; the result is ``x`` itself
     where nothing changes it (no integers, no groups, no restrictions).
     """
-    snapped = project_onehot(snap_integers(x, constraints), constraints)
+    snapped = project_onehot(
+        snap_grids(snap_integers(x, constraints), constraints, x_factual), constraints
+    )
     if constraints.all_free:
         return follow_flags(snapped, x_factual, constraints)
     if snapped is x and not fresh:

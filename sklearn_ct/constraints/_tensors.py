@@ -1,6 +1,7 @@
 """Resolved constraints as tensors: the :class:`Constraints` bundle of the search.
 
-:meth:`~sklearn_ct.constraints.FeatureConstraints.tensors` makes one; the
+:meth:`~sklearn_ct.constraints.FeatureConstraints.tensors` makes one
+(:func:`constraint_tensors`); the
 projections of ``_projection`` read it, and it computes once what they need
 besides the point (step bounds, restricted columns, one-hot layouts).
 """
@@ -11,6 +12,7 @@ from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from types import SimpleNamespace
 
+import numpy as np
 import torch
 
 
@@ -46,6 +48,11 @@ class Constraints:
         The columns of each flagged feature (padded by repeating one).
     flag_off : Tensor of shape (n_flags,) or None
         Each indicator's value for "not missing", in model units.
+    grid_index : LongTensor of shape (n_grids,) or None
+        Columns that take only listed values (integers through a non-affine
+        step).
+    grid_values : Tensor of shape (n_grids, max_size) or None
+        Each one's values, sorted, padded with ``inf``.
 
     Examples
     --------
@@ -75,6 +82,8 @@ class Constraints:
     flag_index: torch.Tensor | None = None
     flag_source: torch.Tensor | None = None
     flag_off: torch.Tensor | None = None
+    grid_index: torch.Tensor | None = None
+    grid_values: torch.Tensor | None = None
 
     @property
     def n_features(self) -> int:
@@ -268,3 +277,76 @@ def _column_runs(columns: list) -> list | None:
     if not runs or len(runs) > _MAX_RUNS:
         return None
     return [slice(start, stop) for start, stop in runs]
+
+
+def _allowed(mutability):
+    """Per feature, whether mutability lets it increase, and decrease."""
+    mutability = np.asarray(mutability, dtype=object)
+    return (
+        np.isin(mutability, ("both", "increase")),
+        np.isin(mutability, ("both", "decrease")),
+    )
+
+
+def constraint_tensors(fc, dtype=torch.float32, device="cpu") -> Constraints:
+    """:meth:`~sklearn_ct.constraints.FeatureConstraints.tensors` (see there)."""
+
+    def as_float(a):
+        return torch.as_tensor(np.asarray(a, dtype=float), dtype=dtype, device=device)
+
+    def as_bool(a):
+        return torch.as_tensor(np.asarray(a, dtype=bool), device=device)
+
+    increase, decrease = _allowed(fc.mutability)
+    extra = {}
+    if fc.groups:  # padded to one (n_groups, max_size) layout: no loop per step
+        width = max(len(g) for g in fc.groups)
+        shape = (len(fc.groups), width)
+        index, valid = np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=bool)
+        scale, offset = np.ones(shape), np.zeros(shape)
+        for k, group in enumerate(fc.groups):
+            index[k, : len(group)], valid[k, : len(group)] = group, True
+            scale[k, : len(group)] = fc.scale[group]
+            offset[k, : len(group)] = fc.offset[group]
+        extra.update(
+            group_index=torch.as_tensor(index, device=device),
+            group_valid=as_bool(valid),
+            group_scale=as_float(scale),
+            group_offset=as_float(offset),
+            group_implicit=as_bool(fc.group_implicit),
+        )
+    flags = getattr(fc, "flags", ())
+    if flags:
+        width = max(len(cols) for _, cols, _ in flags)
+        source = np.array([np.resize(cols, width) for _, cols, _ in flags])
+        extra.update(
+            flag_index=torch.as_tensor([k for k, _, _ in flags], device=device),
+            flag_source=torch.as_tensor(source, device=device),
+            flag_off=as_float([off for _, _, off in flags]),
+        )
+    grids = getattr(fc, "grids", ())
+    if grids:  # padded with inf: never the nearest
+        values = np.full((len(grids), max(len(v) for _, v, _ in grids)), np.inf)
+        for g, (_, v, _) in enumerate(grids):
+            values[g, : len(v)] = v
+        extra.update(
+            grid_index=torch.as_tensor([k for k, _, _ in grids], device=device),
+            grid_values=as_float(values),
+        )
+    if fc.integer.any():
+        cols = np.flatnonzero(fc.integer)
+        low, high = fc.integer_bounds()
+        extra.update(
+            integer_index=torch.as_tensor(cols, device=device),
+            integer_scale=as_float(fc.scale[cols]),
+            integer_offset=as_float(fc.offset[cols]),
+            integer_low=as_float(low[cols]),
+            integer_high=as_float(high[cols]),
+        )
+    return Constraints(
+        low=as_float(fc.low),
+        high=as_float(fc.high),
+        allow_increase=as_bool(increase),
+        allow_decrease=as_bool(decrease),
+        **extra,
+    )

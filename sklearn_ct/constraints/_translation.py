@@ -9,13 +9,17 @@ whose layout knows each model column's source column and affine map, into
 :class:`~sklearn_ct.constraints.FeatureConstraints` on the model's columns:
 
 * mutability follows a column into every model column it becomes; an affine
-  map with a negative scale swaps "increase" and "decrease"; only "both" and
-  "none" apply to one-hot and non-affine columns;
-* domain bounds are mapped through the affine map; "infer" and "observed"
-  are computed in model space (they commute with affine maps);
+  map with a negative scale, or a non-affine one that falls throughout the
+  data, swaps "increase" and "decrease"; only "both" and "none" apply to
+  one-hot columns and to non-affine maps that turn;
+* domain bounds are mapped through the affine map, or through the fitted
+  steps where they rise or fall throughout the data; "infer" and
+  "observed" are computed in model space (they commute with such maps);
 * one-hot groups come from the encoders, integer features from the data
-  ("auto": every numeric column whose values are all integers), and
-  ordinal codes are integers inside their range;
+  ("auto": every numeric column whose values are all integers; ``_integers``),
+  and ordinal codes are integers inside their range; a column through a
+  non-affine step gets the model values its inputs reach, where not all
+  do (``_nonaffine``);
 * a missing-value indicator is tied to the column it flags (it follows that
   column, never acted on by itself).
 
@@ -24,7 +28,6 @@ Keys may also name model columns, or positions of the input columns.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -33,83 +36,12 @@ import pandas as pd
 
 from . import _layout
 from ._feature_constraints import FeatureConstraints
+from ._integers import integer_columns
+from ._keys import _label, _per_model
+from ._nonaffine import direction, elementwise_columns, through, value_grids
 from ._specs import MUTABILITY_VALUES, _as_bounds, resolve_domain, resolve_mutability
 
 _FLIP = {"increase": "decrease", "decrease": "increase"}
-
-
-def _input_position(space, key, argname):
-    """Input column of a key (name or position), or None if it is not one."""
-    n_in = space.layout.n_in if space.layout is not None else space.n_inputs
-    if isinstance(key, numbers.Integral) and not isinstance(key, bool):
-        if not -n_in <= key < n_in:
-            raise ValueError(
-                f"{argname} refers to feature index {key}, but X has {n_in} features."
-            )
-        return int(key) % n_in
-    if space.input_names is not None and key in space.input_names:
-        return space.input_names.index(key)
-    return None
-
-
-def _model_position(space, key, argname):
-    names = space.feature_names
-    if names is not None and key in names:
-        return names.index(key)
-    known = [
-        *(space.input_names or []),
-        *(n for n in (names or []) if n not in (space.input_names or [])),
-    ]
-    if not known:
-        raise ValueError(
-            f"{argname} refers to feature {key!r} by name, but X has no feature "
-            "names. Give constraints per position, or fit on a pandas DataFrame; "
-            "inside a Pipeline, build it with sklearn_ct.pipeline.make_pipeline "
-            "so that constraints can name the pipeline's input columns."
-        )
-    raise ValueError(
-        f"{argname} refers to unknown feature {key!r}; expected one of {known}."
-    )
-
-
-def _per_model(space, spec, n_model, argname):
-    """A per-feature spec (dict or list) as {model column: (value, input col)}."""
-    lay = space.layout
-    n_in = lay.n_in if lay is not None else n_model
-    items = []
-    if isinstance(spec, Mapping):
-        items = list(spec.items())
-    elif len(spec) == n_in:
-        items = list(enumerate(spec))
-    elif len(spec) == n_model:  # one value per model column
-        return {k: (v, None) for k, v in enumerate(spec)}
-    else:
-        raise ValueError(
-            f"{argname} has {len(spec)} entries, but X has {n_in} features; give "
-            "one value per feature or a dict by feature name."
-        )
-    out = {}
-    for key, value in items:
-        j = _input_position(space, key, argname) if lay is not None else None
-        if j is not None:
-            cols = np.flatnonzero(lay.source == j)
-            if not len(cols):
-                raise ValueError(
-                    f"{argname} refers to column {key!r}, which the "
-                    "preprocessing drops."
-                )
-            out.update({int(k): (value, j) for k in cols})
-        elif lay is None and isinstance(key, numbers.Integral):
-            k = int(key) % n_model if -n_model <= key < n_model else None
-            if k is None:
-                raise ValueError(
-                    f"{argname} refers to feature index {key}, but X"
-                    f" has {n_model} features."
-                )
-            out[k] = (value, None)
-        else:
-            out[_model_position(space, key, argname)] = (value, None)
-    return out
 
 
 def resolve_constraints(
@@ -148,12 +80,14 @@ def resolve_constraints(
     if lay is None or lay.n_out != n_model:  # the model's own columns
         lay = _layout.identity(n_model)
         space = replace(space, head=None, layout=lay, n_inputs=n_model)
-    mut = _mutability(space, mutability, n_model)
+    low, high = _domain(space, domain, X_input, X_model, domain_n_std)
+    mut = _mutability(space, mutability, n_model, X_input, (low, high))
     mut[lay.kind == "indicator"] = "none"  # whether a value was missing: data
-    low, high = _domain(space, domain, X_model, domain_n_std)
     observed = _observed(X_model, domain, (low, high), space, domain_n_std)
     groups = _groups(space, categorical_groups, n_model)
-    integer = _integers(space, integer_features, X_input, n_model, groups)
+    integer, through = integer_columns(
+        space, integer_features, X_input, n_model, groups
+    )
     scale = (
         np.ones(n_model)
         if lay is None
@@ -192,6 +126,9 @@ def resolve_constraints(
         observed_low=observed[0],
         observed_high=observed[1],
         flags=_flags(lay, X_input, X_model),
+        grids=value_grids(
+            space, X_input, X_model, elementwise_columns(lay), through, low, high
+        ),
     )
 
 
@@ -218,6 +155,36 @@ def _flags(lay, X_input, X_model):
     return flags
 
 
+def _bounds_in_model_units(space, X_input, j, k, lo, hi):
+    """A domain pair given in input column ``j``'s units, in model column ``k``'s.
+
+    Through affine steps, the affine map; through a transformer that rises
+    or falls throughout the data (:func:`~._nonaffine.direction`), the
+    fitted preprocessing itself at each finite bound.
+    """
+    lay = space.layout
+    kind, scale, offset = lay.kind[k], lay.scale[k], lay.offset[k]
+    sign = 0 if kind != "value" else 1 if np.isfinite(scale) else None
+    if sign is None:
+        sign = _direction(space, X_input, k, None)
+        if sign:  # an infinite end stays infinite, on the side the map sends it
+            ends = np.array([lo, hi], dtype=float) * (1 if sign > 0 else -1)
+            finite = np.isfinite(ends)
+            if finite.any():
+                ends[finite] = through(space, X_input, j, k, np.array([lo, hi])[finite])
+            return tuple(np.sort(ends))
+    if not sign:
+        raise ValueError(
+            f"domain for {_label(space, j)!r}: bounds in the column's units "
+            "need a numeric column that reaches the model through affine steps "
+            "or a transformer that rises or falls throughout the data; give "
+            "bounds in model units by model column name instead."
+        )
+    with np.errstate(invalid="ignore"):
+        lo, hi = sorted((scale * lo + offset, scale * hi + offset))
+    return np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=np.inf)
+
+
 def _observed(X_model, spec, box, space, n_std):
     """The smallest and largest value per column (NaN ignored), open where given.
 
@@ -231,13 +198,13 @@ def _observed(X_model, spec, box, space, n_std):
     low = np.fmin.reduce(X_model, axis=0).astype(float)
     high = np.fmax.reduce(X_model, axis=0).astype(float)
     if spec is not None and not isinstance(spec, str):
-        inferred = _domain(space, "infer", X_model, n_std)
+        inferred = _domain(space, "infer", None, X_model, n_std)
         low = np.where(box[0] != inferred[0], -np.inf, low)
         high = np.where(box[1] != inferred[1], np.inf, high)
     return low, high
 
 
-def _mutability(space, spec, n_model):
+def _mutability(space, spec, n_model, X_input=None, box=None):
     if spec is None or isinstance(spec, str):
         return resolve_mutability(spec, n_model)
     if not isinstance(spec, (Mapping, Sequence, np.ndarray)):
@@ -255,11 +222,14 @@ def _mutability(space, spec, n_model):
             )
         if j is not None and value in _FLIP:
             kind, scale = space.layout.kind[k], space.layout.scale[k]
-            if kind == "onehot" or (kind == "value" and not np.isfinite(scale)):
+            if kind == "value" and not np.isfinite(scale):
+                scale = _direction(space, X_input, k, box)
+            if kind == "onehot" or scale == 0:
                 raise ValueError(
                     f"mutability {value!r} for {_label(space, j)!r}: only 'both' or "
                     "'none' apply to a column that reaches the model one-hot "
-                    "encoded or through a non-affine transformer."
+                    "encoded or through a transformer that neither rises nor "
+                    "falls throughout the data (checked on them)."
                 )
             if scale < 0:
                 value = _FLIP[value]
@@ -267,11 +237,15 @@ def _mutability(space, spec, n_model):
     return values
 
 
-def _label(space, j):
-    return space.input_names[j] if space.input_names else j
+def _direction(space, X_input, k, box):
+    """+1, -1 or 0: how a non-affine column follows its input (0: unknown)."""
+    if X_input is None or np.sum(space.layout.source == space.layout.source[k]) != 1:
+        return 0
+    low, high = (-np.inf, np.inf) if box is None else (box[0][k], box[1][k])
+    return direction(space, X_input, k, low, high)
 
 
-def _domain(space, spec, X_model, n_std):
+def _domain(space, spec, X_input, X_model, n_std):
     simple = spec is None or isinstance(spec, str)
     if simple or space.layout is None or space.head is None:
         return resolve_domain(spec, X_model, space.feature_names, n_std)
@@ -309,17 +283,7 @@ def _domain(space, spec, X_model, n_std):
                 f"high={hi}; expected low <= high."
             )
         if j is not None:
-            kind, scale, offset = lay.kind[k], lay.scale[k], lay.offset[k]
-            if kind != "value" or not np.isfinite(scale):
-                raise ValueError(
-                    f"domain for {_label(space, j)!r}: bounds in the column's units "
-                    "need a numeric column that reaches the model through affine "
-                    "steps (passthrough or a scaler); give bounds in model units by"
-                    " model column name instead."
-                )
-            with np.errstate(invalid="ignore"):
-                lo, hi = sorted((scale * lo + offset, scale * hi + offset))
-            lo, hi = np.nan_to_num(lo, nan=-np.inf), np.nan_to_num(hi, nan=np.inf)
+            lo, hi = _bounds_in_model_units(space, X_input, j, k, lo, hi)
         if np.isnan(lo) or np.isnan(hi):
             raise ValueError("domain bounds must not be NaN.")
         low[k], high[k] = lo, hi
@@ -367,86 +331,3 @@ def _groups(space, spec, n_model):
         taken.update(cols)
         found.append((np.asarray(cols, dtype=np.int64), False))
     return found
-
-
-def _integers(space, spec, X_input, n_model, groups):
-    lay = space.layout
-    integer = np.zeros(n_model, dtype=bool)
-    in_group = np.zeros(n_model, dtype=bool)
-    for cols, _ in groups:
-        in_group[cols] = True
-    if lay is not None:
-        integer |= lay.kind == "ordinal"
-    if spec is None or spec is False:
-        return integer
-    affine = (
-        np.zeros(n_model, dtype=bool)
-        if lay is None
-        else (lay.kind == "value") & np.isfinite(lay.scale) & (lay.scale != 0)
-    )
-    if isinstance(spec, str):
-        if spec != "auto":
-            raise ValueError(
-                f"integer_features={spec!r} is not understood; "
-                "expected 'auto', None or a list of features."
-            )
-        if lay is None:  # the columns' way to the model is unknown
-            return integer
-        for j, values in _numeric_columns(X_input):
-            cols = np.flatnonzero(lay.source == j)
-            if (
-                len(cols) == 1
-                and affine[cols[0]]
-                and not in_group[cols[0]]
-                and _all_integral(values)
-            ):
-                integer[cols[0]] = True
-        return integer
-    if not isinstance(spec, (Sequence, np.ndarray)):
-        raise ValueError(
-            "integer_features must be 'auto', None or a list of "
-            f"features; got {type(spec).__name__}."
-        )
-    values = dict(_numeric_columns(X_input))
-    for key in spec:
-        for k, (_, j) in _per_model(
-            space, {key: None}, n_model, "integer_features"
-        ).items():
-            if not affine[k]:
-                raise ValueError(
-                    f"integer_features: {key!r} must reach the model as a number "
-                    "through affine steps (passthrough or a scaler)."
-                )
-            column = values.get(j if j is not None else k)
-            if column is None or not _all_integral(column):
-                raise ValueError(
-                    f"integer_features: {key!r} holds values that "
-                    "are not integers (or not numbers)."
-                )
-            integer[k] = True
-    return integer & ~in_group
-
-
-def _numeric_columns(X):
-    if isinstance(X, pd.DataFrame):
-        for j, col in enumerate(X.columns):
-            if pd.api.types.is_numeric_dtype(X[col]) and not pd.api.types.is_bool_dtype(
-                X[col]
-            ):
-                yield j, X[col].to_numpy(dtype=float, na_value=np.nan)
-        return
-    X = np.asarray(X)
-    if X.dtype.kind in "biuf":
-        for j in range(X.shape[1]):
-            yield j, X[:, j].astype(float)
-
-
-def _all_integral(values) -> bool:
-    """Every observed value is an integer (missing values, NaN, are left out)."""
-    values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    return bool(
-        len(values)
-        and np.all(np.isfinite(values))
-        and np.all(values == np.round(values))
-    )

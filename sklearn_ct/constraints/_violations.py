@@ -67,6 +67,9 @@ def constraint_violations(constraints, X_cf, X_factual, atol: float = 1e-6):
     units = constraints.units(X_cf)
     cols = np.flatnonzero(constraints.integer)
     bad = bad + (np.abs(units[:, cols] - np.round(units[:, cols])) > 1e-4).sum(1)
+    bad = bad + _grid_violations(
+        np.asarray(X_cf, float), np.asarray(X_factual, float), constraints, atol
+    )
     factual_units = constraints.units(X_factual)
     for group, implicit in zip(
         constraints.groups, constraints.group_implicit, strict=True
@@ -93,4 +96,18 @@ def _flag_violations(X_cf, X_factual, flags, atol):
         changed = (X_cf[:, cols] != X_factual[:, cols]).any(axis=1)
         expected = np.where(changed, off, X_factual[:, k])
         bad += np.abs(X_cf[:, k] - expected) > atol
+    return bad
+
+
+def _grid_violations(X_cf, X_factual, constraints, atol):
+    """Per row, the grid columns off their grid (and off the factual's value)."""
+    bad = np.zeros(len(X_cf), dtype=int)
+    for k, values, _ in getattr(constraints, "grids", ()):
+        column = X_cf[:, k]
+        at = np.clip(np.searchsorted(values, column), 1, max(len(values) - 1, 1))
+        near = np.minimum(
+            np.abs(column - values[at - 1]), np.abs(column - values[at % len(values)])
+        )
+        tol = atol * np.maximum(1.0, np.abs(column))
+        bad += (near > tol) & (np.abs(column - X_factual[:, k]) > atol)
     return bad

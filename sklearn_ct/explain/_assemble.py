@@ -49,7 +49,7 @@ def assemble_result(
         X_in.iloc[rows] if isinstance(X_in, pd.DataFrame) else np.asarray(X_in)[rows]
     )
     returned, in_input = space.restore(
-        cf_model, X_rows, Z, integer=explainer.constraints_.integer
+        cf_model, X_rows, Z, integer=explainer.constraints_.integral
     )
     if in_input and space.head is not None:
         cf_model = space.transform(returned)  # exactly the point returned

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from ..constraints import _layout
-from ..constraints._translation import _per_model
+from ..constraints._keys import _per_model
 
 #: The default ``feature_costs``: per unit, the inverse of a feature's median
 #: absolute deviation on the data given to ``fit`` (a category change costs 1).

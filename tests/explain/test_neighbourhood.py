@@ -18,10 +18,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from recourse_oracle import decisive_predict, exhaustive_recourse, make_justice
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline as sk_make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    PowerTransformer,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+)
 
 from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
 from sklearn_ct.constraints import FeatureConstraints, project
@@ -299,6 +309,54 @@ def _mixed_pipeline(seed, n_levels, model):
     return pipe, X
 
 
+SCALERS = {
+    "standard": StandardScaler,
+    "minmax": MinMaxScaler,
+    "robust": RobustScaler,
+    "maxabs": MaxAbsScaler,
+    "quantile": lambda: QuantileTransformer(n_quantiles=50),
+    "power": PowerTransformer,
+    "none": lambda: "passthrough",
+}
+
+
+def _variant_pipeline(seed, n_levels, encoder, scale, missing, kind, count, level):
+    """A :func:`_mixed_table` through chosen preprocessing, fitted on 200 rows.
+
+    The ``variants`` of ``research/diag/recourse_hunt.py``: the category
+    one-hot (``drop`` None, ``"first"``, ``"if_binary"``; ``"scaled"``: then
+    standardised) or ``"ordinal"``; the numbers through a scaler of
+    :data:`SCALERS`; ``missing`` amounts (``"impute"``, or ``"indicator"``
+    with ``add_indicator=True``); directions of ``count`` and ``level``.
+
+    Returns the pipeline, the table and the mutability.
+    """
+    X, y = _mixed_table(seed, n_levels)
+    if encoder == "ordinal":
+        cat = OrdinalEncoder()
+    elif encoder == "scaled":
+        cat = sk_make_pipeline(OneHotEncoder(sparse_output=False), StandardScaler())
+    else:
+        drop = None if encoder == "onehot" else encoder
+        cat = OneHotEncoder(drop=drop, sparse_output=seed % 2 == 0)
+    num = SCALERS[scale]()
+    if missing != "none":
+        gaps = np.random.default_rng(seed).random(len(X)) < 0.08
+        X.loc[gaps, "amount"] = np.nan
+        num = sk_make_pipeline(SimpleImputer(add_indicator=missing == "indicator"), num)
+    pre = ColumnTransformer(
+        [("cat", cat, ["level"]), ("num", num, ["fixed", "count", "amount"])]
+    )
+    model = (
+        LogisticRegression()
+        if kind == "logistic"
+        else MLPClassifier((16,), max_iter=300, random_state=seed)
+    )
+    pipe = sk_make_pipeline(pre, model).fit(X[:200], y[:200])
+    mutability = {"fixed": "none", "count": count, "level": level}
+    return pipe, X, mutability
+
+
 def _check_against_oracle(seed, n_levels, count, model, min_share):
     pipe, X = _mixed_pipeline(seed, n_levels, model)
     mutability = {"fixed": "none", "count": count}
@@ -358,3 +416,30 @@ def test_a_person_outside_the_box_keeps_their_own_value():
     # oracle keeps it and switches ``level``; clamping it into the box, as the
     # projection once did for every feature, lowered p(target) below 0.5.
     _check_against_oracle(203, 2, "increase", "logistic", min_share=1.0)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # A count through a QuantileTransformer: between two counts' model
+        # values lie points no count reaches (brought back, they moved).
+        (8627, 3, "ordinal", "quantile", "none", "mlp", "both", "both"),
+        (8627, 3, "ordinal", "quantile", "none", "mlp", "decrease", "both"),
+        # Imputed means are ties: a range of model values no amount reaches.
+        (3863, 2, "ordinal", "quantile", "impute", "mlp", "both", "both"),
+        # A missing amount keeps its imputed value, which no other row has.
+        (8747, 3, "onehot", "quantile", "indicator", "mlp", "both", "none"),
+        # The indicator's "not missing" through a PowerTransformer.
+        (9790, 3, "first", "power", "indicator", "logistic", "both", "both"),
+        (5364, 3, "first", "maxabs", "indicator", "mlp", "decrease", "both"),
+        (2101, 3, "onehot", "power", "none", "mlp", "increase", "both"),
+    ],
+)
+def test_recourse_through_non_affine_steps_and_missing_values(case):
+    pipe, X, mutability = _variant_pipeline(*case)
+    explainer = CounterfactualExplainer(
+        pipe, mutability=mutability, domain="observed"
+    ).fit(X[:200])
+    people = X[200:][pipe.predict(X[200:]) == 0]
+    share, n_oracle, bad = _share(explainer, pipe, X[:200], people, 1, mutability)
+    assert n_oracle and share == 1.0 and bad == 0
