@@ -39,6 +39,10 @@ MAX_GRID = 10_000
 #: whether a continuous column comes back where it went.
 N_ROUND_TRIP = 1001
 
+#: Where a box with an open side closes for a column through a non-affine
+#: step: that many times the column's observed range beyond the data.
+SPAN = 1000.0
+
 
 def value_grids(space, X_input, X_model, columns, integer, low, high):
     """Per model column in ``columns`` that needs one: the values its inputs reach.
@@ -225,3 +229,58 @@ def elementwise_columns(lay):
     return np.flatnonzero(
         (lay.kind == "value") & ~np.isfinite(lay.scale) & (lay.source >= 0) & sole
     )
+
+
+def reachable_box(space, X_input, X_model, columns, low, high):
+    """The box, shrunk on each column in ``columns`` to model values that come back.
+
+    A ``PowerTransformer``'s map is bounded on one side for some
+    ``lambdas_``, a ``QuantileTransformer``'s on both: a box in model units
+    (mean +- 3 standard deviations, or none) can reach past the map's
+    values, to model values no input is sent to (their inverse is NaN, or
+    not the way back). An open side closes at the model value of an input
+    far beyond the data (``SPAN`` times its range); then each side moves
+    in to the last of ``N_ROUND_TRIP`` evenly spaced model values whose
+    inverse is finite.
+
+    Parameters
+    ----------
+    space : ModelSpace
+        The fitted preprocessing and its layout.
+    X_input : DataFrame or ndarray
+        Data in the user's columns.
+    X_model : ndarray of shape (n_samples, n_model_features)
+        The same data in model space.
+    columns : array-like of int
+        Model columns, each alone carrying an input column through
+        non-affine steps.
+    low, high : ndarray of shape (n_model_features,)
+        The box in model units.
+
+    Returns
+    -------
+    low, high : ndarray of shape (n_model_features,)
+    """
+    low, high = low.copy(), high.copy()
+    for k in columns:
+        j = int(space.layout.source[k])
+        if not (np.isfinite(low[k]) and np.isfinite(high[k])):
+            observed = _column(X_input, j)
+            observed = observed[np.isfinite(observed)]
+            if not len(observed):
+                continue
+            reach = SPAN * max(np.ptp(observed), 1.0)
+            far = through(
+                space, X_input, j, k, [observed.min() - reach, observed.max() + reach]
+            )
+            far = far[np.isfinite(far)]
+            if len(far):
+                low[k] = max(low[k], far.min())
+                high[k] = min(high[k], far.max())
+        if not (np.isfinite(low[k]) and np.isfinite(high[k])) or high[k] <= low[k]:
+            continue
+        z = np.linspace(low[k], high[k], N_ROUND_TRIP)
+        finite = np.isfinite(_back(space, X_model, j, k, z))
+        if finite.any() and not finite.all():
+            low[k], high[k] = z[finite].min(), z[finite].max()
+    return low, high

@@ -38,7 +38,13 @@ from . import _layout
 from ._feature_constraints import FeatureConstraints
 from ._integers import integer_columns
 from ._keys import _label, _per_model
-from ._nonaffine import direction, elementwise_columns, through, value_grids
+from ._nonaffine import (
+    direction,
+    elementwise_columns,
+    reachable_box,
+    through,
+    value_grids,
+)
 from ._specs import MUTABILITY_VALUES, _as_bounds, resolve_domain, resolve_mutability
 
 _FLIP = {"increase": "decrease", "decrease": "increase"}
@@ -81,6 +87,9 @@ def resolve_constraints(
         lay = _layout.identity(n_model)
         space = replace(space, head=None, layout=lay, n_inputs=n_model)
     low, high = _domain(space, domain, X_input, X_model, domain_n_std)
+    low, high = reachable_box(
+        space, X_input, X_model, elementwise_columns(lay), low, high
+    )
     mut = _mutability(space, mutability, n_model, X_input, (low, high))
     mut[lay.kind == "indicator"] = "none"  # whether a value was missing: data
     observed = _observed(X_model, domain, (low, high), space, domain_n_std)
