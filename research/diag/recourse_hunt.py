@@ -17,8 +17,9 @@ Modes:
   ``drop`` None, ``"first"`` or ``"if_binary"``, optionally scaled; or an
   ordinal code), a drawn scaler of the numbers (standard, min-max, robust,
   max-abs, quantile, power or none), missing amounts behind a
-  ``SimpleImputer`` (with or without its indicator) and an immutable
-  category, under ``domain="observed"`` (the oracle's box).
+  ``SimpleImputer`` (with or without its indicator), an immutable
+  category and a skewed amount, under a drawn ``domain`` (a wider box than
+  the oracle's observed one finds more, never less).
 * ``justice`` and ``loans``: the criminal-justice and loans pipelines of the
   same tests with a ``CounterfactualTrainingClassifier`` (``vanilla`` or
   ``full``), both targets; ``justice`` also draws the count's direction and
@@ -81,13 +82,18 @@ def _draw_variant(rng):
         str(rng.choice(["logistic", "mlp"])),
         str(rng.choice(["increase", "decrease", "both"])),  # the count
         str(rng.choice(["both", "both", "both", "none"])),  # the level
+        bool(rng.random() < 0.5),  # a skewed amount
     )
 
 
 def _variants(rng, sparsify):
     label = _draw_variant(rng)
+    domain = str(rng.choice(["observed", "infer", "none"]))
     pipe, X, mutability = cases._variant_pipeline(*label)
-    explainer = CounterfactualExplainer(pipe, mutability=mutability, domain="observed")
+    explainer = CounterfactualExplainer(
+        pipe, mutability=mutability, domain=None if domain == "none" else domain
+    )
+    label = (*label, domain)
     explainer.fit(X[:200])
     people = X[200:][pipe.predict(X[200:]) == 0]
     if not len(people):

@@ -40,8 +40,10 @@ MAX_GRID = 10_000
 N_ROUND_TRIP = 1001
 
 #: Where a box with an open side closes for a column through a non-affine
-#: step: that many times the column's observed range beyond the data.
-SPAN = 1000.0
+#: step: that many times the column's observed range beyond the data (a
+#: search over the model values of far larger inputs, which such steps
+#: stretch or squash, would be too coarse to find anything near the data).
+SPAN = 1.0
 
 
 def value_grids(space, X_input, X_model, columns, integer, low, high):
@@ -239,7 +241,7 @@ def reachable_box(space, X_input, X_model, columns, low, high):
     (mean +- 3 standard deviations, or none) can reach past the map's
     values, to model values no input is sent to (their inverse is NaN, or
     not the way back). An open side closes at the model value of an input
-    far beyond the data (``SPAN`` times its range); then each side moves
+    beyond the data by ``SPAN`` times its range; then each side moves
     in to the last of ``N_ROUND_TRIP`` evenly spaced model values whose
     inverse is finite.
 

@@ -53,6 +53,9 @@ class Constraints:
         step).
     grid_values : Tensor of shape (n_grids, max_size) or None
         Each one's values, sorted, padded with ``inf``.
+    observed_low, observed_high : Tensor of shape (n_features,) or None
+        The smallest and largest value seen per feature, where known: how
+        far an open side of the box is searched at least.
 
     Examples
     --------
@@ -84,6 +87,8 @@ class Constraints:
     flag_off: torch.Tensor | None = None
     grid_index: torch.Tensor | None = None
     grid_values: torch.Tensor | None = None
+    observed_low: torch.Tensor | None = None
+    observed_high: torch.Tensor | None = None
 
     @property
     def n_features(self) -> int:
@@ -343,6 +348,9 @@ def constraint_tensors(fc, dtype=torch.float32, device="cpu") -> Constraints:
             integer_low=as_float(low[cols]),
             integer_high=as_float(high[cols]),
         )
+    seen = getattr(fc, "observed_low", None), getattr(fc, "observed_high", None)
+    if seen[0] is not None and seen[1] is not None:
+        extra.update(observed_low=as_float(seen[0]), observed_high=as_float(seen[1]))
     return Constraints(
         low=as_float(fc.low),
         high=as_float(fc.high),

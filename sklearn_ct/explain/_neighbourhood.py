@@ -49,7 +49,8 @@ N_GRID, N_GRID_PAIRS = 24, 12
 #: rounds are run at most this many times.
 MAX_PAIR_AXES, MAX_ROUNDS = 6, 4
 #: An unbounded side of a column is searched this far (model units, or this
-#: many times the factual's magnitude when larger).
+#: many times the factual's magnitude when larger), and at least to the
+#: furthest value seen on that side.
 UNBOUNDED_SPAN = 10.0
 #: Candidate points evaluated in one forward pass at most.
 MAX_POINTS = 1 << 16
@@ -428,7 +429,9 @@ def _column_values(x, j, constraints, unit, fractions):
     ):
         if not bool(allowed):
             continue
-        reach = torch.where(torch.isfinite(bound), sign * (bound - xj), span)
+        seen = _seen(constraints, j, sign)
+        far = span if seen is None else torch.maximum(span, sign * (seen - xj))
+        reach = torch.where(torch.isfinite(bound), sign * (bound - xj), far)
         reach = reach.clamp(min=0).unsqueeze(1)
         if not bool((reach > 0).any()):  # every factual at this bound
             continue
@@ -444,6 +447,12 @@ def _column_values(x, j, constraints, unit, fractions):
                 steps = torch.ceil(steps / unit - 1e-6).clamp(min=1) * unit
         sides.append(xj.unsqueeze(1) + sign * steps)
     return torch.cat(sides, dim=1) if sides else None
+
+
+def _seen(constraints, j, sign):
+    """The largest (``sign`` 1) or smallest value seen of column ``j``, if finite."""
+    seen = constraints.observed_high if sign > 0 else constraints.observed_low
+    return None if seen is None or not torch.isfinite(seen[j]) else seen[j]
 
 
 def _axes(x, constraints: Constraints, n_grid, n_grid_pairs) -> list[_Axis]:

@@ -103,7 +103,7 @@ def test_bounds_in_the_users_units_through_a_power_transformer(frame):
     space, fc = _resolved(frame, PowerTransformer(), domain={"income": (10, None)})
     rows = frame.head(1).assign(income=10.0)
     assert fc.low[1] == pytest.approx(space.transform(rows)[0, 1])
-    # The open side closes where the map's values end (far beyond the data).
+    # The open side closes one observed range beyond the data.
     top = space.transform(frame.head(1).assign(income=frame["income"].max()))
     assert top[0, 1] < fc.high[1] < np.inf
 

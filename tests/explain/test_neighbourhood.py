@@ -320,18 +320,23 @@ SCALERS = {
 }
 
 
-def _variant_pipeline(seed, n_levels, encoder, scale, missing, kind, count, level):
+def _variant_pipeline(
+    seed, n_levels, encoder, scale, missing, kind, count, level, skew=False
+):
     """A :func:`_mixed_table` through chosen preprocessing, fitted on 200 rows.
 
     The ``variants`` of ``research/diag/recourse_hunt.py``: the category
     one-hot (``drop`` None, ``"first"``, ``"if_binary"``; ``"scaled"``: then
     standardised) or ``"ordinal"``; the numbers through a scaler of
     :data:`SCALERS`; ``missing`` amounts (``"impute"``, or ``"indicator"``
-    with ``add_indicator=True``); directions of ``count`` and ``level``.
+    with ``add_indicator=True``); directions of ``count`` and ``level``;
+    ``skew``: the amount made log-normal (positive, with a long right tail).
 
     Returns the pipeline, the table and the mutability.
     """
     X, y = _mixed_table(seed, n_levels)
+    if skew:
+        X["amount"] = np.round(np.exp((X["amount"] - 50) / 15), 3)
     if encoder == "ordinal":
         cat = OrdinalEncoder()
     elif encoder == "scaled":
@@ -419,27 +424,55 @@ def test_a_person_outside_the_box_keeps_their_own_value():
 
 
 @pytest.mark.parametrize(
-    "case",
+    "case, domain",
     [
         # A count through a QuantileTransformer: between two counts' model
         # values lie points no count reaches (brought back, they moved).
-        (8627, 3, "ordinal", "quantile", "none", "mlp", "both", "both"),
-        (8627, 3, "ordinal", "quantile", "none", "mlp", "decrease", "both"),
+        ((8627, 3, "ordinal", "quantile", "none", "mlp", "both", "both"), "observed"),
+        (
+            (8627, 3, "ordinal", "quantile", "none", "mlp", "decrease", "both"),
+            "observed",
+        ),
         # Imputed means are ties: a range of model values no amount reaches.
-        (3863, 2, "ordinal", "quantile", "impute", "mlp", "both", "both"),
+        ((3863, 2, "ordinal", "quantile", "impute", "mlp", "both", "both"), "observed"),
         # A missing amount keeps its imputed value, which no other row has.
-        (8747, 3, "onehot", "quantile", "indicator", "mlp", "both", "none"),
+        (
+            (8747, 3, "onehot", "quantile", "indicator", "mlp", "both", "none"),
+            "observed",
+        ),
         # The indicator's "not missing" through a PowerTransformer.
-        (9790, 3, "first", "power", "indicator", "logistic", "both", "both"),
-        (5364, 3, "first", "maxabs", "indicator", "mlp", "decrease", "both"),
-        (2101, 3, "onehot", "power", "none", "mlp", "increase", "both"),
+        (
+            (9790, 3, "first", "power", "indicator", "logistic", "both", "both"),
+            "observed",
+        ),
+        (
+            (5364, 3, "first", "maxabs", "indicator", "mlp", "decrease", "both"),
+            "observed",
+        ),
+        ((2101, 3, "onehot", "power", "none", "mlp", "increase", "both"), "observed"),
+        # No box: recourse at amount 18 (15 model units away) once lay beyond
+        # the fallback's reach; an open side is searched to the data's extreme.
+        (
+            (
+                5097,
+                4,
+                "ordinal",
+                "robust",
+                "none",
+                "logistic",
+                "decrease",
+                "both",
+                True,
+            ),
+            None,
+        ),
     ],
 )
-def test_recourse_through_non_affine_steps_and_missing_values(case):
+def test_recourse_through_non_affine_steps_and_missing_values(case, domain):
     pipe, X, mutability = _variant_pipeline(*case)
-    explainer = CounterfactualExplainer(
-        pipe, mutability=mutability, domain="observed"
-    ).fit(X[:200])
+    explainer = CounterfactualExplainer(pipe, mutability=mutability, domain=domain).fit(
+        X[:200]
+    )
     people = X[200:][pipe.predict(X[200:]) == 0]
     share, n_oracle, bad = _share(explainer, pipe, X[:200], people, 1, mutability)
     assert n_oracle and share == 1.0 and bad == 0
