@@ -29,10 +29,8 @@ from ._projection import (
     follow_flags,
     mask_step,
     project,
-    project_onehot,
-    snap_grids,
-    snap_integers,
 )
+from ._snap import project_onehot, snap_grids, snap_integers
 from ._specs import (
     MUTABILITY_VALUES,
     infer_domain,

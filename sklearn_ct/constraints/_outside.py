@@ -41,9 +41,8 @@ def warn_outside(constraints, X_model, space, what, check=True):
     warnings.warn(
         f"Some of {what} lie outside the domain box: {listed}"
         f"{' ...' if len(outside) > 5 else ''}. A counterfactual keeps such a "
-        "value or moves the feature into the box (a one-hot level the box "
-        "excludes is always left), and that move counts as a change. Widen the "
-        "domain if it should include them.",
+        "value (or category level) or moves the feature into the box, and that "
+        "move counts as a change. Widen the domain if it should include them.",
         UserWarning,
         stacklevel=4,
     )

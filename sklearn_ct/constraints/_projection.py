@@ -6,17 +6,18 @@ constraints into a :class:`Constraints` bundle (``_tensors``); the one search lo
 
 * :func:`mask_step` drops the components of a step that mutability forbids;
 * :func:`project` clamps a point to the domain box, snaps integer features to
-  their grid (:func:`snap_integers`, or :func:`snap_grids` through a
-  non-affine step) and one-hot groups to a single level, moves what mutability
-  forbids back to the factual, and sets each missing-value indicator to what
-  the preprocessing would compute (:func:`follow_flags`).
+  their grid (``snap_integers``, or ``snap_grids`` through a non-affine
+  step) and one-hot groups to a single level (``project_onehot``; all three
+  in ``_snap``), moves what mutability forbids back to the factual, and sets
+  each missing-value indicator to what the preprocessing would compute
+  (:func:`follow_flags`).
 
 A factual may lie outside the box (a box the user gave, ``domain="observed"``
 and a person beyond the training range). Keeping one's own value is never a
 violation, so a numeric or integer feature may take any value in the box *or*
 the factual's own: the projection onto that set keeps the own value while the
-point is nearer to it than to the box. A one-hot level the box closes stays
-closed, even for a factual that holds it.
+point is nearer to it than to the box. Likewise a one-hot level the box
+closes stays open to a factual that holds it.
 
 Integer features and one-hot groups live in the units of the user's data,
 not necessarily in the model's: a column standardised by a pipeline has
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import torch
 
+from ._snap import project_onehot, snap_grids, snap_integers
 from ._tensors import Constraints
 
 
@@ -133,13 +135,13 @@ def _keeps_own(x, inside, x_factual, columns):
 
 
 def factual_outside(x_factual: torch.Tensor, constraints: Constraints) -> bool:
-    """Whether a numeric or integer feature of some factual lies outside the box.
+    """Whether some factual lies outside the box (a value, or a closed level).
 
     Then :func:`project` must weigh each such feature's own value against the
     box; otherwise it clamps alone (the common, faster case).
     """
     outside = (x_factual < constraints.low) | (x_factual > constraints.high)
-    return bool((outside & constraints._own_value_columns).any())
+    return bool(outside.any())
 
 
 def enforce_mutability(
@@ -203,163 +205,6 @@ def _enforce_mutability_(x, x_factual, constraints):
     return x
 
 
-def _straight_through(hard: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Exact values of ``hard`` forward, the identity's gradient backward."""
-    if not x.requires_grad:
-        return hard
-    return hard.detach() + (x - x.detach())
-
-
-def snap_integers(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Round integer features to the nearest allowed integer, in their own units.
-
-    Parameters
-    ----------
-    x : Tensor of shape (n, n_features)
-        Candidate counterfactuals.
-    constraints : Constraints
-        The resolved constraints, as tensors.
-
-    Returns
-    -------
-    Tensor of shape (n, n_features)
-
-    Examples
-    --------
-    The second feature is an integer in [0, 5]:
-
-    >>> import torch
-    >>> from sklearn_ct.constraints import FeatureConstraints
-    >>> constraints = FeatureConstraints(
-    ...     ["both", "both"], [0, 0], [5, 5], integer=[False, True]).tensors()
-    >>> snap_integers(torch.tensor([[0.3, 2.6], [0.7, 9.0]]), constraints)
-    tensor([[0.3000, 3.0000],
-            [0.7000, 5.0000]])
-    """
-    if constraints.integer_index is None:
-        return x
-    idx = constraints.integer_index
-    scale, offset = constraints.integer_scale, constraints.integer_offset
-    units = (x.detach().index_select(1, idx) - offset) / scale
-    units = torch.minimum(
-        torch.maximum(units.round(), constraints.integer_low), constraints.integer_high
-    )
-    hard = x.detach().clone()
-    hard.index_copy_(1, idx, units * scale + offset)
-    return _straight_through(hard, x)
-
-
-def snap_grids(
-    x: torch.Tensor, constraints: Constraints, x_factual: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Move each grid column to the nearest of its listed model values.
-
-    A grid column reaches the model through a non-affine step (an integer
-    through a ``PowerTransformer``, any column through a
-    ``QuantileTransformer`` fitted on ties): only the listed model values
-    come from data a user can have. Snapping is straight-through.
-
-    Parameters
-    ----------
-    x : Tensor of shape (n, n_features)
-        Candidate counterfactuals.
-    constraints : Constraints
-        The resolved constraints, as tensors.
-    x_factual : Tensor of shape (n, n_features) or None, default=None
-        The factuals they explain. Given, the factual's own value counts as
-        listed (a value a ``SimpleImputer`` filled in is no other row's).
-
-    Returns
-    -------
-    Tensor of shape (n, n_features)
-
-    Examples
-    --------
-    The second feature takes only 0, 0.1, 0.5 and 1:
-
-    >>> import torch
-    >>> from sklearn_ct.constraints import FeatureConstraints
-    >>> constraints = FeatureConstraints(
-    ...     ["both", "both"], [0, 0], [5, 1], grids=[(1, [0, 0.1, 0.5, 1])]
-    ... ).tensors()
-    >>> snap_grids(torch.tensor([[0.3, 0.26], [0.7, 0.35]]), constraints)
-    tensor([[0.3000, 0.1000],
-            [0.7000, 0.5000]])
-    """
-    if constraints.grid_index is None:
-        return x
-    index, values = constraints.grid_index, constraints.grid_values
-    current = x.detach().index_select(1, index).T.contiguous()  # (n_grids, n)
-    right = torch.searchsorted(values, current).clamp_(max=values.shape[1] - 1)
-    left = (right - 1).clamp_(min=0)
-    below, above = values.gather(1, left), values.gather(1, right)
-    nearest = torch.where(
-        (current - below).abs() <= (above - current).abs(), below, above
-    )
-    if x_factual is not None:
-        own = x_factual.index_select(1, index).T
-        nearest = torch.where(
-            (current - own).abs() < (current - nearest).abs(), own, nearest
-        )
-    hard = x.detach().clone()
-    hard.index_copy_(1, index, nearest.T)
-    return _straight_through(hard, x)
-
-
-def project_onehot(x: torch.Tensor, constraints: Constraints) -> torch.Tensor:
-    """Snap every one-hot group to its arg-max level (exactly one indicator is 1).
-
-    Indicators are read in the encoder's units (``(x - offset) / scale``); a
-    group with a dropped level competes with that level's implicit indicator
-    ``1 - sum``.
-
-    Parameters
-    ----------
-    x : Tensor of shape (n, n_features)
-        Candidate counterfactuals.
-    constraints : Constraints
-        The resolved constraints, as tensors.
-
-    Returns
-    -------
-    Tensor of shape (n, n_features)
-
-    Examples
-    --------
-    >>> import torch
-    >>> from sklearn_ct.constraints import make_constraints
-    >>> constraints = make_constraints(["both"] * 3, [0] * 3, [1] * 3, [[0, 1, 2]])
-    >>> project_onehot(torch.tensor([[0.2, 0.7, 0.4], [0.9, 0.0, 0.1]]), constraints)
-    tensor([[0., 1., 0.],
-            [1., 0., 0.]])
-    """
-    if constraints.group_index is None:
-        return x
-    n_groups, size = constraints.group_index.shape
-    gather, positions, columns = constraints._group_layout
-    plan = constraints._onehot_plan  # levels inside the domain box only
-    block = x.detach().index_select(1, gather).view(-1, n_groups, size)
-    units = (block - constraints.group_offset) / constraints.group_scale
-    flat = units.view(-1, n_groups * size)  # (index_fill_ beats a broadcast mask)
-    implicit = None
-    if plan.dropped is not None:  # the dropped level's score: 1 - sum
-        if len(plan.padding):
-            flat.index_fill_(1, plan.padding, 0.0)
-        implicit = torch.where(plan.dropped, 1.0 - units.sum(dim=2), -torch.inf)
-    if len(plan.closed):  # (padding among them)
-        flat.index_fill_(1, plan.closed, -torch.inf)
-    scores = units if implicit is None else torch.cat([units, implicit[..., None]], 2)
-    # Level j of a group is ``scale * 1 + offset`` in column j, ``scale * 0 +
-    # offset`` elsewhere; the dropped level (j = size) sets every column to 0.
-    level = scores.argmax(dim=2, keepdim=True)
-    hard = plan.off.repeat(len(x), 1, 1)  # a copy, even of one row
-    hard.scatter_(2, level, plan.on.expand_as(hard).gather(2, level))
-    hard = hard[:, :, :size].reshape(-1, n_groups * size).index_select(1, positions)
-    projected = x.detach().clone()
-    projected.index_copy_(1, columns, hard)
-    return _straight_through(projected, x)
-
-
 def project(
     x: torch.Tensor, x_factual: torch.Tensor, constraints: Constraints
 ) -> torch.Tensor:
@@ -383,7 +228,7 @@ def project(
     A numeric or integer feature whose factual value lies outside the box
     may keep that value: it goes to the nearer of its own value and the box
     (see :func:`clamp_to_domain`). A one-hot level the box closes stays
-    closed.
+    open to a factual that holds it.
 
     Examples
     --------
@@ -420,23 +265,31 @@ def _project_keeping_own(x, inside, x_factual, constraints):
 
     A numeric or integer feature nearer to its factual's own value than to
     the box keeps that value exactly (snapping would move it onto the box's
-    grid); every other feature is projected as usual.
+    grid); a one-hot level the box closes stays open to a factual holding it
+    (its columns clamped to the box widened to the factual); every other
+    feature is projected as usual.
     """
-    keep = _keeps_own(
-        x.detach(), inside.detach(), x_factual, constraints._own_value_columns
-    )
-    projected = _project_inside(inside, x_factual, constraints)
+    own = constraints._own_value_columns
+    keep = _keeps_own(x.detach(), inside.detach(), x_factual, own)
+    if constraints.group_index is not None:
+        low = torch.minimum(constraints.low, x_factual)
+        hull = torch.clamp(x, low, torch.maximum(constraints.high, x_factual))
+        inside = torch.where(own, inside, hull)
+    projected = _project_inside(inside, x_factual, constraints, own_levels=True)
     return follow_flags(torch.where(keep, x_factual, projected), x_factual, constraints)
 
 
-def _project_inside(x, x_factual, constraints, *, fresh=True):
+def _project_inside(x, x_factual, constraints, *, fresh=True, own_levels=False):
     """:func:`project` for a point already inside the domain box (no clamp).
 
     With ``fresh=False`` ``x`` is never modified; the result is ``x`` itself
     where nothing changes it (no integers, no groups, no restrictions).
+    ``own_levels``: a level the box closes stays open to a factual holding it.
     """
     snapped = project_onehot(
-        snap_grids(snap_integers(x, constraints), constraints, x_factual), constraints
+        snap_grids(snap_integers(x, constraints), constraints, x_factual),
+        constraints,
+        x_factual if own_levels else None,
     )
     if constraints.all_free:
         return follow_flags(snapped, x_factual, constraints)

@@ -148,19 +148,21 @@ class Constraints:
         """What :func:`project_onehot` needs besides the point, computed once.
 
         Flat positions (in a group-by-level block) of the padding and of the
-        closed levels, and each level's column values when it is on and off;
-        where a group has a dropped level, one level more (every column off).
+        closed levels (also as a mask), and each level's column values when
+        it is on and off; where a group has a dropped level, one level more
+        (every column off; ``dropped``: whether it is open, per group).
         """
         levels, dropped = self._open_levels
         one = torch.ones(1, 1, dtype=self.low.dtype, device=self.low.device)
         on = one * self.group_scale + self.group_offset
         off = (one - 1) * self.group_scale + self.group_offset
-        any_dropped = bool(dropped.any())
+        any_dropped = bool(self.group_implicit.any())
         if any_dropped:
             on, off = (torch.cat([v, off[:, :1]], dim=1) for v in (on, off))
         return SimpleNamespace(
             padding=(~self.group_valid).reshape(-1).nonzero().squeeze(1),
             closed=(~levels).reshape(-1).nonzero().squeeze(1),
+            closed_mask=(~levels).reshape(-1),
             dropped=dropped if any_dropped else None,
             on=on,
             off=off,

@@ -147,18 +147,36 @@ def test_mutability_wins_over_domain_for_a_factual_outside_the_box():
     assert projected.tolist() == [[3.0, 3.0], [3.0, 3.0], [3.0, 1.0], [3.0, -1.0]]
 
 
-def test_a_factual_outside_the_box_keeps_its_own_integer_but_not_a_closed_level():
+def test_a_factual_outside_the_box_keeps_its_own_integer_and_its_closed_level():
     # Feature 0 is an integer in [0, 5] (factual 9); columns 1-2 one-hot with
-    # the second level closed by the box (the factual holds it).
+    # the second level closed by the box (the factual holds it, and may keep
+    # it; before, every point left it). A factual holding the open level
+    # never gets the closed one.
     fc = FeatureConstraints(
         ["both"] * 3, [0, 0, 0], [5, 1, 0], groups=[[1, 2]], integer=[1, 0, 0]
     )
     c = fc.tensors()
     factual = torch.tensor([[9.0, 0.0, 1.0]])
-    projected = project(torch.tensor([[8.4, 0.0, 1.0], [6.8, 0.0, 1.0]]), factual, c)
-    assert projected.tolist() == [[9.0, 1.0, 0.0], [5.0, 1.0, 0.0]]
-    bad = fc.violations(projected.numpy(), factual.expand(2, 3).numpy())
-    assert bad.tolist() == [0, 0]
+    moved = torch.tensor([[8.4, 0.0, 1.0], [6.8, 0.3, 0.6], [6.8, 0.7, 0.4]])
+    projected = project(moved, factual.expand(3, 3), c)
+    assert projected.tolist() == [[9.0, 0.0, 1.0], [5.0, 0.0, 1.0], [5.0, 1.0, 0.0]]
+    bad = fc.violations(projected.numpy(), factual.expand(3, 3).numpy())
+    assert bad.tolist() == [0, 0, 0]
+    other = torch.tensor([[9.0, 1.0, 0.0]]).expand(3, 3)
+    assert project(moved, other, c)[:, 1:].tolist() == [[1.0, 0.0]] * 3
+
+
+def test_a_factual_holding_a_closed_dropped_level_may_keep_it():
+    # Columns 1-2 one-hot with a dropped level (both 0), which the box closes
+    # (column 1 must be 1); the factual holds the dropped level.
+    fc = FeatureConstraints(
+        ["both"] * 3, [0, 1, 0], [5, 1, 1], groups=[[1, 2]], group_implicit=[True]
+    )
+    factual = torch.tensor([[2.0, 0.0, 0.0]]).expand(2, 3)
+    moved = torch.tensor([[2.5, 0.1, 0.2], [2.5, 0.9, 0.0]])
+    projected = project(moved, factual, fc.tensors())
+    assert projected.tolist() == [[2.5, 0.0, 0.0], [2.5, 1.0, 0.0]]
+    assert fc.violations(projected.numpy(), factual.numpy()).tolist() == [0, 0]
 
 
 def test_project_onehot_straight_through():
