@@ -83,8 +83,8 @@ def allowed_values(X_train, factual, mutability, n_grid=25):
         if how == "none":
             values[col] = np.array([own], dtype=object)
             continue
-        if column.dtype.kind not in "iuf":  # a category: every level
-            values[col] = np.array(sorted(set(column)), dtype=object)
+        if column.dtype.kind not in "iuf":  # a category: every level, and its own
+            values[col] = np.array(sorted(set(column) | {own}), dtype=object)
             continue
         low, high = column.min(), column.max()
         if column.dtype.kind in "iu":

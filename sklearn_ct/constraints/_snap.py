@@ -161,7 +161,7 @@ def project_onehot(
     units = (block - constraints.group_offset) / constraints.group_scale
     flat = units.view(-1, n_groups * size)  # (index_fill_ beats a broadcast mask)
     implicit, held = None, None
-    if x_factual is not None and len(plan.closed):
+    if x_factual is not None and plan.any_closed:
         held = _held_levels(x_factual, constraints)
     if plan.dropped is not None:  # the dropped level's score: 1 - sum
         if len(plan.padding):
@@ -179,6 +179,10 @@ def project_onehot(
     level = scores.argmax(dim=2, keepdim=True)
     hard = plan.off.repeat(len(x), 1, 1)  # a copy, even of one row
     hard.scatter_(2, level, plan.on.expand_as(hard).gather(2, level))
+    if held is not None:  # the factual's own level: its own values, bit for bit
+        own = x_factual.index_select(1, gather).view(-1, n_groups, size)
+        kept = held.gather(2, level)
+        hard[:, :, :size] = torch.where(kept, own, hard[:, :, :size])
     hard = hard[:, :, :size].reshape(-1, n_groups * size).index_select(1, positions)
     projected = x.detach().clone()
     projected.index_copy_(1, columns, hard)
@@ -197,8 +201,9 @@ def _held_levels(x_factual, constraints):
     block = x_factual.index_select(1, gather).view(-1, n_groups, size)
     units = (block - constraints.group_offset) / constraints.group_scale
     units = units.masked_fill(~constraints.group_valid, 0.0)
-    total = units.sum(dim=2, keepdim=True)
-    held = (units > 0.5) & constraints.group_valid & ((total - 1).abs() < 1e-3)
+    binary = ((units.abs() < 1e-3) | ((units - 1).abs() < 1e-3)).all(dim=2)
+    one = binary & ((units.sum(dim=2) - 1).abs() < 1e-3)
+    held = (units > 0.5) & constraints.group_valid & one.unsqueeze(2)
     if constraints._onehot_plan.dropped is None:
         return held
     dropped = (units.abs().amax(dim=2) < 1e-3) & constraints.group_implicit

@@ -163,6 +163,9 @@ class Constraints:
             padding=(~self.group_valid).reshape(-1).nonzero().squeeze(1),
             closed=(~levels).reshape(-1).nonzero().squeeze(1),
             closed_mask=(~levels).reshape(-1),
+            # Some level (a column's, or a dropped one) is closed.
+            any_closed=bool((~levels & self.group_valid).any())
+            or bool((self.group_implicit & ~dropped).any()),
             dropped=dropped if any_dropped else None,
             on=on,
             off=off,

@@ -131,12 +131,14 @@ def _finalise(X_model, cf, domain):
     """Back to float64: exact factual values where unchanged, clipped to the box.
 
     The search runs in the module's dtype; where it left a feature
-    untouched, the user's own value comes back bit for bit.
+    untouched, the user's own value comes back bit for bit. The box is
+    widened to the factual, which may keep its own value outside it (a
+    level the box closes comes back from the projection an ulp off).
     """
     cf = cf.detach().cpu()
     unchanged = (cf == torch.tensor(X_model).to(cf.dtype)).numpy()
     out = np.where(unchanged, X_model, cf.numpy().astype(np.float64))
-    low, high = domain
+    low, high = np.minimum(domain[0], X_model), np.maximum(domain[1], X_model)
     return np.where(unchanged, out, np.clip(out, low, high))
 
 

@@ -33,13 +33,14 @@ by :data:`~sklearn_ct.explain.MARGIN`, with ``p(target) >= threshold``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import combinations
 
 import torch
 
 from ..constraints._projection import project
 from ..constraints._tensors import Constraints
+from ._axes import Axis, axes_of
 from ._refine import MARGIN
 from ._search import SearchResult
 
@@ -48,28 +49,11 @@ N_GRID, N_GRID_PAIRS = 24, 12
 #: Pairs are searched among this many axes (the most promising), and greedy
 #: rounds are run at most this many times.
 MAX_PAIR_AXES, MAX_ROUNDS = 6, 4
-#: An unbounded side of a column is searched this far (model units, or this
-#: many times the factual's magnitude when larger), and at least to the
-#: furthest value seen on that side.
-UNBOUNDED_SPAN = 10.0
 #: Candidate points evaluated in one forward pass at most.
 MAX_POINTS = 1 << 16
 #: Points per row of the product of every axis at most (about what the pairs
 #: of ``MAX_PAIR_AXES`` axes evaluate: 15 pairs of 24 x 24 values).
 MAX_PRODUCT = 1 << 13
-
-
-@dataclass(frozen=True)
-class _Axis:
-    """One thing a person can change: model ``columns`` set to ``values``.
-
-    ``fine`` and ``coarse`` are (n, n_values, n_columns) per factual.
-    """
-
-    columns: torch.Tensor
-    fine: torch.Tensor
-    coarse: torch.Tensor
-    local: bool = False  # a column (not a one-hot group): worth a finer look
 
 
 def searched_budget(max_iter: int, fallback: bool) -> str:
@@ -230,7 +214,7 @@ def neighbourhood_search(
     points = start.clone()
     found = torch.zeros(len(x), dtype=torch.bool, device=x.device)
     rows = torch.nonzero(~ok).squeeze(1)
-    axes = _axes(x, constraints, n_grid, n_grid_pairs)
+    axes = axes_of(x, constraints, n_grid, n_grid_pairs)
     if not len(rows) or not axes:
         return points, found
     # Per open row: the best margin seen and its point (the greedy start).
@@ -320,7 +304,7 @@ def neighbourhood_search(
 NEAR = (-0.75, -0.5, -0.25, 0.25, 0.5, 0.75)
 
 
-def _near(axis: _Axis, state, rows, n) -> torch.Tensor:
+def _near(axis: Axis, state, rows, n) -> torch.Tensor:
     """(n, len(NEAR), 1) values of a column around ``state`` (filled on ``rows``).
 
     The step is the axis's mean coarse grid step on that row; the projection
@@ -335,7 +319,7 @@ def _near(axis: _Axis, state, rows, n) -> torch.Tensor:
     return values
 
 
-def _or_kept(axis: _Axis, x) -> torch.Tensor:
+def _or_kept(axis: Axis, x) -> torch.Tensor:
     """(n, n_values + 1, n_columns): the axis's coarse values, then the own one."""
     own = x[:, axis.columns].unsqueeze(1)
     return torch.cat([axis.coarse, own], dim=1)
@@ -408,91 +392,3 @@ def _evaluate(model, x, target, constraints, threshold, rows, bases, moves, max_
         out[0][part], out[1][part] = point[pick, c_at], c_best
         out[2][part], out[3][part] = point[pick, m_at], m_best
     return out
-
-
-def _fractions(n, dtype, device):
-    """``n`` fractions of a range, evenly spaced up to 1, with two small ones first."""
-    even = torch.arange(1, n + 1, dtype=dtype, device=device) / n
-    small = torch.tensor([0.25, 0.5], dtype=dtype, device=device) / n
-    return torch.cat([small, even])
-
-
-def _column_values(x, j, constraints, unit, fractions):
-    """(n, n_values) values of column ``j`` from each factual toward its bounds."""
-    xj = x[:, j]
-    span = torch.clamp(UNBOUNDED_SPAN * xj.abs(), min=UNBOUNDED_SPAN)
-    low, high = constraints.low[j], constraints.high[j]
-    sides = []
-    for allowed, bound, sign in (
-        (constraints.allow_increase[j], high, 1.0),
-        (constraints.allow_decrease[j], low, -1.0),
-    ):
-        if not bool(allowed):
-            continue
-        seen = _seen(constraints, j, sign)
-        far = span if seen is None else torch.maximum(span, sign * (seen - xj))
-        reach = torch.where(torch.isfinite(bound), sign * (bound - xj), far)
-        reach = reach.clamp(min=0).unsqueeze(1)
-        if not bool((reach > 0).any()):  # every factual at this bound
-            continue
-        steps = reach * fractions
-        if unit is not None:  # whole units: every integer of the first steps
-            whole = int(torch.floor(reach.max() / unit + 1e-6)) if len(xj) else 0
-            if whole <= len(fractions):  # a short range: every integer in it
-                steps = torch.arange(
-                    1, max(whole, 1) + 1, dtype=xj.dtype, device=xj.device
-                ).expand(len(xj), -1)
-                steps = torch.minimum(steps * unit, torch.maximum(reach, unit))
-            else:
-                steps = torch.ceil(steps / unit - 1e-6).clamp(min=1) * unit
-        sides.append(xj.unsqueeze(1) + sign * steps)
-    return torch.cat(sides, dim=1) if sides else None
-
-
-def _seen(constraints, j, sign):
-    """The largest (``sign`` 1) or smallest value seen of column ``j``, if finite."""
-    seen = constraints.observed_high if sign > 0 else constraints.observed_low
-    return None if seen is None or not torch.isfinite(seen[j]) else seen[j]
-
-
-def _axes(x, constraints: Constraints, n_grid, n_grid_pairs) -> list[_Axis]:
-    """The one-hot groups and the other mutable columns, with their candidate values."""
-    n, d = x.shape
-    fine = _fractions(n_grid, x.dtype, x.device)
-    coarse = _fractions(n_grid_pairs, x.dtype, x.device)[2:]
-    in_group = torch.zeros(d, dtype=torch.bool, device=x.device)
-    axes = []
-    c = constraints
-    if c.group_index is not None:
-        for g in range(c.group_index.shape[0]):
-            valid = c.group_valid[g]
-            cols = c.group_index[g][valid]
-            in_group[cols] = True
-            if not bool((c.allow_increase[cols] | c.allow_decrease[cols]).any()):
-                continue  # an immutable categorical feature
-            levels = torch.eye(len(cols), dtype=x.dtype, device=x.device)
-            if bool(c.group_implicit[g]):  # the dropped level: every indicator 0
-                levels = torch.cat([levels, torch.zeros_like(levels[:1])])
-            values = levels * c.group_scale[g][valid] + c.group_offset[g][valid]
-            values = values.unsqueeze(0).expand(n, -1, -1)
-            axes.append(_Axis(cols, values, values))
-    units = {}
-    if c.integer_index is not None:
-        units = dict(zip(c.integer_index.tolist(), c.integer_scale.abs(), strict=True))
-    for j in range(d):
-        if bool(in_group[j]) or not bool(c.allow_increase[j] | c.allow_decrease[j]):
-            continue
-        unit = units.get(j)
-        values = _column_values(x, j, c, unit, fine)
-        if values is None:
-            continue
-        cols = torch.tensor([j], device=x.device)
-        axes.append(
-            _Axis(
-                cols,
-                values.unsqueeze(2),
-                _column_values(x, j, c, unit, coarse).unsqueeze(2),
-                local=True,
-            )
-        )
-    return axes

@@ -476,3 +476,24 @@ def test_recourse_through_non_affine_steps_and_missing_values(case, domain):
     people = X[200:][pipe.predict(X[200:]) == 0]
     share, n_oracle, bad = _share(explainer, pipe, X[:200], people, 1, mutability)
     assert n_oracle and share == 1.0 and bad == 0
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # The explainer never saw level l0, so the box closes it: a dropped
+        # level (drop="first"), and a level through a StandardScaler.
+        (927, 2, "first", "minmax", "none", "mlp", "increase", "both", True),
+        (3895, 3, "scaled", "none", "impute", "logistic", "both", "both"),
+    ],
+)
+def test_a_person_may_keep_a_level_the_box_closes(case):
+    pipe, X, mutability = _variant_pipeline(*case)
+    seen = X[:200][X[:200]["level"] != "l0"]
+    explainer = CounterfactualExplainer(
+        pipe, mutability=mutability, domain="observed"
+    ).fit(seen)
+    people = X[200:][pipe.predict(X[200:]) == 0]
+    assert (people["level"] == "l0").any()
+    share, n_oracle, bad = _share(explainer, pipe, seen, people, 1, mutability)
+    assert n_oracle and share == 1.0 and bad == 0
