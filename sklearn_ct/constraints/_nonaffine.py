@@ -138,9 +138,9 @@ def _range(space, X_model, j, k, low, high, observed):
 
 
 def _column(X, j):
-    if isinstance(X, pd.DataFrame):
-        return pd.to_numeric(X.iloc[:, j], errors="coerce").to_numpy(dtype=float)
-    return np.asarray(X, dtype=float)[:, j]
+    """Input column ``j`` as floats (NaN where not a number)."""
+    column = X.iloc[:, j] if isinstance(X, pd.DataFrame) else np.asarray(X)[:, j]
+    return pd.to_numeric(pd.Series(column), errors="coerce").to_numpy(dtype=float)
 
 
 def _through(space, X_input, j, values):
@@ -164,9 +164,9 @@ def direction(space, X_input, k, low=-np.inf, high=np.inf):
 
     Read off the data: the input column's observed range, widened to where
     the model box ``[low, high]`` comes back to, sent through the fitted
-    preprocessing at ``N_ROUND_TRIP`` values and every observed one. 0 where
-    the map neither rises nor falls throughout (or cannot be read), so that
-    "increase" has no meaning in model units.
+    preprocessing at ``N_ROUND_TRIP`` values and the observed ones (at most
+    ``MAX_GRID``). 0 where the map neither rises nor falls throughout (or
+    cannot be read), so that "increase" has no meaning in model units.
 
     Parameters
     ----------
@@ -194,14 +194,17 @@ def direction(space, X_input, k, low=-np.inf, high=np.inf):
             X_input.iloc[:1] if hasattr(X_input, "iloc") else X_input[:1]
         )
         first, last = _range(space, Z, j, k, low, high, observed)
+    observed = np.unique(observed)
+    if len(observed) > MAX_GRID:  # (evenly spread quantiles of them)
+        observed = np.quantile(observed, np.linspace(0, 1, MAX_GRID))
     values = np.unique(
         np.concatenate([np.linspace(first, last, N_ROUND_TRIP), observed])
     )
     z = through(space, X_input, j, k, values)
     if not np.all(np.isfinite(z)) or z[-1] == z[0]:
         return 0
-    step = np.diff(z) * np.sign(z[-1] - z[0])
-    return int(np.sign(z[-1] - z[0])) if np.all(step >= 0) else 0
+    step = np.diff(z) * np.sign(z[-1] - z[0])  # round-off aside, never back
+    return int(np.sign(z[-1] - z[0])) if np.all(step >= -1e-9 * np.ptp(z)) else 0
 
 
 def through(space, X_input, j, k, values):
