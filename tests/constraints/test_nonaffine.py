@@ -145,3 +145,12 @@ def test_a_power_transformer_bounded_on_one_side_is_not_left(domain):
     people = X[pipe.predict(X) == 0].head(100)
     result = explainer.explain(people, target=1)
     assert result.valid.all() and np.isfinite(result.counterfactuals.to_numpy()).all()
+
+
+def test_bounds_in_the_users_units_through_a_falling_step(frame):
+    step = FunctionTransformer(np.negative, inverse_func=np.negative)
+    _, fc = _resolved(frame, step, domain={"income": (10, None)})
+    assert fc.high[1] == -10.0  # income >= 10
+    # The open side closes one observed range beyond the data.
+    income = frame["income"]
+    assert fc.low[1] == pytest.approx(-(income.max() + np.ptp(income)))
