@@ -75,7 +75,7 @@ def _integer_columns(space, spec, X_input, n_model, groups):
         for k, (_, j) in _per_model(
             space, {key: None}, n_model, "integer_features"
         ).items():
-            if not number[k] or np.sum(lay.source == lay.source[k]) != 1:
+            if not number[k] or not lay.alone[k]:
                 raise ValueError(
                     f"integer_features: {key!r} must reach the model as one "
                     "number (passthrough, a scaler or an elementwise transformer)."

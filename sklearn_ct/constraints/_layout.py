@@ -144,6 +144,13 @@ class Layout:
         return self.flagged
 
     @property
+    def alone(self) -> np.ndarray:
+        """Per output column: the only one its (known) input column reaches."""
+        known = self.source >= 0
+        counts = np.bincount(self.source[known].astype(int), minlength=self.n_in)
+        return known & (counts[np.maximum(self.source, 0).astype(int)] == 1)
+
+    @property
     def n_out(self) -> int:
         """Number of output columns."""
         return len(self.source)

@@ -230,10 +230,7 @@ def through(space, X_input, j, k, values):
 
 def elementwise_columns(lay):
     """Model columns that alone carry an input column through a non-affine step."""
-    sole = np.array([np.sum(lay.source == j) == 1 for j in lay.source])
-    return np.flatnonzero(
-        (lay.kind == "value") & ~np.isfinite(lay.scale) & (lay.source >= 0) & sole
-    )
+    return np.flatnonzero((lay.kind == "value") & ~np.isfinite(lay.scale) & lay.alone)
 
 
 def reachable_box(space, X_input, X_model, columns, low, high):

@@ -86,10 +86,9 @@ def resolve_constraints(
     if lay is None or lay.n_out != n_model:  # the model's own columns
         lay = _layout.identity(n_model)
         space = replace(space, head=None, layout=lay, n_inputs=n_model)
+    elementwise = elementwise_columns(lay)
     low, high = _domain(space, domain, X_input, X_model, domain_n_std)
-    low, high = reachable_box(
-        space, X_input, X_model, elementwise_columns(lay), low, high
-    )
+    low, high = reachable_box(space, X_input, X_model, elementwise, low, high)
     mut = _mutability(space, mutability, n_model, X_input, (low, high))
     mut[lay.kind == "indicator"] = "none"  # whether a value was missing: data
     observed = _observed(X_model, domain, (low, high), space, domain_n_std)
@@ -135,9 +134,7 @@ def resolve_constraints(
         observed_low=observed[0],
         observed_high=observed[1],
         flags=_flags(lay, X_input, X_model),
-        grids=value_grids(
-            space, X_input, X_model, elementwise_columns(lay), through, low, high
-        ),
+        grids=value_grids(space, X_input, X_model, elementwise, through, low, high),
     )
 
 
@@ -248,7 +245,7 @@ def _mutability(space, spec, n_model, X_input=None, box=None):
 
 def _direction(space, X_input, k, box):
     """+1, -1 or 0: how a non-affine column follows its input (0: unknown)."""
-    if X_input is None or np.sum(space.layout.source == space.layout.source[k]) != 1:
+    if X_input is None or not space.layout.alone[k]:
         return 0
     low, high = (-np.inf, np.inf) if box is None else (box[0][k], box[1][k])
     return direction(space, X_input, k, low, high)
