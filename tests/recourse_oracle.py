@@ -7,7 +7,8 @@ decrease-only one, the factual's own value for an immutable one) is sent
 through the fitted model; recourse exists when one of them is predicted as
 the target. Used on small column subsets (three or four columns), where the
 product stays small, to check that the package's search finds recourse
-wherever this brute force does.
+wherever this brute force does; on wide tables :func:`sparse_recourse`
+tries every change of at most two columns instead.
 """
 
 from __future__ import annotations
@@ -141,6 +142,57 @@ def exhaustive_recourse(
             for s in range(0, len(table), chunk)
         ]
     )
+    return np.bincount(owner, weights=hits, minlength=len(factuals)) > 0
+
+
+def sparse_recourse(
+    predict, factuals, target, X_train, mutability, max_changes=2, n_grid=15
+):
+    """Which people have recourse changing at most ``max_changes`` columns.
+
+    The oracle for wide tables, where the product of every column's values
+    is too large: for each person, every set of at most ``max_changes``
+    mutable columns, with every combination of their allowed values
+    (:func:`allowed_values`) and the other columns kept, is predicted.
+
+    Parameters
+    ----------
+    predict : callable
+        DataFrame -> predicted labels.
+    factuals : DataFrame
+        The people, with the columns of ``X_train``.
+    target : label
+        The class they should reach.
+    X_train, mutability, n_grid
+        As for :func:`allowed_values`.
+    max_changes : int, default=2
+        Most columns changed at once.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_people,)
+    """
+    frames, owner = [], []
+    for i, (_, row) in enumerate(factuals.iterrows()):
+        values = allowed_values(X_train, row, mutability, n_grid)
+        free = [c for c in values if len(values[c]) > 1]
+        for k in range(1, max_changes + 1):
+            for subset in itertools.combinations(free, k):
+                combos = pd.DataFrame(
+                    list(itertools.product(*(values[c] for c in subset))),
+                    columns=list(subset),
+                )
+                frame = pd.DataFrame([row] * len(combos)).reset_index(drop=True)
+                frame[list(subset)] = combos
+                frames.append(frame)
+                owner.append(np.full(len(frame), i))
+    if not frames:
+        return np.zeros(len(factuals), dtype=bool)
+    table = pd.concat(frames, ignore_index=True).astype(
+        {c: X_train[c].dtype for c in X_train.columns}
+    )
+    hits = np.asarray(predict(table)) == target
+    owner = np.concatenate(owner)
     return np.bincount(owner, weights=hits, minlength=len(factuals)) > 0
 
 

@@ -20,6 +20,11 @@ Modes:
   ``SimpleImputer`` (with or without its indicator), an immutable
   category and a skewed amount, under a drawn ``domain`` (a wider box than
   the oracle's observed one finds more, never less).
+* ``wide``: the ten-column tables of ``tests/explain/test_wide_recourse.py``
+  (immutable age and sex, counts, a long integer range, a skewed amount with
+  gaps, a ratio, a 0/1 flag, three categories) through drawn encoders and
+  scalers, a drawn direction of the count, domain and model; the oracle
+  tries every change of at most two columns.
 * ``justice`` and ``loans``: the criminal-justice and loans pipelines of the
   same tests with a ``CounterfactualTrainingClassifier`` (``vanilla`` or
   ``full``), both targets; ``justice`` also draws the count's direction and
@@ -48,6 +53,7 @@ TESTS = Path.cwd() / "tests"
 sys.path[:0] = [str(TESTS / "explain"), str(TESTS)]
 
 import test_neighbourhood as cases  # noqa: E402
+import test_wide_recourse as wide  # noqa: E402
 
 from sklearn_ct import CounterfactualExplainer  # noqa: E402
 
@@ -109,6 +115,37 @@ def _variants(rng, sparsify):
     return [(label, round(share * max(n_oracle, 1)), n_oracle, bad)]
 
 
+def _wide(rng, sparsify, changes):
+    encoders = ("onehot", "first", "if_binary", "scaled", "ordinal")
+    label = (
+        int(rng.integers(0, 10_000)),  # seed
+        tuple(str(e) for e in rng.choice(encoders, 2)),
+        tuple(str(s) for s in rng.choice(list(cases.SCALERS), 2)),
+        str(rng.choice(["none", "impute", "indicator"])),
+        str(rng.choice(["logistic", "mlp"])),
+        str(rng.choice(["increase", "decrease", "both"])),  # priors
+        str(rng.choice(["both", "both", "none"])),  # housing
+        bool(rng.random() < 0.5),  # a label of steps
+        tuple(  # more immutable columns: recourse through few levers
+            str(c)
+            for c in rng.choice(
+                wide.LEVERS, int(rng.integers(0, len(wide.LEVERS))), replace=False
+            )
+        ),
+    )
+    domain = str(rng.choice(["observed", "infer", "none"]))
+    pipe, X, mutability = wide._wide_pipeline(*label)
+    share, n_oracle, bad = wide.wide_share(
+        pipe,
+        X,
+        mutability,
+        None if domain == "none" else domain,
+        max_changes=changes,
+        sparsify=sparsify,
+    )
+    return [((*label, domain), round(share * max(n_oracle, 1)), n_oracle, bad)]
+
+
 def _pipelines(rng, which):
     seed = int(rng.integers(0, 10_000))
     objective = str(rng.choice(["vanilla", "full"]))
@@ -141,30 +178,42 @@ def _pipelines(rng, which):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["mixed", "variants", "justice", "loans"])
+    parser.add_argument(
+        "mode", choices=["mixed", "variants", "wide", "justice", "loans"]
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--domain", choices=["observed", "infer"], default="observed")
     parser.add_argument("--sparsify", action="store_true")
+    parser.add_argument(
+        "--changes", type=int, default=2, help="wide: most columns the oracle changes"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
     rng, start, n_cases, n_missed = np.random.default_rng(args.seed), time.time(), 0, 0
+    n_people = 0
     while time.time() - start < args.seconds:
         n_cases += 1
         if args.mode == "mixed":
             outcomes = _mixed(rng, args.domain, args.sparsify)
         elif args.mode == "variants":
             outcomes = _variants(rng, args.sparsify)
+        elif args.mode == "wide":
+            outcomes = _wide(rng, args.sparsify, args.changes)
         else:
             outcomes = _pipelines(rng, args.mode)
         for label, found, n_oracle, bad in outcomes:
+            n_people += n_oracle
             if bad or found < n_oracle:
                 n_missed += 1
                 what = "VIOLATION" if bad else "MISS"
                 print(what, label, f"found {found} of {n_oracle}", flush=True)
     package = Path(sys.modules["sklearn_ct"].__file__).parent
-    print(f"done {n_cases} cases, {n_missed} with a miss or a violation ({package})")
+    print(
+        f"done {n_cases} cases, {n_missed} with a miss or a violation, "
+        f"{n_people} people with recourse by the oracle ({package})"
+    )
 
 
 if __name__ == "__main__":
