@@ -345,11 +345,25 @@ class FeatureConstraints:
         X = np.asarray(X)
         if not len(X):
             return np.zeros(self.n_features)
+        return self.outside(X).mean(axis=0)
+
+    def outside(self, X) -> np.ndarray:
+        """Which values of ``X`` lie outside the domain box.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the model's units.
+
+        Returns
+        -------
+        ndarray of bool, shape (n_samples, n_features)
+        """
+        X = np.asarray(X)
         # Relative tolerance: bounds learned in float32 round by ~6e-8.
         tol = 1e-6 * np.maximum(1.0, np.abs(np.nan_to_num(X, posinf=0, neginf=0)))
         with np.errstate(invalid="ignore"):
-            outside = (X < self.low - tol) | (X > self.high + tol)
-        return outside.mean(axis=0)
+            return (X < self.low - tol) | (X > self.high + tol)
 
     def tensors(self, dtype=torch.float32, device="cpu") -> Constraints:
         """The constraints as a :class:`~sklearn_ct.constraints.Constraints` bundle.

@@ -32,15 +32,19 @@ def warn_outside(constraints, X_model, space, what, check=True):
         constraints.check_data(X_model)
     if not constraints.box_given:
         return
-    share = constraints.share_outside(X_model)
-    outside = np.flatnonzero(share > 0)
-    if not len(outside):
+    outside = constraints.outside(X_model)
+    if not outside.any():
         return
-    names = space.feature_names or [f"x{k}" for k in range(len(share))]
-    listed = ", ".join(f"{names[k]} ({share[k]:.2%} of rows)" for k in outside[:5])
+    # Named by the user's features, on which the box was given.
+    columns, names = space.feature_columns(outside.shape[1])
+    listed = [
+        f"{name} ({outside[:, cols].any(axis=1).mean():.2%} of rows)"
+        for cols, name in zip(columns, names, strict=True)
+        if outside[:, cols].any()
+    ]
     warnings.warn(
-        f"Some of {what} lie outside the domain box: {listed}"
-        f"{' ...' if len(outside) > 5 else ''}. A counterfactual keeps such a "
+        f"Some of {what} lie outside the domain box: {', '.join(listed[:5])}"
+        f"{' ...' if len(listed) > 5 else ''}. A counterfactual keeps such a "
         "value (or category level) or moves the feature into the box, and that "
         "move counts as a change. Widen the domain if it should include them.",
         UserWarning,
@@ -109,20 +113,26 @@ def warn_beyond_observed(constraints, result, space) -> None:
     rows = np.flatnonzero((side != 0).any(axis=1))
     if not len(rows):
         return
-    names = space.feature_names or [f"x{k}" for k in range(side.shape[1])]
-    parts = []
-    for k in np.flatnonzero((side != 0).any(axis=0)):
-        below, above = int((side[:, k] < 0).sum()), int((side[:, k] > 0).sum())
+    # Named by the user's features (a pipeline's input columns), not the
+    # model's columns: the bounds that forbid it are given on those.
+    columns, names = space.feature_columns(side.shape[1])
+    parts, first = [], None
+    for cols, name in zip(columns, names, strict=True):
+        below = int((side[:, cols] < 0).any(axis=1).sum())
+        above = int((side[:, cols] > 0).any(axis=1).sum())
+        if not below and not above:
+            continue
+        first = first or name
         where = [f"below the lowest in {below}"] if below else []
         where += [f"above the highest in {above}"] if above else []
-        parts.append(f"{names[k]} ({', '.join(where)})")
+        parts.append(f"{name} ({', '.join(where)})")
     warnings.warn(
         f"{len(rows)} of {len(side)} counterfactuals move a feature beyond the "
         f"values seen in training: {'; '.join(parts[:5])}"
         f"{' ...' if len(parts) > 5 else ''}. The domain allowed it, but such"
         " a value may be impossible (a negative count, a ratio above 1). Pass "
-        "domain='observed', or bounds for those features (such as "
-        "{'debt': (0, None)}), to forbid it.",
+        "domain='observed', or bounds for those features (a dict by feature "
+        f"name, such as {{{first!r}: (low, high)}}), to forbid it.",
         UserWarning,
         stacklevel=4,
     )

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
@@ -128,3 +129,31 @@ def test_a_bound_given_for_one_feature_leaves_the_warning_for_the_others():
     explainer = CounterfactualExplainer(pipe, domain={"income": (0, 200)}).fit(X)
     with pytest.warns(UserWarning, match=r"debt \(below the lowest in \d+\)"):
         explainer.explain(people, target=1)
+
+
+def test_the_warning_names_a_column_transformers_input_columns():
+    # A ColumnTransformer names its output "num__debt"; the user wrote
+    # "debt", and bounds are given by that name, so the warning and its
+    # example say "debt".
+    X, y = _debt_data()
+    pre = ColumnTransformer([("num", StandardScaler(), ["debt", "income"])])
+    pipe = make_pipeline(pre, LogisticRegression()).fit(X, y)
+    text = _warning_text(
+        CounterfactualExplainer(pipe).fit(X), _low_debt_people(pipe, X)
+    )
+    assert "num__" not in text
+    assert "debt (below the lowest in" in text
+    assert "such as {'debt': (low, high)}" in text
+
+
+def test_data_outside_a_given_box_is_named_by_the_users_column():
+    X, y = _debt_data()
+    pre = ColumnTransformer([("num", StandardScaler(), ["debt", "income"])])
+    pipe = make_pipeline(pre, LogisticRegression()).fit(X, y)
+    share = (X["debt"] > 0.9).mean()
+    explainer = CounterfactualExplainer(pipe, domain={"debt": (0.0, 0.9)})
+    with pytest.warns(UserWarning, match="outside the domain box") as caught:
+        explainer.fit(X)
+    text = " ".join(str(w.message) for w in caught)
+    assert "num__" not in text
+    assert f"debt ({share:.2%} of rows)" in text
