@@ -45,7 +45,9 @@ def _column_values(x, j, constraints, unit, fractions):
 
     An open side is searched to the furthest value seen on it and, on a
     grid of its own, to ``UNBOUNDED_SPAN`` (or that many times the factual's
-    magnitude): a pocket within the data is not lost to a coarse grid.
+    magnitude): a pocket within the data is not lost to a coarse grid. So is
+    a side whose bound lies more than the data's range beyond that value
+    (:func:`_far`), on a second grid to the bound.
     """
     xj = x[:, j]
     span = torch.clamp(UNBOUNDED_SPAN * xj.abs(), min=UNBOUNDED_SPAN)
@@ -57,11 +59,13 @@ def _column_values(x, j, constraints, unit, fractions):
     ):
         if not bool(allowed):
             continue
-        if bool(torch.isfinite(bound)):
-            reaches = [sign * (bound - xj)]
-        else:
-            seen = _seen(constraints, j, sign)
+        seen = _seen(constraints, j, sign)
+        if not bool(torch.isfinite(bound)):
             reaches = [span] if seen is None else [sign * (seen - xj), span]
+        elif _far(constraints, j, bound, seen, sign):
+            reaches = [sign * (seen - xj), sign * (bound - xj)]
+        else:
+            reaches = [sign * (bound - xj)]
         for reach in reaches:
             reach = reach.clamp(min=0).unsqueeze(1)
             if bool((reach > 0).any()):  # (not every factual at this bound)
@@ -81,6 +85,18 @@ def _steps(reach, unit, fractions):
         ).expand(len(reach), -1)
         return torch.minimum(steps * unit, torch.maximum(reach, unit))
     return torch.ceil(steps / unit - 1e-6).clamp(min=1) * unit
+
+
+def _far(constraints, j, bound, seen, sign) -> bool:
+    """Whether ``bound`` lies more than the data's range beyond the furthest
+    value seen on its side (a box given wide, or the one a non-affine step's
+    map closes without a domain): then a grid to the bound alone would put
+    few of its values where the data are, so the side is searched like an
+    open one."""
+    other = _seen(constraints, j, -sign)
+    if seen is None or other is None:
+        return False
+    return bool(sign * (bound - seen) > (seen - other).abs())
 
 
 def _seen(constraints, j, sign):

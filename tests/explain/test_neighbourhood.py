@@ -466,6 +466,10 @@ def test_a_person_outside_the_box_keeps_their_own_value():
             ),
             None,
         ),
+        # No box, through a PowerTransformer: its map closes the box far
+        # beyond the data, and a pocket of three changes near the lowest
+        # amount seen fell between the values of a grid to that bound.
+        ((3711, 4, "ordinal", "power", "none", "mlp", "increase", "both"), None),
     ],
 )
 def test_recourse_through_non_affine_steps_and_missing_values(case, domain):
