@@ -23,7 +23,8 @@ Modes:
 * ``wide``: the ten-column tables of ``tests/explain/test_wide_recourse.py``
   (immutable age and sex, counts, a long integer range, a skewed amount with
   gaps, a ratio, a 0/1 flag, three categories) through drawn encoders and
-  scalers, a drawn direction of the count, domain and model; the oracle
+  scalers, a drawn direction of the count, domain and model (scikit-learn's
+  or a CT classifier given the constraints); the oracle
   tries every change of at most two columns.
 * ``justice`` and ``loans``: the criminal-justice and loans pipelines of the
   same tests with a ``CounterfactualTrainingClassifier`` (``vanilla`` or
@@ -122,7 +123,7 @@ def _wide(rng, sparsify, changes):
         tuple(str(e) for e in rng.choice(encoders, 2)),
         tuple(str(s) for s in rng.choice(list(cases.SCALERS), 2)),
         str(rng.choice(["none", "impute", "indicator"])),
-        str(rng.choice(["logistic", "mlp"])),
+        str(rng.choice(["logistic", "mlp", "vanilla", "full"])),
         str(rng.choice(["increase", "decrease", "both"])),  # priors
         str(rng.choice(["both", "both", "none"])),  # housing
         bool(rng.random() < 0.5),  # a label of steps

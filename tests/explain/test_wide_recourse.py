@@ -24,7 +24,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from test_neighbourhood import SCALERS
 
-from sklearn_ct import CounterfactualExplainer
+from sklearn_ct import CounterfactualExplainer, CounterfactualTrainingClassifier
+from sklearn_ct.pipeline import make_pipeline as ct_make_pipeline
 
 N_TRAIN = 300
 #: The columns a case may freeze besides age and sex.
@@ -83,8 +84,9 @@ def _wide_pipeline(
     ``"scaled"``, ``"ordinal"`` (``purpose``; ``housing`` and ``sex``);
     ``scalers``: two keys of ``SCALERS`` (the counts and age; the amounts, the
     ratio and the flag); ``missing``: ``"none"``, ``"impute"`` or
-    ``"indicator"`` (gaps in ``income``); ``priors`` and ``housing``: their
-    mutability; ``steps``: see :func:`_wide_table`; ``frozen``: more
+    ``"indicator"`` (gaps in ``income``); ``kind``: ``"logistic"``,
+    ``"mlp"``, or a CT classifier's ``objective`` (``"vanilla"``, ``"full"``;
+    given the mutability); ``priors`` and ``housing``: their mutability; ``steps``: see :func:`_wide_table`; ``frozen``: more
     immutable columns. Returns the pipeline, the table and the mutability.
     """
     X, y = _wide_table(seed, steps)
@@ -103,16 +105,27 @@ def _wide_pipeline(
             ("amounts", amounts, ["income", "debt", "ratio", "flag"]),
         ]
     )
-    model = (
-        LogisticRegression(max_iter=500)
-        if kind == "logistic"
-        else MLPClassifier((16,), max_iter=400, random_state=seed)
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pipe = make_pipeline(pre, model).fit(X[:N_TRAIN], y[:N_TRAIN])
     mutability = {"age": "none", "sex": "none", "priors": priors, "housing": housing}
     mutability.update(dict.fromkeys(frozen, "none"))
+    if kind in ("vanilla", "full"):  # a CT classifier with the constraints
+        model = CounterfactualTrainingClassifier(
+            objective=kind,
+            max_epochs=8,
+            mutability=mutability,
+            n_counterfactuals=100,
+            random_state=seed,
+        )
+        build = ct_make_pipeline
+    else:
+        model = (
+            LogisticRegression(max_iter=500)
+            if kind == "logistic"
+            else MLPClassifier((16,), max_iter=400, random_state=seed)
+        )
+        build = make_pipeline
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe = build(pre, model).fit(X[:N_TRAIN], y[:N_TRAIN])
     return pipe, X, mutability
 
 
@@ -185,6 +198,19 @@ def wide_share(
             "both",
             True,
             ("months", "debt", "flag", "ratio", "housing", "purpose"),
+        ),
+        # A CT classifier given the constraints: alone, the gradient search
+        # finds 7 of 15.
+        (
+            37,
+            ("onehot", "ordinal"),
+            ("power", "quantile"),
+            "indicator",
+            "full",
+            "increase",
+            "both",
+            True,
+            ("debt", "purpose", "housing", "ratio", "income", "months", "flag"),
         ),
     ],
 )
