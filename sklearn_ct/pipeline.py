@@ -45,8 +45,9 @@ class CounterfactualPipeline(Pipeline):
     ``ColumnTransformer``, must be one whose columns can be followed back
     (``SimpleImputer``, ``MissingIndicator``, ``OneHotEncoder``,
     ``OrdinalEncoder``, the scalers, ``PowerTransformer``,
-    ``QuantileTransformer``, an elementwise ``FunctionTransformer`` with its
-    ``inverse_func``); ``fit`` raises a ``ValueError`` naming any other step
+    ``QuantileTransformer``, ``KBinsDiscretizer`` with ``encode="ordinal"``,
+    an elementwise ``FunctionTransformer`` with its ``inverse_func``); ``fit``
+    raises a ``ValueError`` naming any other step
     (``PCA``, ``PolynomialFeatures``, ...), so explanations are always in the
     input columns. A ``SimpleImputer`` is the
     identity on observed values: in a counterfactual, a missing value stays

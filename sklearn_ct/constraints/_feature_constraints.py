@@ -186,6 +186,14 @@ class FeatureConstraints:
         return integral
 
     @property
+    def gridded(self) -> np.ndarray:
+        """Columns whose model values are listed (``grids``): a range of the
+        user's values may reach one of them, as a bin does."""
+        gridded = np.zeros(self.n_features, dtype=bool)
+        gridded[[k for k, _, _ in getattr(self, "grids", ())]] = True
+        return gridded
+
+    @property
     def n_features(self) -> int:
         """Number of features."""
         return len(self.mutability)

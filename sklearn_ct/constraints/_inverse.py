@@ -2,18 +2,19 @@
 
 Affine columns and categories come back from their
 :class:`~sklearn_ct.constraints._layout.Layout` directly; a column through a
-``PowerTransformer``, a ``QuantileTransformer`` or a ``FunctionTransformer``
-needs the steps' own ``inverse_transform``, which :func:`inverse` applies
+``PowerTransformer``, a ``QuantileTransformer``, a ``KBinsDiscretizer`` or a
+``FunctionTransformer`` needs the steps' own ``inverse_transform``, which :func:`inverse` applies
 through nested ``Pipeline`` and ``ColumnTransformer``.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
+from sklearn.preprocessing import FunctionTransformer, KBinsDiscretizer
 
 from ..utils._compat import column_transformer_input_indices
 from ._layout import _imputer
@@ -59,6 +60,9 @@ def inverse(step, Z):
         return np.full((Z.shape[0], step.n_features_in_), None, dtype=object)
     if isinstance(step, FunctionTransformer) and step.func is None:
         return np.asarray(Z, dtype=object)
+    if isinstance(step, KBinsDiscretizer):  # a valid bin (its centre)
+        codes = np.round(np.asarray(Z, dtype=float))
+        Z = np.clip(np.nan_to_num(codes, nan=0.0), 0, step.n_bins_ - 1)
     if not hasattr(step, "inverse_transform"):
         return None
     if isinstance(step, FunctionTransformer) and step.inverse_func is None:
@@ -69,3 +73,17 @@ def inverse(step, Z):
         )
     except (ValueError, TypeError):
         return None
+
+
+def merge(values, back, changed):
+    """The factual's values where unchanged, restored ones elsewhere, in its dtype."""
+    merged = np.where(changed, back, values.astype(object))
+    series = pd.Series(merged).infer_objects()
+    dtype = values.dtype
+    if dtype.kind in "iu":
+        numbers = pd.to_numeric(series, errors="coerce")
+        if numbers.notna().all() and np.all(numbers == np.round(numbers)):
+            return numbers.to_numpy().astype(dtype)
+    if dtype.kind == "f":
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=dtype)
+    return series.to_numpy()

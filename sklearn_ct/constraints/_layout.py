@@ -43,6 +43,7 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     OneHotEncoder,
@@ -61,12 +62,13 @@ SUPPORTED = (
     "SimpleImputer (also with add_indicator=True), MissingIndicator, "
     "OneHotEncoder (without infrequent-category grouping), OrdinalEncoder, "
     "StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler, PowerTransformer, "
-    "QuantileTransformer and FunctionTransformer (func=None, or an elementwise "
-    "func with its inverse_func)"
+    "QuantileTransformer, KBinsDiscretizer (encode='ordinal') and "
+    "FunctionTransformer (func=None, or an elementwise func with its inverse_func)"
 )
 
-#: Elementwise, invertible, not affine: values keep their column.
-_ELEMENTWISE = (PowerTransformer, QuantileTransformer)
+#: Elementwise, invertible (a bin to a value in it), not affine: values keep
+#: their column.
+_ELEMENTWISE = (PowerTransformer, QuantileTransformer, KBinsDiscretizer)
 
 
 class UnsupportedStepError(ValueError):
@@ -479,6 +481,13 @@ def read(step, n_in: int, path: str = "") -> Layout:
                 step,
                 "has no inverse_func; give the inverse of its (elementwise) func",
             )
+    elif isinstance(step, KBinsDiscretizer) and step.encode != "ordinal":
+        raise UnsupportedStepError(
+            path,
+            step,
+            f"one-hot encodes the bins (encode={step.encode!r}), which no "
+            "column's value stands for; use encode='ordinal'",
+        )
     elif not isinstance(step, _ELEMENTWISE):
         raise UnsupportedStepError(
             path,

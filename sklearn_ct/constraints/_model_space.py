@@ -29,6 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _inverse, _layout
 from ._inputs import _dense_float, as_model_input, check_numeric_frame, split_pipeline
+from ._nearest import nearest_same
 from ._translation import resolve_constraints
 
 
@@ -272,7 +273,7 @@ class ModelSpace:
         """Counterfactuals can be brought back into the input space."""
         return self.head is None or (self.layout is not None and self.layout.known)
 
-    def restore(self, Z_cf, X, Z, integer=None):
+    def restore(self, Z_cf, X, Z, integer=None, flat=None):
         """Counterfactuals in the input space (the columns and order of ``X``).
 
         Parameters
@@ -283,6 +284,10 @@ class ModelSpace:
             Factuals as checked by :meth:`check_input` (fitted column order).
         integer : ndarray of bool or None
             Integer model columns (rounded after inversion).
+        flat : ndarray of bool or None
+            Model columns that a range of input values reaches as one value
+            (bins, ties): the value returned is the one of that range
+            nearest the factual's (:func:`._nearest.nearest_same`).
 
         Returns
         -------
@@ -321,10 +326,16 @@ class ModelSpace:
                             f"The preprocessing cannot invert column {col!r}: a "
                             "step on its way has no inverse_transform."
                         )
-                    back = generic[:, j]
-                    if integer is not None and integer[cols].any():  # a grid's
-                        back = np.round(pd.to_numeric(pd.Series(back)).to_numpy())
-                values = _merge(values, back, changed)
+                    back = pd.to_numeric(pd.Series(generic[:, j])).to_numpy()
+                    whole = integer is not None and integer[cols].any()
+                    if flat is not None and flat[cols].any() and len(cols) == 1:
+                        goal = Z_cf[:, cols[0]]
+                        back = nearest_same(
+                            self, original, j, cols[0], goal, back, whole
+                        )
+                    elif whole:  # a grid's
+                        back = np.round(back)
+                values = _inverse.merge(values, back, changed)
             restored[col] = values
         out = pd.DataFrame(restored, index=original.index)
         for col in out.columns:  # categorical columns keep their dtype
@@ -353,20 +364,6 @@ class ModelSpace:
         if dropped and dropped[0] >= 0:
             pick = np.where(units.max(axis=1) < 0.5, dropped[0], pick)
         return cats[pick]
-
-
-def _merge(values, back, changed):
-    """The factual's values where unchanged, restored ones elsewhere, in its dtype."""
-    merged = np.where(changed, back, values.astype(object))
-    series = pd.Series(merged).infer_objects()
-    dtype = values.dtype
-    if dtype.kind in "iu":
-        numbers = pd.to_numeric(series, errors="coerce")
-        if numbers.notna().all() and np.all(numbers == np.round(numbers)):
-            return numbers.to_numpy().astype(dtype)
-    if dtype.kind == "f":
-        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=dtype)
-    return series.to_numpy()
 
 
 def _like(Z, X):

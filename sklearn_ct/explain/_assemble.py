@@ -48,8 +48,9 @@ def assemble_result(
     X_rows = (
         X_in.iloc[rows] if isinstance(X_in, pd.DataFrame) else np.asarray(X_in)[rows]
     )
+    constraints = explainer.constraints_
     returned, in_input = space.restore(
-        cf_model, X_rows, Z, integer=explainer.constraints_.integral
+        cf_model, X_rows, Z, integer=constraints.integral, flat=constraints.gridded
     )
     if in_input and space.head is not None:
         cf_model = space.transform(returned)  # exactly the point returned

@@ -128,8 +128,8 @@ class CounterfactualExplainer(BaseEstimator):
         feature in its own units, or of a level change of a categorical one
         (a one-hot group or ordinal code); a dict's other features keep
         their ``"mad"`` cost. A column reaching the model through a
-        non-affine step (``PowerTransformer``, ``QuantileTransformer``) is
-        costed per unit of that step's output.
+        non-affine step (``PowerTransformer``, ``QuantileTransformer``,
+        ``KBinsDiscretizer``) is costed per unit of that step's output.
     refine : bool, default=True
         Make each counterfactual that reached the threshold as cheap as it can
         be under ``feature_costs`` (``_refine.refine``): move

@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline as sk_make_pipeline
 from sklearn.preprocessing import (
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     OneHotEncoder,
@@ -316,6 +317,7 @@ SCALERS = {
     "maxabs": MaxAbsScaler,
     "quantile": lambda: QuantileTransformer(n_quantiles=50),
     "power": PowerTransformer,
+    "kbins": lambda: KBinsDiscretizer(5, encode="ordinal", quantile_method="linear"),
     "none": lambda: "passthrough",
 }
 
@@ -470,6 +472,13 @@ def test_a_person_outside_the_box_keeps_their_own_value():
         # beyond the data, and a pocket of three changes near the lowest
         # amount seen fell between the values of a grid to that bound.
         ((3711, 4, "ordinal", "power", "none", "mlp", "increase", "both"), None),
+        # Bins (KBinsDiscretizer): a count's bin [3, 4) has its centre at 3.5,
+        # which rounded to 4, the next bin; and without a box, with gaps.
+        ((7021, 2, "first", "kbins", "none", "mlp", "decrease", "both"), "observed"),
+        (
+            (966, 3, "scaled", "kbins", "indicator", "mlp", "both", "both", True),
+            None,
+        ),
     ],
 )
 def test_recourse_through_non_affine_steps_and_missing_values(case, domain):
