@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Bisection steps for a continuous column (to a 2**-52 share of the gap).
+#: Bisection steps at most (they stop at half a unit of the data's last
+#: decimal, or one integer).
 N_BISECT = 52
 #: Most decimals of a returned value (as many as the people's values have).
 MAX_DECIMALS = 6
@@ -71,31 +72,38 @@ def nearest_same(space, X, j, k, goal, back, integer):
         inside_near, inside_far = same(near), same(far)
         hi = np.where(inside_near, near, np.where(inside_far, far, np.round(hi)))
         keep = inside_near | inside_far  # else no integer reaches it: rounded
+        keep &= same(hi + np.sign(lo - hi))  # else the range is one integer
         lo = np.where(keep, lo, hi)
     else:  # a point of a strictly monotone map is its own range: done
         lo = np.where(same(hi + 1e-6 * (lo - hi)), lo, hi)
-    for _ in range(N_BISECT):  # lo: another model value; hi: the same
-        if integer:
-            mid = lo + np.trunc((hi - lo) / 2)
-            open_ = np.abs(hi - lo) > 1
-        else:
-            mid = (lo + hi) / 2
-            open_ = (mid != lo) & (mid != hi)
+    # To within the data's precision (half a unit of their last decimal);
+    # hi reaches the goal throughout, lo does not.
+    resolution = 1 if integer else 0.5 * 10.0 ** -_decimals(factual)
+    for _ in range(N_BISECT):
+        mid = lo + np.trunc((hi - lo) / 2) if integer else (lo + hi) / 2
+        open_ = (np.abs(hi - lo) > resolution) & (mid != lo) & (mid != hi)
         if not open_.any():
             break
         mid = np.where(open_, mid, hi)
         inside = same(mid)
         hi = np.where(open_ & inside, mid, hi)
         lo = np.where(open_ & ~inside, mid, lo)
-    if not integer:  # as many decimals as the people's values have
-        tidy = _away(hi, lo, _decimals(factual[np.isfinite(factual)]))
+    if not integer:  # as many decimals as the people's values have: within
+        # half a unit of the edge, at most one such value lies nearer still
+        d = _decimals(factual)
+        tidy = _away(hi, lo, d)
         hi = np.where(same(tidy), tidy, hi)
+        nearer = np.round(hi + np.sign(lo - hi) * 10.0**-d, d)
+        hi = np.where(
+            (np.abs(nearer - lo) < np.abs(hi - lo)) & same(nearer), nearer, hi
+        )
     back[rows] = hi
     return back
 
 
 def _decimals(values):
-    """The fewest decimals (at most ``MAX_DECIMALS``) that write every value."""
+    """The fewest decimals (at most ``MAX_DECIMALS``) that write every finite value."""
+    values = values[np.isfinite(values)]
     for d in range(MAX_DECIMALS):
         if np.all(np.round(values, d) == values):
             return d
