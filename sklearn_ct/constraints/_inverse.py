@@ -2,9 +2,12 @@
 
 Affine columns and categories come back from their
 :class:`~sklearn_ct.constraints._layout.Layout` directly; a column through a
-``PowerTransformer``, a ``QuantileTransformer``, a ``KBinsDiscretizer`` or a
-``FunctionTransformer`` needs the steps' own ``inverse_transform``, which :func:`inverse` applies
-through nested ``Pipeline`` and ``ColumnTransformer``.
+``PowerTransformer``, a ``QuantileTransformer``, a ``KBinsDiscretizer`` (a
+bin comes back as its centre; :mod:`._nearest` then moves it to the bin's
+value nearest the person's) or a ``FunctionTransformer`` needs the steps'
+own ``inverse_transform``, which :func:`inverse` applies through nested
+``Pipeline`` and ``ColumnTransformer``. :func:`merge` puts restored values
+into the factual's column, in its dtype.
 """
 
 from __future__ import annotations
