@@ -126,23 +126,12 @@ def exhaustive_recourse(
     -------
     ndarray of bool, shape (n_people,)
     """
-    frames, owner = [], []
-    for i, (_, row) in enumerate(factuals.iterrows()):
+    frames = []
+    for _, row in factuals.iterrows():
         values = allowed_values(X_train, row, mutability, n_grid)
         combos = list(itertools.product(*values.values()))
         frames.append(pd.DataFrame(combos, columns=list(values)))
-        owner.append(np.full(len(combos), i))
-    table = pd.concat(frames, ignore_index=True).astype(
-        {c: X_train[c].dtype for c in X_train.columns}
-    )
-    owner = np.concatenate(owner)
-    hits = np.concatenate(
-        [
-            np.asarray(predict(table.iloc[s : s + chunk])) == target
-            for s in range(0, len(table), chunk)
-        ]
-    )
-    return np.bincount(owner, weights=hits, minlength=len(factuals)) > 0
+    return _any_hit(predict, frames, target, X_train, chunk)
 
 
 def sparse_recourse(
@@ -172,28 +161,45 @@ def sparse_recourse(
     -------
     ndarray of bool, shape (n_people,)
     """
-    frames, owner = [], []
-    for i, (_, row) in enumerate(factuals.iterrows()):
+    frames = []
+    for _, row in factuals.iterrows():
         values = allowed_values(X_train, row, mutability, n_grid)
         free = [c for c in values if len(values[c]) > 1]
-        for k in range(1, max_changes + 1):
-            for subset in itertools.combinations(free, k):
-                combos = pd.DataFrame(
-                    list(itertools.product(*(values[c] for c in subset))),
-                    columns=list(subset),
-                )
-                frame = pd.DataFrame([row] * len(combos)).reset_index(drop=True)
-                frame[list(subset)] = combos
-                frames.append(frame)
-                owner.append(np.full(len(frame), i))
-    if not frames:
-        return np.zeros(len(factuals), dtype=bool)
+        subsets = [
+            subset
+            for k in range(1, max_changes + 1)
+            for subset in itertools.combinations(free, k)
+        ]
+        changes = []
+        for subset in subsets:
+            combos = pd.DataFrame(
+                list(itertools.product(*(values[c] for c in subset))),
+                columns=list(subset),
+            )
+            frame = pd.DataFrame([row] * len(combos)).reset_index(drop=True)
+            frame[list(subset)] = combos
+            changes.append(frame)
+        empty = pd.DataFrame(columns=factuals.columns)  # nothing may change
+        frames.append(pd.concat(changes, ignore_index=True) if changes else empty)
+    return _any_hit(predict, frames, target, X_train)
+
+
+def _any_hit(predict, frames, target, X_train, chunk=200_000):
+    """Per person (one frame of candidates each), whether any is predicted as
+    ``target``; ``chunk`` rows are predicted at once."""
+    owner = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
+    if not len(owner):
+        return np.zeros(len(frames), dtype=bool)
     table = pd.concat(frames, ignore_index=True).astype(
         {c: X_train[c].dtype for c in X_train.columns}
     )
-    hits = np.asarray(predict(table)) == target
-    owner = np.concatenate(owner)
-    return np.bincount(owner, weights=hits, minlength=len(factuals)) > 0
+    hits = np.concatenate(
+        [
+            np.asarray(predict(table.iloc[s : s + chunk])) == target
+            for s in range(0, len(table), chunk)
+        ]
+    )
+    return np.bincount(owner, weights=hits, minlength=len(frames)) > 0
 
 
 def decisive_predict(estimator, margin=MARGIN):

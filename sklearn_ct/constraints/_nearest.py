@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._nonaffine import rows_through
+
 #: Bisection steps at most (they stop at half a unit of the data's last
 #: decimal, or one integer).
 N_BISECT = 52
@@ -78,7 +80,8 @@ def nearest_same(space, X, j, k, goal, back, integer):
         lo = np.where(same(hi + 1e-6 * (lo - hi)), lo, hi)
     # To within the data's precision (half a unit of their last decimal);
     # hi reaches the goal throughout, lo does not.
-    resolution = 1 if integer else 0.5 * 10.0 ** -_decimals(factual)
+    d = _decimals(factual)
+    resolution = 1 if integer else 0.5 * 10.0**-d
     for _ in range(N_BISECT):
         mid = lo + np.trunc((hi - lo) / 2) if integer else (lo + hi) / 2
         open_ = (np.abs(hi - lo) > resolution) & (mid != lo) & (mid != hi)
@@ -90,7 +93,6 @@ def nearest_same(space, X, j, k, goal, back, integer):
         lo = np.where(open_ & ~inside, mid, lo)
     if not integer:  # as many decimals as the people's values have: within
         # half a unit of the edge, at most one such value lies nearer still
-        d = _decimals(factual)
         tidy = _away(hi, lo, d)
         hi = np.where(same(tidy), tidy, hi)
         nearer = np.round(hi + np.sign(lo - hi) * 10.0**-d, d)
@@ -120,11 +122,4 @@ def _away(value, lo, d):
 
 def _model(space, X, j, k, values):
     """Model column ``k`` of the rows of ``X`` with column ``j`` set to ``values``."""
-    rows = X.copy()
-    column = rows.columns[j]
-    if rows[column].dtype.kind in "iu" and np.all(values == np.round(values)):
-        rows[column] = values.astype(rows[column].dtype)
-    else:
-        rows[column] = pd.to_numeric(rows[column], errors="coerce").astype(float)
-        rows[column] = values
-    return np.asarray(space.transform(rows), dtype=float)[:, k]
+    return np.asarray(rows_through(space, X.copy(), j, values), dtype=float)[:, k]

@@ -147,13 +147,25 @@ def _through(space, X_input, j, values):
     """Model rows of the first row of ``X_input`` with column ``j`` set to each value."""
     if isinstance(X_input, pd.DataFrame):
         rows = X_input.iloc[np.zeros(len(values), dtype=int)].copy()
-        if rows.dtypes.iloc[j].kind in "iu" and np.all(values == np.round(values)):
-            values = values.astype(rows.dtypes.iloc[j])
-        else:
-            rows[rows.columns[j]] = rows.iloc[:, j].astype(float)
-        rows.iloc[:, j] = values
     else:
         rows = np.repeat(np.asarray(X_input)[:1], len(values), axis=0)
+    return rows_through(space, rows, j, values)
+
+
+def rows_through(space, rows, j, values):
+    """Model rows of ``rows`` (changed in place) with column ``j`` set to ``values``.
+
+    An integer column keeps its dtype where every value is whole, else it
+    becomes float, so that no value is truncated on the way in.
+    """
+    if isinstance(rows, pd.DataFrame):
+        column = rows.columns[j]
+        if rows[column].dtype.kind in "iu" and np.all(values == np.round(values)):
+            values = values.astype(rows[column].dtype)
+        else:
+            rows[column] = pd.to_numeric(rows[column], errors="coerce").astype(float)
+        rows[column] = values
+    else:
         rows = rows.astype(float) if rows.dtype.kind in "iu" else rows
         rows[:, j] = values
     return space.transform(rows)

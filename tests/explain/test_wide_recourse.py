@@ -159,59 +159,32 @@ def wide_share(
     return found.sum() / max(oracle.sum(), 1), int(oracle.sum()), int(bad.sum())
 
 
+def _few_levers(seed, kind, frozen):
+    """A case with a label of steps, counts through a ``PowerTransformer`` and
+    amounts through a ``QuantileTransformer``, an increase-only count and
+    ``frozen`` columns."""
+    steps = (("onehot", "ordinal"), ("power", "quantile"), "indicator")
+    return (seed, *steps, kind, "increase", "both", True, frozen)
+
+
+BOTH = ("both", "both")  # the count's and the housing's mutability
+FEW_A = ("debt", "purpose", "housing", "ratio", "income", "months", "flag")
+FEW_B = ("months", "debt", "flag", "ratio", "housing", "purpose")
+
+
 @pytest.mark.parametrize(
     "case",
     [
         # A slope: the gradient search alone finds everyone.
-        (
-            0,
-            ("onehot", "ordinal"),
-            ("standard", "standard"),
-            "none",
-            "mlp",
-            "both",
-            "both",
-            False,
-            (),
-        ),
+        (0, ("onehot", "ordinal"), ("standard", "standard"), "none", "mlp", *BOTH),
         # Steps, and recourse through two or three levers (mostly a count, a
         # flag, a category): the gradient search alone finds 3 of 5 and 22 of
         # 25 people; the discrete fallback completes it.
-        (
-            37,
-            ("onehot", "ordinal"),
-            ("power", "quantile"),
-            "indicator",
-            "mlp",
-            "increase",
-            "both",
-            True,
-            ("debt", "purpose", "housing", "ratio", "income", "months", "flag"),
-        ),
-        (
-            148,
-            ("onehot", "ordinal"),
-            ("power", "quantile"),
-            "indicator",
-            "mlp",
-            "increase",
-            "both",
-            True,
-            ("months", "debt", "flag", "ratio", "housing", "purpose"),
-        ),
+        _few_levers(37, "mlp", FEW_A),
+        _few_levers(148, "mlp", FEW_B),
         # A CT classifier given the constraints: alone, the gradient search
         # finds 7 of 15.
-        (
-            37,
-            ("onehot", "ordinal"),
-            ("power", "quantile"),
-            "indicator",
-            "full",
-            "increase",
-            "both",
-            True,
-            ("debt", "purpose", "housing", "ratio", "income", "months", "flag"),
-        ),
+        _few_levers(37, "full", FEW_A),
     ],
 )
 def test_recourse_on_wide_tables_is_found_wherever_two_changes_give_it(case):
